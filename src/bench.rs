@@ -1,0 +1,101 @@
+//! Drives a plan: for each server, prepare it once; for each test, start a
+//! fresh server, send the load, stop it, and record the cell.
+
+use tokio_util::sync::CancellationToken;
+
+use crate::catalogue::Server;
+use crate::client;
+use crate::report::table::cell_text;
+use crate::results::{Cell, Results};
+use crate::runtime::{PreparedImage, Runtime, RuntimeError};
+use crate::scenario::{Plan, TestSpec};
+
+/// Progress lines on stderr, unless quiet.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Print nothing.
+    pub quiet: bool,
+}
+
+impl Progress {
+    /// Print one line of progress.
+    pub fn say(&self, line: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("labour: {}", line.as_ref());
+        }
+    }
+}
+
+/// Run every cell of `plan` on `runtime`. `after_cell` sees the results
+/// after each cell (to write them out); an error from it stops the run.
+/// Cancellation ends the run after the current request of each worker.
+pub async fn run<R: Runtime>(
+    plan: &Plan,
+    runtime: &R,
+    cancel: &CancellationToken,
+    progress: Progress,
+    mut after_cell: impl FnMut(&Results) -> anyhow::Result<()>,
+) -> anyhow::Result<Results> {
+    let engine = runtime.engine_info().await?;
+    let mut results = Results::new(runtime.run_id(), plan, engine);
+    'servers: for server in &plan.servers {
+        if cancel.is_cancelled() {
+            break;
+        }
+        progress.say(format!(
+            "{}: building the image (base {})",
+            server.name, plan.container.base_image
+        ));
+        let image = match runtime.prepare(server).await {
+            Ok(image) => image,
+            Err(RuntimeError::Interrupted) => break,
+            Err(error) => {
+                progress.say(format!("{}: {error}", server.name));
+                for test in &plan.tests {
+                    results.cells.push(Cell::failed(server, test, &error));
+                }
+                after_cell(&results)?;
+                continue;
+            }
+        };
+        for test in &plan.tests {
+            if cancel.is_cancelled() {
+                break 'servers;
+            }
+            let cell = run_cell(plan, runtime, server, &image, test, cancel, progress).await;
+            results.cells.push(cell);
+            after_cell(&results)?;
+        }
+    }
+    results.finish(cancel.is_cancelled());
+    after_cell(&results)?;
+    Ok(results)
+}
+
+async fn run_cell<R: Runtime>(
+    plan: &Plan,
+    runtime: &R,
+    server: &Server,
+    image: &PreparedImage,
+    test: &TestSpec,
+    cancel: &CancellationToken,
+    progress: Progress,
+) -> Cell {
+    let name = format!("{} / {}", server.name, test.name);
+    let running = match runtime.start(server, image, &test.name).await {
+        Ok(running) => running,
+        Err(error) => {
+            progress.say(format!("{name}: {error}"));
+            return Cell::failed(server, test, &error);
+        }
+    };
+    progress.say(format!(
+        "{name}: {} requests over {} connections to {}",
+        plan.load.requests, plan.load.concurrency, running.address
+    ));
+    let load = client::run(test, running.address, &plan.load, plan.seed, cancel).await;
+    let stopped = runtime.stop(&running).await;
+    let cell = Cell::measured(server, test, image, &running, load, stopped);
+    progress.say(format!("{name}: {}", cell_text(&cell)));
+    cell
+}

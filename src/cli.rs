@@ -1,0 +1,171 @@
+//! Command-line flags (clap derive). Parsing only: `lib::run` turns them
+//! into a plan and runs it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+use crate::runtime::NetworkMode;
+use crate::scenario::Selection;
+use crate::units::parse_duration;
+
+/// Which WSGI server survives a misbehaving application?
+///
+/// labour builds each WSGI server with a stress application in its own
+/// Docker container, sends a weighted mix of requests that make the
+/// application sleep, leak, wedge or segfault, and reports per server and
+/// test how many requests came back as expected ("OK" never means just
+/// "HTTP 200"), and how much the innocent requests suffered.
+#[derive(Debug, Parser)]
+#[command(name = "labour", version, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// labour's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run tests against servers and report how many requests came back as expected.
+    ///
+    /// Each server image is built once; each test gets a fresh container.
+    /// Exit status: 0 when every cell ran, 2 on a usage, configuration or
+    /// environment error (including a server that could not start), 130
+    /// when interrupted.
+    #[command(after_help = "Examples:\n  \
+        labour bench --servers all --tests all\n  \
+        labour bench --servers gunicorn-sync,waitress --tests SIGSEGV -n 500 -c 16\n  \
+        LABOUR_NETWORK=host LABOUR_BASE_IMAGE=labour/base:bookworm labour bench --output results.json")]
+    Bench(BenchArgs),
+    /// List the servers or the tests labour knows.
+    List(ListArgs),
+    /// Start one server with the stress application and keep it up until Ctrl-C.
+    ///
+    /// Prints the server's URL; try `curl URL/Sleeping?sleep_duration=1`.
+    Serve(ServeArgs),
+}
+
+/// How servers are built and run.
+#[derive(Debug, Clone, Args)]
+pub struct ContainerArgs {
+    /// Network of the server containers: `bridge` publishes the server's
+    /// port on 127.0.0.1 only; `host` makes it bind 127.0.0.1 on a free
+    /// port (for hosts without a Docker bridge).
+    #[arg(long, value_enum, env = "LABOUR_NETWORK", default_value = "bridge")]
+    pub network: NetworkMode,
+
+    /// Base image every server image builds FROM (images/base/build.sh
+    /// builds labour/base:bookworm for hosts without Docker Hub).
+    #[arg(long, env = "LABOUR_BASE_IMAGE", default_value = "python:3.12-slim")]
+    pub base_image: String,
+
+    /// Network used while building images [default: host with
+    /// --network host, Docker's default otherwise].
+    #[arg(long, env = "LABOUR_BUILD_NETWORK", value_name = "NETWORK")]
+    pub build_network: Option<String>,
+
+    /// Read server images and the catalogue from DIR instead of the copy
+    /// built into labour.
+    #[arg(long, env = "LABOUR_IMAGES", value_name = "DIR")]
+    pub images: Option<PathBuf>,
+
+    /// Longest wait for a started server to answer its first request.
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    pub ready_timeout: Duration,
+
+    /// Grace between SIGTERM and SIGKILL when stopping a server.
+    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub stop_timeout: Duration,
+}
+
+/// `labour bench` flags.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Servers to test: `all` or a comma-separated list (see `labour list servers`).
+    #[arg(long, short = 's', default_value = "all", value_name = "all|NAME,...")]
+    pub servers: Selection,
+
+    /// Tests to run: `all` or a comma-separated list (see `labour list tests`).
+    #[arg(long, short = 't', default_value = "all", value_name = "all|NAME,...")]
+    pub tests: Selection,
+
+    /// Requests per server and test.
+    #[arg(long, short = 'n', default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: u64,
+
+    /// Connections sending requests at once.
+    #[arg(long, short = 'c', default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub concurrency: u64,
+
+    /// Longest wait for one complete answer; a request past it counts as a timeout.
+    #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Seed of the request mix: the same seed sends the same requests [default: random,
+    /// recorded in the results].
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+
+    /// Also write the JSON results to FILE, rewritten after every cell, so a
+    /// crash keeps what finished.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub container: ContainerArgs,
+}
+
+/// What `labour list` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListWhat {
+    /// The servers of the catalogue.
+    Servers,
+    /// The named tests and their mixes.
+    Tests,
+}
+
+/// `labour list` flags.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// What to list.
+    #[arg(value_enum)]
+    pub what: ListWhat,
+
+    /// Read the catalogue from DIR instead of the copy built into labour.
+    #[arg(long, env = "LABOUR_IMAGES", value_name = "DIR")]
+    pub images: Option<PathBuf>,
+}
+
+/// `labour serve` flags.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The server to start (see `labour list servers`).
+    pub server: String,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub container: ContainerArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,246 @@
+//! What a client worker counts: outcomes per behaviour, latencies, worker
+//! pids, a timeline and the first failures. Nothing is stored per request,
+//! so memory stays flat whatever the request count; tallies merge, so
+//! workers (tasks now, processes later) each keep their own.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use crate::behaviour::Outcome;
+
+/// Width of one timeline bucket.
+pub const TIMELINE_BUCKET: Duration = Duration::from_millis(100);
+/// Failure samples kept per (behaviour, outcome).
+pub const SAMPLES_PER_KIND: usize = 3;
+/// Highest latency a histogram records, in microseconds (one hour).
+const LATENCY_MAX_US: u64 = 3_600_000_000;
+
+/// One request's result, as the worker loop hands it over.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Index of the behaviour in the test's mix.
+    pub mix_index: usize,
+    /// How the request ended.
+    pub outcome: Outcome,
+    /// Whether the outcome is what the behaviour expects.
+    pub expected: bool,
+    /// Time from the request's start until its outcome was known.
+    pub latency: Duration,
+    /// When the outcome was known, since the client started.
+    pub at: Duration,
+    /// `X-Labour-Worker` of the response, if one arrived.
+    pub worker_pid: Option<u32>,
+    /// The error's detail, for failures.
+    pub detail: Option<String>,
+}
+
+/// Counts for one behaviour of the mix.
+#[derive(Debug, Clone)]
+pub struct BehaviourTally {
+    /// Requests per outcome.
+    pub outcomes: BTreeMap<Outcome, u64>,
+    /// Requests that came back as expected.
+    pub expected: u64,
+    /// Latency of every request of this behaviour, in microseconds.
+    pub latency_us: Histogram<u64>,
+}
+
+impl BehaviourTally {
+    fn new() -> Self {
+        BehaviourTally {
+            outcomes: BTreeMap::new(),
+            expected: 0,
+            latency_us: Histogram::new_with_bounds(1, LATENCY_MAX_US, 3)
+                .expect("static histogram bounds are valid"),
+        }
+    }
+
+    /// Requests sent with this behaviour.
+    pub fn requests(&self) -> u64 {
+        self.outcomes.values().sum()
+    }
+}
+
+/// A failure kept as an example.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Index of the behaviour in the mix.
+    pub mix_index: usize,
+    /// How the request ended.
+    pub outcome: Outcome,
+    /// When, since the client started.
+    pub at: Duration,
+    /// The worker pid, if a response arrived.
+    pub worker_pid: Option<u32>,
+    /// What went wrong, in words.
+    pub detail: String,
+}
+
+/// Everything a client (or one of its workers) counted.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    /// Per behaviour, indexed like the mix.
+    pub behaviours: Vec<BehaviourTally>,
+    /// Worker pids seen, with when each was first seen.
+    pub worker_pids: BTreeMap<u32, Duration>,
+    /// Per [`TIMELINE_BUCKET`]: (as expected, not as expected).
+    pub timeline: Vec<(u64, u64)>,
+    /// The first few failures of each kind.
+    pub samples: Vec<Sample>,
+}
+
+impl Tally {
+    /// An empty tally for a mix of `mix_len` behaviours.
+    pub fn new(mix_len: usize) -> Self {
+        Tally {
+            behaviours: (0..mix_len).map(|_| BehaviourTally::new()).collect(),
+            worker_pids: BTreeMap::new(),
+            timeline: Vec::new(),
+            samples: Vec::new(),
+        }
+    }
+
+    /// Count one request.
+    pub fn record(&mut self, record: Record) {
+        let behaviour = &mut self.behaviours[record.mix_index];
+        *behaviour.outcomes.entry(record.outcome).or_insert(0) += 1;
+        if record.expected {
+            behaviour.expected += 1;
+        }
+        let micros = u64::try_from(record.latency.as_micros()).unwrap_or(u64::MAX);
+        behaviour.latency_us.saturating_record(micros.max(1));
+
+        if let Some(pid) = record.worker_pid {
+            self.worker_pids.entry(pid).or_insert(record.at);
+        }
+
+        let bucket = (record.at.as_millis() / TIMELINE_BUCKET.as_millis()) as usize;
+        if self.timeline.len() <= bucket {
+            self.timeline.resize(bucket + 1, (0, 0));
+        }
+        if record.expected {
+            self.timeline[bucket].0 += 1;
+        } else {
+            self.timeline[bucket].1 += 1;
+            self.keep_sample(record);
+        }
+    }
+
+    fn keep_sample(&mut self, record: Record) {
+        self.push_sample(Sample {
+            mix_index: record.mix_index,
+            outcome: record.outcome,
+            at: record.at,
+            worker_pid: record.worker_pid,
+            detail: record.detail.unwrap_or_else(|| record.outcome.to_string()),
+        });
+    }
+
+    /// Keep `sample` unless its kind already has [`SAMPLES_PER_KIND`].
+    fn push_sample(&mut self, sample: Sample) {
+        let kept = self
+            .samples
+            .iter()
+            .filter(|s| s.mix_index == sample.mix_index && s.outcome == sample.outcome)
+            .count();
+        if kept < SAMPLES_PER_KIND {
+            self.samples.push(sample);
+        }
+    }
+
+    /// Add another worker's tally into this one.
+    pub fn merge(&mut self, other: Tally) {
+        for (mine, theirs) in self.behaviours.iter_mut().zip(other.behaviours) {
+            for (outcome, count) in theirs.outcomes {
+                *mine.outcomes.entry(outcome).or_insert(0) += count;
+            }
+            mine.expected += theirs.expected;
+            mine.latency_us
+                .add(&theirs.latency_us)
+                .expect("histograms with the same bounds add");
+        }
+        for (pid, at) in other.worker_pids {
+            let first = self.worker_pids.entry(pid).or_insert(at);
+            *first = (*first).min(at);
+        }
+        if self.timeline.len() < other.timeline.len() {
+            self.timeline.resize(other.timeline.len(), (0, 0));
+        }
+        for (mine, theirs) in self.timeline.iter_mut().zip(other.timeline) {
+            mine.0 += theirs.0;
+            mine.1 += theirs.1;
+        }
+        for sample in other.samples {
+            self.push_sample(sample);
+        }
+        self.samples.sort_by_key(|s| s.at);
+    }
+
+    /// Requests counted.
+    pub fn requests(&self) -> u64 {
+        self.behaviours.iter().map(BehaviourTally::requests).sum()
+    }
+
+    /// Requests that came back as expected.
+    pub fn expected(&self) -> u64 {
+        self.behaviours.iter().map(|b| b.expected).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(mix_index: usize, outcome: Outcome, expected: bool, at_ms: u64) -> Record {
+        Record {
+            mix_index,
+            outcome,
+            expected,
+            latency: Duration::from_millis(5),
+            at: Duration::from_millis(at_ms),
+            worker_pid: Some(100 + mix_index as u32),
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn counts_outcomes_timeline_and_pids() {
+        let mut tally = Tally::new(2);
+        tally.record(record(0, Outcome::Status(200), true, 10));
+        tally.record(record(0, Outcome::Status(200), true, 150));
+        tally.record(record(1, Outcome::Reset, false, 160));
+        assert_eq!(tally.requests(), 3);
+        assert_eq!(tally.expected(), 2);
+        assert_eq!(tally.timeline, vec![(1, 0), (1, 1)]);
+        assert_eq!(tally.worker_pids.len(), 2);
+        assert_eq!(tally.samples.len(), 1);
+        assert_eq!(tally.behaviours[0].latency_us.len(), 2);
+    }
+
+    #[test]
+    fn samples_are_capped_per_kind() {
+        let mut tally = Tally::new(1);
+        for at in 0..10 {
+            tally.record(record(0, Outcome::Refused, false, at));
+        }
+        tally.record(record(0, Outcome::Timeout, false, 11));
+        assert_eq!(tally.samples.len(), SAMPLES_PER_KIND + 1);
+    }
+
+    #[test]
+    fn merge_adds_everything() {
+        let mut a = Tally::new(1);
+        a.record(record(0, Outcome::Status(200), true, 10));
+        let mut b = Tally::new(1);
+        b.record(record(0, Outcome::Status(200), true, 5));
+        b.record(record(0, Outcome::Timeout, false, 250));
+        a.merge(b);
+        assert_eq!(a.requests(), 3);
+        assert_eq!(a.expected(), 2);
+        assert_eq!(a.timeline, vec![(2, 0), (0, 0), (0, 1)]);
+        assert_eq!(a.worker_pids[&100], Duration::from_millis(5));
+        assert_eq!(a.behaviours[0].latency_us.len(), 3);
+    }
+}

@@ -1,0 +1,174 @@
+//! The seed's multitest table: servers by tests, each cell
+//! `f%: 1.00; RPS: 123.45`, or `Failed` when more than 10% of the requests
+//! came back not as expected; then, per cell, what the failures were.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use prettytable::{Cell as TableCell, Row, Table, format};
+
+use super::Report;
+use crate::behaviour::Outcome;
+use crate::results::{Cell, CellStatus, Results};
+
+/// Lines of a server's log shown under a cell that could not run.
+const ERROR_LOG_LINES: usize = 12;
+
+/// Renders the seed's table and the failure breakdown.
+pub struct TableReport;
+
+/// The text of one cell of the table.
+pub fn cell_text(cell: &Cell) -> String {
+    match cell.status {
+        CellStatus::Error => "Error".into(),
+        _ if cell.requests == 0 => "Interrupted".into(),
+        _ if cell.is_disqualified() => "Failed".into(),
+        CellStatus::Interrupted => format!(
+            "f%: {:.2}; RPS: {:.2} (interrupted)",
+            cell.failure_ratio * 100.0,
+            cell.requests_per_sec
+        ),
+        CellStatus::Completed => format!(
+            "f%: {:.2}; RPS: {:.2}",
+            cell.failure_ratio * 100.0,
+            cell.requests_per_sec
+        ),
+    }
+}
+
+fn outcome_words(key: &str) -> String {
+    Outcome::from_key(key).map_or_else(|| key.to_string(), |outcome| outcome.to_string())
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+/// One outcome's line: its count, its key, and its count per behaviour.
+type OutcomeRow<'a> = (u64, &'a str, Vec<(&'a str, u64)>);
+
+/// The failure breakdown of one cell, or nothing when all went as expected.
+fn breakdown(cell: &Cell, out: &mut String) {
+    let name = format!("{} / {}", cell.server, cell.test);
+    if let Some(error) = &cell.error {
+        let what = if cell.status == CellStatus::Error {
+            "could not run"
+        } else {
+            "error"
+        };
+        let _ = writeln!(out, "{name}: {what}: {}", error.message);
+        let tail = &error.log_tail;
+        for line in &tail[tail.len().saturating_sub(ERROR_LOG_LINES)..] {
+            let _ = writeln!(out, "    | {line}");
+        }
+        if cell.status == CellStatus::Error {
+            return;
+        }
+    }
+    if cell.failed == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{name}: {} of {} requests ({:.2}%) not as expected; innocent requests failed: {} of {} ({:.2}%)",
+        cell.failed,
+        cell.requests,
+        cell.failure_ratio * 100.0,
+        cell.innocent_failed,
+        cell.innocent_requests,
+        cell.innocent_failure_ratio * 100.0,
+    );
+    // outcome -> behaviour -> count, over the requests not as expected.
+    let mut by_outcome: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
+    for behaviour in &cell.behaviours {
+        for (outcome, count) in &behaviour.unexpected {
+            by_outcome
+                .entry(outcome)
+                .or_default()
+                .push((&behaviour.behaviour, *count));
+        }
+    }
+    let mut rows: Vec<OutcomeRow> = by_outcome
+        .into_iter()
+        .map(|(outcome, split)| (split.iter().map(|(_, n)| n).sum(), outcome, split))
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    for (count, outcome, split) in rows {
+        let split: Vec<String> = split.iter().map(|(b, n)| format!("{b} {n}")).collect();
+        let _ = writeln!(
+            out,
+            "    {:<34} {:>7} ({:>6.2}%)  {}",
+            outcome_words(outcome),
+            count,
+            percent(count, cell.failed),
+            split.join(", ")
+        );
+    }
+}
+
+impl Report for TableReport {
+    fn render(&self, results: &Results) -> anyhow::Result<Vec<u8>> {
+        let tests: Vec<&str> = results
+            .scenario
+            .tests
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        let servers: Vec<&str> = results
+            .scenario
+            .servers
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        let ran_servers: Vec<&str> = servers
+            .iter()
+            .copied()
+            .filter(|server| results.cells.iter().any(|c| c.server == *server))
+            .collect();
+
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} test(s) against {} server(s) {}.",
+            tests.len(),
+            ran_servers.len(),
+            if results.complete {
+                "finished"
+            } else {
+                "ran (incomplete)"
+            }
+        );
+        let _ = writeln!(out, "\nReport of request failure percent and requests/sec:");
+
+        let mut table = Table::new();
+        table.set_format(*format::consts::FORMAT_DEFAULT);
+        let mut titles = vec![TableCell::new("Server")];
+        titles.extend(tests.iter().map(|test| TableCell::new(test)));
+        table.set_titles(Row::new(titles));
+        for server in &ran_servers {
+            let mut row = vec![TableCell::new(server)];
+            for test in &tests {
+                let text = results
+                    .cell(server, test)
+                    .map_or_else(|| "-".to_string(), cell_text);
+                row.push(TableCell::new(&text));
+            }
+            table.add_row(Row::new(row));
+        }
+        let _ = write!(out, "{table}");
+
+        let mut details = String::new();
+        for cell in &results.cells {
+            breakdown(cell, &mut details);
+        }
+        if !details.is_empty() {
+            let _ = writeln!(out, "\nFailure breakdown (requests not as expected):");
+            out.push_str(&details);
+        }
+        Ok(out.into_bytes())
+    }
+}

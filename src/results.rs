@@ -1,0 +1,476 @@
+//! The results of a run: one JSON document with everything measured, from
+//! which every report renders. Versioned by [`SCHEMA_VERSION`].
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue::Server;
+use crate::client::tally::TIMELINE_BUCKET;
+use crate::client::{ClientRun, LoadSpec};
+use crate::runtime::{
+    ContainerOptions, EngineInfo, PreparedImage, RunningServer, RuntimeError, StoppedServer,
+};
+use crate::scenario::{Plan, TestSpec};
+
+/// Version of the results document; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A cell is reported as `Failed` when more than this share of its
+/// requests came back not as expected (the seed's 10%).
+pub const DISQUALIFYING_FAILURE_RATIO: f64 = 0.10;
+
+/// One run: environment, scenario, seed and a cell per server x test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// [`SCHEMA_VERSION`] of this document.
+    pub schema_version: u32,
+    /// Version of labour that measured it.
+    pub labour_version: String,
+    /// The run id; every container carried it as a label.
+    pub run_id: String,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When the run ended, if it has.
+    pub finished_at: Option<String>,
+    /// Whether every cell of the plan ran.
+    pub complete: bool,
+    /// Whether the run was cut short by a signal.
+    pub interrupted: bool,
+    /// Where it ran.
+    pub environment: Environment,
+    /// What was asked, as resolved.
+    pub scenario: ScenarioRecord,
+    /// Seed of the request policies.
+    pub seed: u64,
+    /// One per server x test that ran or tried to.
+    pub cells: Vec<Cell>,
+}
+
+/// The machine labour and the servers ran on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    /// The engine that ran the servers.
+    pub engine: EngineInfo,
+    /// CPUs labour's own host has.
+    pub client_cpus: u64,
+}
+
+/// The scenario as resolved from flags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioRecord {
+    /// Servers, in run order.
+    pub servers: Vec<Server>,
+    /// Tests, in run order.
+    pub tests: Vec<TestSpec>,
+    /// Load per cell.
+    pub load: LoadSpec,
+    /// Container settings.
+    pub container: ContainerOptions,
+}
+
+/// How a cell ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellStatus {
+    /// Every request was sent and counted.
+    Completed,
+    /// Cut short by a signal; the counts are what was done.
+    Interrupted,
+    /// The server could not be built or started; nothing was sent.
+    Error,
+}
+
+/// Why a cell could not run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellError {
+    /// The error, on one line.
+    pub message: String,
+    /// Build output or server log that explains it.
+    pub log_tail: Vec<String>,
+}
+
+/// Latency of a set of requests, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Requests measured.
+    pub count: u64,
+    /// Fastest.
+    pub min_ms: f64,
+    /// Mean.
+    pub mean_ms: f64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Slowest.
+    pub max_ms: f64,
+}
+
+impl LatencySummary {
+    /// Summarise a histogram of microseconds.
+    pub fn from_micros(histogram: &Histogram<u64>) -> Self {
+        if histogram.is_empty() {
+            return LatencySummary::default();
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        LatencySummary {
+            count: histogram.len(),
+            min_ms: ms(histogram.min()),
+            mean_ms: histogram.mean() / 1000.0,
+            p50_ms: ms(histogram.value_at_quantile(0.50)),
+            p90_ms: ms(histogram.value_at_quantile(0.90)),
+            p99_ms: ms(histogram.value_at_quantile(0.99)),
+            p999_ms: ms(histogram.value_at_quantile(0.999)),
+            max_ms: ms(histogram.max()),
+        }
+    }
+}
+
+/// What one behaviour of the mix got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BehaviourResult {
+    /// `Name?params`, as requested.
+    pub behaviour: String,
+    /// Whether it is an innocent request (PlainResponse).
+    pub innocent: bool,
+    /// Its weight in the mix.
+    pub weight: u32,
+    /// What counts as expected, in words.
+    pub expectation: String,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests that came back as expected.
+    pub expected: u64,
+    /// Requests per outcome key (`status_200`, `reset`, `timeout`...).
+    pub outcomes: BTreeMap<String, u64>,
+    /// The part of `outcomes` that is not what the behaviour expects.
+    pub unexpected: BTreeMap<String, u64>,
+    /// Latency of all its requests, whatever their outcome.
+    pub latency: LatencySummary,
+}
+
+/// A worker process that answered, by `X-Labour-Worker`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkerSeen {
+    /// Its pid inside the container.
+    pub pid: u32,
+    /// When its first answer arrived, seconds since the load started.
+    pub first_seen_secs: f64,
+}
+
+/// Requests per time bucket since the load started.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Bucket width in milliseconds.
+    pub bucket_ms: u64,
+    /// Requests that came back as expected, per bucket.
+    pub expected: Vec<u64>,
+    /// Requests that did not, per bucket.
+    pub failed: Vec<u64>,
+}
+
+/// One failure kept as an example.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureSample {
+    /// Seconds since the load started.
+    pub at_secs: f64,
+    /// `Name?params`.
+    pub behaviour: String,
+    /// Outcome key.
+    pub outcome: String,
+    /// Worker pid, if a response arrived.
+    pub worker_pid: Option<u32>,
+    /// What went wrong.
+    pub detail: String,
+}
+
+/// One server under one test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Server name.
+    pub server: String,
+    /// Server version from the catalogue.
+    pub server_version: String,
+    /// Test name.
+    pub test: String,
+    /// How the cell ended.
+    pub status: CellStatus,
+    /// Why it could not run, for `error`.
+    pub error: Option<CellError>,
+    /// Image tag the server ran from.
+    pub image_tag: Option<String>,
+    /// Image id the server ran from.
+    pub image_id: Option<String>,
+    /// Seconds from container start until it answered.
+    pub startup_secs: Option<f64>,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests that came back as expected.
+    pub expected: u64,
+    /// Requests that did not.
+    pub failed: u64,
+    /// `failed / requests`.
+    pub failure_ratio: f64,
+    /// Innocent requests (PlainResponse) sent.
+    pub innocent_requests: u64,
+    /// Innocent requests that did not come back as expected: collateral.
+    pub innocent_failed: u64,
+    /// `innocent_failed / innocent_requests`.
+    pub innocent_failure_ratio: f64,
+    /// Seconds from the first request to the last answer.
+    pub duration_secs: f64,
+    /// `requests / duration_secs`.
+    pub requests_per_sec: f64,
+    /// Per behaviour of the mix.
+    pub behaviours: Vec<BehaviourResult>,
+    /// Worker pids that answered.
+    pub workers_seen: Vec<WorkerSeen>,
+    /// As expected / not, over time.
+    pub timeline: Timeline,
+    /// The first few failures of each kind.
+    pub failure_samples: Vec<FailureSample>,
+    /// Exit code of the container's main process after stop.
+    pub exit_code: Option<i64>,
+    /// Whether the container was OOM killed.
+    pub oom_killed: bool,
+    /// Last lines of the server's log.
+    pub log_tail: Vec<String>,
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+fn secs(duration: Duration) -> f64 {
+    duration.as_secs_f64()
+}
+
+impl Cell {
+    fn empty(server: &Server, test: &TestSpec, status: CellStatus) -> Self {
+        Cell {
+            server: server.name.clone(),
+            server_version: server.version.clone(),
+            test: test.name.clone(),
+            status,
+            error: None,
+            image_tag: None,
+            image_id: None,
+            startup_secs: None,
+            requests: 0,
+            expected: 0,
+            failed: 0,
+            failure_ratio: 0.0,
+            innocent_requests: 0,
+            innocent_failed: 0,
+            innocent_failure_ratio: 0.0,
+            duration_secs: 0.0,
+            requests_per_sec: 0.0,
+            behaviours: Vec::new(),
+            workers_seen: Vec::new(),
+            timeline: Timeline {
+                bucket_ms: TIMELINE_BUCKET.as_millis() as u64,
+                ..Timeline::default()
+            },
+            failure_samples: Vec::new(),
+            exit_code: None,
+            oom_killed: false,
+            log_tail: Vec::new(),
+        }
+    }
+
+    /// A cell whose server could not be built or started.
+    pub fn failed(server: &Server, test: &TestSpec, error: &RuntimeError) -> Self {
+        let status = match error {
+            RuntimeError::Interrupted => CellStatus::Interrupted,
+            _ => CellStatus::Error,
+        };
+        let mut cell = Cell::empty(server, test, status);
+        cell.error = Some(CellError {
+            message: error.to_string(),
+            log_tail: error.log_tail().to_vec(),
+        });
+        cell
+    }
+
+    /// A cell that sent its load.
+    pub fn measured(
+        server: &Server,
+        test: &TestSpec,
+        image: &PreparedImage,
+        running: &RunningServer,
+        client: ClientRun,
+        stopped: Result<StoppedServer, RuntimeError>,
+    ) -> Self {
+        let status = if client.interrupted {
+            CellStatus::Interrupted
+        } else {
+            CellStatus::Completed
+        };
+        let mut cell = Cell::empty(server, test, status);
+        cell.image_tag = Some(image.tag.clone());
+        cell.image_id = Some(image.id.clone());
+        cell.startup_secs = Some(secs(running.startup));
+
+        let tally = client.tally;
+        for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
+            let requests = counted.requests();
+            if entry.behaviour.is_innocent() {
+                cell.innocent_requests += requests;
+                cell.innocent_failed += requests - counted.expected;
+            }
+            cell.behaviours.push(BehaviourResult {
+                behaviour: entry.behaviour.to_string(),
+                innocent: entry.behaviour.is_innocent(),
+                weight: entry.weight,
+                expectation: entry.behaviour.expectation(),
+                requests,
+                expected: counted.expected,
+                outcomes: counted
+                    .outcomes
+                    .iter()
+                    .map(|(outcome, count)| (outcome.key(), *count))
+                    .collect(),
+                unexpected: counted
+                    .outcomes
+                    .iter()
+                    .filter(|(outcome, _)| !entry.behaviour.is_expected(outcome))
+                    .map(|(outcome, count)| (outcome.key(), *count))
+                    .collect(),
+                latency: LatencySummary::from_micros(&counted.latency_us),
+            });
+        }
+        cell.requests = tally.requests();
+        cell.expected = tally.expected();
+        cell.failed = cell.requests - cell.expected;
+        cell.failure_ratio = ratio(cell.failed, cell.requests);
+        cell.innocent_failure_ratio = ratio(cell.innocent_failed, cell.innocent_requests);
+        cell.duration_secs = secs(client.elapsed);
+        cell.requests_per_sec = if client.elapsed.is_zero() {
+            0.0
+        } else {
+            cell.requests as f64 / cell.duration_secs
+        };
+        cell.workers_seen = tally
+            .worker_pids
+            .iter()
+            .map(|(pid, at)| WorkerSeen {
+                pid: *pid,
+                first_seen_secs: secs(*at),
+            })
+            .collect();
+        cell.timeline.expected = tally.timeline.iter().map(|bucket| bucket.0).collect();
+        cell.timeline.failed = tally.timeline.iter().map(|bucket| bucket.1).collect();
+        cell.failure_samples = tally
+            .samples
+            .iter()
+            .map(|sample| FailureSample {
+                at_secs: secs(sample.at),
+                behaviour: test.mix[sample.mix_index].behaviour.to_string(),
+                outcome: sample.outcome.key(),
+                worker_pid: sample.worker_pid,
+                detail: sample.detail.clone(),
+            })
+            .collect();
+        match stopped {
+            Ok(stopped) => {
+                cell.exit_code = stopped.exit_code;
+                cell.oom_killed = stopped.oom_killed;
+                cell.log_tail = stopped.log_tail;
+            }
+            Err(error) => {
+                cell.error = Some(CellError {
+                    message: format!("after the load: {error}"),
+                    log_tail: error.log_tail().to_vec(),
+                });
+            }
+        }
+        cell
+    }
+
+    /// Whether the seed's table shows this cell as `Failed`.
+    pub fn is_disqualified(&self) -> bool {
+        self.failure_ratio > DISQUALIFYING_FAILURE_RATIO
+    }
+}
+
+/// Now, as RFC 3339 in UTC, to the second.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+impl Results {
+    /// An empty document for `plan`, run `run_id` on `engine`.
+    pub fn new(run_id: &str, plan: &Plan, engine: EngineInfo) -> Self {
+        Results {
+            schema_version: SCHEMA_VERSION,
+            labour_version: env!("CARGO_PKG_VERSION").to_string(),
+            run_id: run_id.to_string(),
+            started_at: now_rfc3339(),
+            finished_at: None,
+            complete: false,
+            interrupted: false,
+            environment: Environment {
+                engine,
+                client_cpus: std::thread::available_parallelism()
+                    .map(|n| n.get() as u64)
+                    .unwrap_or(1),
+            },
+            scenario: ScenarioRecord {
+                servers: plan.servers.clone(),
+                tests: plan.tests.clone(),
+                load: plan.load.clone(),
+                container: plan.container.clone(),
+            },
+            seed: plan.seed,
+            cells: Vec::new(),
+        }
+    }
+
+    /// Mark the run as ended.
+    pub fn finish(&mut self, interrupted: bool) {
+        self.finished_at = Some(now_rfc3339());
+        self.interrupted = interrupted;
+        let planned = self.scenario.servers.len() * self.scenario.tests.len();
+        self.complete = !interrupted
+            && self.cells.len() == planned
+            && self
+                .cells
+                .iter()
+                .all(|c| c.status != CellStatus::Interrupted);
+    }
+
+    /// The cell for `server` x `test`, if it ran.
+    pub fn cell(&self, server: &str, test: &str) -> Option<&Cell> {
+        self.cells
+            .iter()
+            .find(|cell| cell.server == server && cell.test == test)
+    }
+
+    /// Write the document to `path` atomically: a reader sees the old
+    /// version or the new one, never half of one.
+    pub fn write_atomic(&self, path: &Path) -> std::io::Result<()> {
+        let dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        serde_json::to_writer_pretty(&mut file, self)?;
+        file.write_all(b"\n")?;
+        file.as_file().sync_all()?;
+        file.persist(path).map_err(|error| error.error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,226 @@
+//! Where servers run. The [`Runtime`] trait is all the rest of labour sees:
+//! prepare a server (build its image), start it and wait until it answers,
+//! stop it, and at the end remove everything the run created.
+//!
+//! `docker.rs` is the Docker implementation and the only place that talks
+//! to the Docker API.
+
+pub mod docker;
+mod probe;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub use probe::probe;
+
+use crate::catalogue::Server;
+
+/// Label every container and image labour creates carries: the run id.
+pub const RUN_LABEL: &str = "labour.run";
+/// Label carrying the server name.
+pub const SERVER_LABEL: &str = "labour.server";
+/// Lines of a container's log kept when it stops or fails.
+pub const LOG_TAIL_LINES: usize = 100;
+
+/// How a server container is networked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// Docker's bridge; the server's port is published on 127.0.0.1 only.
+    Bridge,
+    /// The host's network; the server binds 127.0.0.1 on a free port.
+    Host,
+}
+
+/// How servers are built and run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerOptions {
+    /// Network of server containers.
+    pub network: NetworkMode,
+    /// Base image every server image builds `FROM`.
+    pub base_image: String,
+    /// Network for image builds (`host` lets pip reach the registry on
+    /// hosts without a bridge); `None` is Docker's default.
+    pub build_network: Option<String>,
+    /// Longest wait for a started server to answer its first request.
+    #[serde(with = "crate::units::duration_secs")]
+    pub ready_timeout: Duration,
+    /// Grace between SIGTERM and SIGKILL when stopping a server.
+    #[serde(with = "crate::units::duration_secs")]
+    pub stop_timeout: Duration,
+}
+
+/// A built server image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedImage {
+    /// The server it is for.
+    pub server: String,
+    /// Its tag.
+    pub tag: String,
+    /// Its id.
+    pub id: String,
+}
+
+/// A started server that answered its readiness probe.
+#[derive(Debug, Clone)]
+pub struct RunningServer {
+    /// Server name.
+    pub server: String,
+    /// Container id.
+    pub id: String,
+    /// Container name.
+    pub name: String,
+    /// Where it listens, always on 127.0.0.1.
+    pub address: SocketAddr,
+    /// When it answered its first request.
+    pub ready_at: Instant,
+    /// How long it took from start to ready.
+    pub startup: Duration,
+}
+
+/// What was left of a server once stopped and removed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoppedServer {
+    /// Exit code of its main process, when it had exited.
+    pub exit_code: Option<i64>,
+    /// Whether the kernel OOM killer ended it.
+    pub oom_killed: bool,
+    /// The last lines of its log.
+    pub log_tail: Vec<String>,
+}
+
+/// The engine and host the servers ran on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineInfo {
+    /// Which runtime (`docker`).
+    pub runtime: String,
+    /// Engine version.
+    pub version: String,
+    /// API version in use.
+    pub api_version: String,
+    /// Kernel of the engine's host.
+    pub kernel: String,
+    /// Operating system of the engine's host.
+    pub os: String,
+    /// CPUs the engine sees.
+    pub cpus: u64,
+    /// Memory the engine sees, in bytes.
+    pub memory_bytes: u64,
+}
+
+/// A runtime operation failed.
+#[derive(Debug, Error)]
+pub enum RuntimeError {
+    /// No engine answers.
+    #[error(
+        "no Docker engine answers at {endpoint}: {reason} (is dockerd running? DOCKER_HOST selects another engine)"
+    )]
+    Unreachable {
+        /// Where labour looked.
+        endpoint: String,
+        /// What the connection said.
+        reason: String,
+    },
+    /// The image build failed.
+    #[error("building the image of {server} failed: {reason}")]
+    Build {
+        /// The server.
+        server: String,
+        /// The failing step's error.
+        reason: String,
+        /// Last lines of the build output.
+        log_tail: Vec<String>,
+    },
+    /// The container could not be created or started.
+    #[error("starting {server} failed: {reason}")]
+    Start {
+        /// The server.
+        server: String,
+        /// What the engine said.
+        reason: String,
+    },
+    /// The server exited before answering.
+    #[error("{server} exited with code {exit_code} before it answered a request")]
+    ExitedEarly {
+        /// The server.
+        server: String,
+        /// Its exit code.
+        exit_code: i64,
+        /// Last lines of its log.
+        log_tail: Vec<String>,
+    },
+    /// The server did not answer in time.
+    #[error("{server} did not answer within {:.0} s of starting: {reason}", timeout.as_secs_f64())]
+    NotReady {
+        /// The server.
+        server: String,
+        /// The readiness deadline.
+        timeout: Duration,
+        /// The last probe's failure.
+        reason: String,
+        /// Last lines of its log.
+        log_tail: Vec<String>,
+    },
+    /// Another engine call failed.
+    #[error("{operation}: {reason}")]
+    Engine {
+        /// What labour was doing.
+        operation: String,
+        /// What the engine said.
+        reason: String,
+    },
+    /// Cancelled (Ctrl-C, SIGTERM).
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl RuntimeError {
+    /// Log or build output that explains the failure, if any.
+    pub fn log_tail(&self) -> &[String] {
+        match self {
+            RuntimeError::Build { log_tail, .. }
+            | RuntimeError::ExitedEarly { log_tail, .. }
+            | RuntimeError::NotReady { log_tail, .. } => log_tail,
+            _ => &[],
+        }
+    }
+}
+
+/// Somewhere servers can be built, started and stopped.
+pub trait Runtime: Sync {
+    /// Id of this run; every object created carries it as [`RUN_LABEL`].
+    fn run_id(&self) -> &str;
+
+    /// The engine and host, for the results.
+    fn engine_info(&self) -> impl Future<Output = Result<EngineInfo, RuntimeError>> + Send;
+
+    /// Make `server` ready to start (build its image).
+    fn prepare(
+        &self,
+        server: &Server,
+    ) -> impl Future<Output = Result<PreparedImage, RuntimeError>> + Send;
+
+    /// Start `server` from `image` for `cell` and wait until it answers. On
+    /// error nothing is left running.
+    fn start(
+        &self,
+        server: &Server,
+        image: &PreparedImage,
+        cell: &str,
+    ) -> impl Future<Output = Result<RunningServer, RuntimeError>> + Send;
+
+    /// Stop `running` (SIGTERM, grace, SIGKILL), keep its log tail and exit
+    /// code, and remove it.
+    fn stop(
+        &self,
+        running: &RunningServer,
+    ) -> impl Future<Output = Result<StoppedServer, RuntimeError>> + Send;
+
+    /// Remove everything this run created that is still there; returns how
+    /// many objects were removed. Called on every path out of a run.
+    fn shutdown(&self) -> impl Future<Output = Result<usize, RuntimeError>> + Send;
+}

@@ -1,0 +1,92 @@
+//! Readiness: one plain HTTP request that must come back 200.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Ask `address` for `/PlainResponse` once; `Ok` when it answers 200
+/// within `timeout`, otherwise why not.
+pub async fn probe(address: SocketAddr, timeout: Duration) -> Result<(), String> {
+    match tokio::time::timeout(timeout, probe_once(address)).await {
+        Ok(result) => result,
+        Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
+    }
+}
+
+async fn probe_once(address: SocketAddr) -> Result<(), String> {
+    let mut stream = TcpStream::connect(address)
+        .await
+        .map_err(|error| format!("connecting to {address}: {error}"))?;
+    let request =
+        format!("GET /PlainResponse HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|error| format!("sending to {address}: {error}"))?;
+    let mut head = Vec::with_capacity(64);
+    let mut buffer = [0u8; 64];
+    while !head.contains(&b'\n') {
+        let read = stream
+            .read(&mut buffer)
+            .await
+            .map_err(|error| format!("reading from {address}: {error}"))?;
+        if read == 0 {
+            break;
+        }
+        head.extend_from_slice(&buffer[..read]);
+    }
+    let line = String::from_utf8_lossy(&head);
+    let status_line = line.lines().next().unwrap_or_default().trim();
+    let status = status_line.split_whitespace().nth(1);
+    if status_line.starts_with("HTTP/1.") && status == Some("200") {
+        Ok(())
+    } else if status_line.is_empty() {
+        Err(format!("{address} closed the connection without answering"))
+    } else {
+        Err(format!("{address} answered {status_line:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    async fn serve_once(answer: &'static [u8]) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buffer = [0u8; 1024];
+            let _ = socket.read(&mut buffer).await;
+            let _ = socket.write_all(answer).await;
+        });
+        address
+    }
+
+    #[tokio::test]
+    async fn a_200_is_ready() {
+        let address = serve_once(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").await;
+        assert_eq!(probe(address, Duration::from_secs(5)).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn anything_else_says_what_came_back() {
+        let address = serve_once(b"HTTP/1.1 503 Service Unavailable\r\n\r\n").await;
+        let error = probe(address, Duration::from_secs(5)).await.unwrap_err();
+        assert!(error.contains("503"), "{error}");
+        let address = serve_once(b"").await;
+        let error = probe(address, Duration::from_secs(5)).await.unwrap_err();
+        assert!(error.contains("closed"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_not_ready() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        assert!(probe(address, Duration::from_secs(5)).await.is_err());
+    }
+}

@@ -1,0 +1,209 @@
+//! What to run: servers x tests, load, seed and container options, resolved
+//! into one validated [`Plan`] before any side effect.
+
+mod named;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub use named::named_tests;
+
+use crate::behaviour::Behaviour;
+use crate::catalogue::{Catalogue, Server};
+use crate::client::LoadSpec;
+use crate::policy::PolicyKind;
+use crate::runtime::ContainerOptions;
+
+/// One behaviour of a test's mix, with its weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MixEntry {
+    /// What the request asks for.
+    pub behaviour: Behaviour,
+    /// Relative share of requests.
+    pub weight: u32,
+}
+
+impl MixEntry {
+    /// `behaviour` with `weight`.
+    pub fn new(behaviour: Behaviour, weight: u32) -> Self {
+        MixEntry { behaviour, weight }
+    }
+}
+
+/// A test: a weighted mix of behaviours and how to pick from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestSpec {
+    /// Name, CamelCase as in the seed (`Plain`, `SIGSEGV`).
+    pub name: String,
+    /// One line for listings.
+    pub description: String,
+    /// How workers pick from the mix.
+    pub policy: PolicyKind,
+    /// The behaviours and their weights.
+    pub mix: Vec<MixEntry>,
+}
+
+/// `all`, or a list of names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Everything known.
+    All,
+    /// These, in this order.
+    Named(Vec<String>),
+}
+
+impl std::str::FromStr for Selection {
+    type Err = String;
+
+    /// `all` or `a,b,c` (spaces around names are ignored).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.trim() == "all" {
+            return Ok(Selection::All);
+        }
+        let names: Vec<String> = text
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(String::from)
+            .collect();
+        if names.is_empty() {
+            return Err("expected `all` or a comma-separated list of names".into());
+        }
+        Ok(Selection::Named(names))
+    }
+}
+
+/// A scenario that cannot run as given.
+#[derive(Debug, Error, PartialEq)]
+pub enum ScenarioError {
+    /// A server name not in the catalogue.
+    #[error("unknown server {name:?} (known servers: {})", known.join(", "))]
+    UnknownServer {
+        /// The name given.
+        name: String,
+        /// Every name the catalogue has.
+        known: Vec<String>,
+    },
+    /// A test name that is not a named test.
+    #[error("unknown test {name:?} (known tests: {})", known.join(", "))]
+    UnknownTest {
+        /// The name given.
+        name: String,
+        /// Every named test.
+        known: Vec<String>,
+    },
+    /// The same name twice in one selection.
+    #[error("{kind} {name:?} is selected twice")]
+    Duplicate {
+        /// `server` or `test`.
+        kind: &'static str,
+        /// The repeated name.
+        name: String,
+    },
+}
+
+/// Everything a bench run needs, validated.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Servers, in the order they run.
+    pub servers: Vec<Server>,
+    /// Tests, in the order they run on each server.
+    pub tests: Vec<TestSpec>,
+    /// Load per cell.
+    pub load: LoadSpec,
+    /// Seed of the policies; the same seed sends the same requests.
+    pub seed: u64,
+    /// How servers are built and run.
+    pub container: ContainerOptions,
+}
+
+/// Resolve a server selection against the catalogue.
+pub fn select_servers(
+    selection: &Selection,
+    catalogue: &Catalogue,
+) -> Result<Vec<Server>, ScenarioError> {
+    match selection {
+        Selection::All => Ok(catalogue.servers().to_vec()),
+        Selection::Named(names) => {
+            check_unique("server", names)?;
+            names
+                .iter()
+                .map(|name| {
+                    catalogue
+                        .get(name)
+                        .cloned()
+                        .ok_or_else(|| ScenarioError::UnknownServer {
+                            name: name.clone(),
+                            known: catalogue.names(),
+                        })
+                })
+                .collect()
+        }
+    }
+}
+
+/// Resolve a test selection against the named tests.
+pub fn select_tests(selection: &Selection) -> Result<Vec<TestSpec>, ScenarioError> {
+    let tests = named_tests();
+    match selection {
+        Selection::All => Ok(tests),
+        Selection::Named(names) => {
+            check_unique("test", names)?;
+            names
+                .iter()
+                .map(|name| {
+                    tests
+                        .iter()
+                        .find(|test| &test.name == name)
+                        .cloned()
+                        .ok_or_else(|| ScenarioError::UnknownTest {
+                            name: name.clone(),
+                            known: tests.iter().map(|test| test.name.clone()).collect(),
+                        })
+                })
+                .collect()
+        }
+    }
+}
+
+fn check_unique(kind: &'static str, names: &[String]) -> Result<(), ScenarioError> {
+    for (index, name) in names.iter().enumerate() {
+        if names[..index].contains(name) {
+            return Err(ScenarioError::Duplicate {
+                kind,
+                name: name.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selections_parse() {
+        assert_eq!("all".parse(), Ok(Selection::All));
+        assert_eq!(
+            "Plain, SIGSEGV".parse(),
+            Ok(Selection::Named(vec!["Plain".into(), "SIGSEGV".into()]))
+        );
+        assert!(",".parse::<Selection>().is_err());
+    }
+
+    #[test]
+    fn unknown_tests_list_the_known_ones() {
+        let error = select_tests(&"Plain,Nope".parse().unwrap()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown test \"Nope\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV)"
+        );
+    }
+
+    #[test]
+    fn a_name_twice_is_an_error() {
+        let error = select_tests(&"Plain,Plain".parse().unwrap()).unwrap_err();
+        assert_eq!(error.to_string(), "test \"Plain\" is selected twice");
+    }
+}
