@@ -1,6 +1,8 @@
 //! Drives a plan: for each server, prepare it once; for each test, start a
 //! fresh server, send the load, stop it, and record the cell.
 
+use std::io::Write;
+
 use tokio_util::sync::CancellationToken;
 
 use crate::catalogue::Server;
@@ -21,7 +23,8 @@ impl Progress {
     /// Print one line of progress.
     pub fn say(&self, line: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("labour: {}", line.as_ref());
+            // Progress is best effort: a closed stderr must not end a run.
+            let _ = writeln!(std::io::stderr(), "labour: {}", line.as_ref());
         }
     }
 }

@@ -226,7 +226,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
         progress.say(format!("{}: building the image", server.name));
         let image = runtime.prepare(&server).await?;
         let running = runtime.start(&server, &image, "serve").await?;
-        println!("http://{}/", running.address);
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "http://{}/", running.address)?;
+        stdout.flush()?;
         progress.say(format!(
             "{} is serving the stress application (container {}); Ctrl-C stops it",
             server.name, running.name

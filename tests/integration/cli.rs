@@ -1,0 +1,117 @@
+//! The command line without Docker: usage errors, listings, a dead engine.
+
+use predicates::prelude::*;
+
+use crate::util::labour;
+
+#[test]
+fn a_bad_flag_exits_2_with_a_message() {
+    labour()
+        .args(["bench", "--requests", "many"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "invalid value 'many' for '--requests",
+        ));
+    labour()
+        .args(["bench", "--no-such-flag"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--no-such-flag"));
+    labour()
+        .args(["bench", "--requests", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--requests"));
+}
+
+#[test]
+fn an_unknown_server_exits_2_and_lists_the_known_ones() {
+    labour()
+        .args(["bench", "--servers", "gunicorn-sync,nginx-unit", "--network", "host"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::eq(
+            "error: unknown server \"nginx-unit\" (known servers: wsgiref, gunicorn-sync, waitress)\n",
+        ));
+}
+
+#[test]
+fn an_unknown_test_exits_2_and_lists_the_known_ones() {
+    labour()
+        .args(["bench", "--tests", "plain"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown test \"plain\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV)",
+        ));
+}
+
+#[test]
+fn no_engine_answering_exits_2_and_says_so() {
+    labour()
+        .args(["bench", "--servers", "wsgiref", "--tests", "Plain"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::starts_with(
+            "error: no Docker engine answers at unix:///nonexistent/docker.sock",
+        ))
+        .stderr(predicate::str::contains("is dockerd running?"));
+}
+
+#[test]
+fn an_output_file_in_a_missing_directory_is_refused_before_anything_runs() {
+    labour()
+        .args(["bench", "--output", "/nonexistent/dir/results.json"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "directory /nonexistent/dir does not exist",
+        ));
+}
+
+#[test]
+fn a_broken_images_directory_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("servers.yaml"), "servers: [\n").unwrap();
+    labour()
+        .args(["list", "servers", "--images"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("servers.yaml"))
+        .stderr(predicate::str::contains("line"));
+}
+
+#[test]
+fn list_shows_servers_and_tests() {
+    labour()
+        .args(["list", "servers"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("wsgiref"))
+        .stdout(predicate::str::contains("gunicorn-sync"))
+        .stdout(predicate::str::contains("waitress"));
+    labour()
+        .args(["list", "tests"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("PlainResponse?status=404 x1"))
+        .stdout(predicate::str::contains("SIGSEGV x50"));
+}
+
+#[test]
+fn help_teaches_the_flags() {
+    labour()
+        .args(["bench", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--servers"))
+        .stdout(predicate::str::contains("LABOUR_NETWORK"))
+        .stdout(predicate::str::contains("Examples:"));
+}

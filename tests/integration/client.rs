@@ -1,0 +1,329 @@
+//! The request client against in-process servers on 127.0.0.1, port 0:
+//! a well-behaved hyper server, and raw sockets that misbehave on cue.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+use labour::behaviour::{Behaviour, Outcome};
+use labour::client::{self, LoadSpec, exchange};
+use labour::policy::PolicyKind;
+use labour::scenario::{MixEntry, TestSpec, named_tests};
+
+/// A hyper server speaking the behaviour protocol for PlainResponse;
+/// returns its address and a count of accepted connections.
+async fn plain_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&connections);
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let service = service_fn(|request: Request<hyper::body::Incoming>| async move {
+                    let status = if request.uri().query() == Some("status=404") {
+                        404
+                    } else {
+                        200
+                    };
+                    Ok::<_, Infallible>(
+                        Response::builder()
+                            .status(status)
+                            .header("X-Labour-Worker", "4242")
+                            .body(Full::new(Bytes::from_static(b"Pong!\n")))
+                            .unwrap(),
+                    )
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (address, connections)
+}
+
+/// A raw server: reads each request head, then lets `answer` act on the
+/// socket (answer and keep it, answer and close, stay silent...).
+async fn raw_server<F>(answer: F) -> (SocketAddr, Arc<AtomicUsize>)
+where
+    F: Fn(usize) -> Script + Send + Sync + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&requests);
+    let answer = Arc::new(answer);
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let answer = Arc::clone(&answer);
+            let counter = Arc::clone(&counter);
+            tokio::spawn(async move {
+                loop {
+                    if !read_head(&mut stream).await {
+                        return;
+                    }
+                    let number = counter.fetch_add(1, Ordering::SeqCst);
+                    match answer(number) {
+                        Script::Answer(bytes) => {
+                            if stream.write_all(bytes).await.is_err() {
+                                return;
+                            }
+                        }
+                        Script::AnswerAndClose(bytes) => {
+                            let _ = stream.write_all(bytes).await;
+                            return;
+                        }
+                        Script::Close => return,
+                        Script::Silence => {
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (address, requests)
+}
+
+enum Script {
+    Answer(&'static [u8]),
+    AnswerAndClose(&'static [u8]),
+    Close,
+    Silence,
+}
+
+async fn read_head(stream: &mut TcpStream) -> bool {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => return false,
+        }
+    }
+    true
+}
+
+const PONG: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nX-Labour-Worker: 7\r\n\r\nPong!\n";
+
+fn one_behaviour_test(behaviour: Behaviour) -> TestSpec {
+    TestSpec {
+        name: "T".into(),
+        description: String::new(),
+        policy: PolicyKind::Random,
+        mix: vec![MixEntry::new(behaviour, 1)],
+    }
+}
+
+fn load(requests: u64, concurrency: usize, timeout: Duration) -> LoadSpec {
+    LoadSpec {
+        requests,
+        concurrency,
+        timeout,
+    }
+}
+
+#[tokio::test]
+async fn keep_alive_connections_carry_every_request_and_judge_the_mix() {
+    let (address, connections) = plain_server().await;
+    let plain = named_tests()
+        .into_iter()
+        .find(|t| t.name == "Plain")
+        .unwrap();
+    let run = client::run(
+        &plain,
+        address,
+        &load(400, 4, Duration::from_secs(5)),
+        1,
+        &CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(run.tally.requests(), 400);
+    assert_eq!(
+        run.tally.expected(),
+        400,
+        "200s and 404s are both as expected"
+    );
+    assert_eq!(
+        run.tally.behaviours[1].requests(),
+        4,
+        "one 404 in a hundred"
+    );
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        4,
+        "one connection per worker"
+    );
+    assert_eq!(
+        run.tally.worker_pids.keys().copied().collect::<Vec<_>>(),
+        [4242]
+    );
+    assert!(!run.interrupted);
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closes_is_reopened() {
+    let (address, requests) = raw_server(|_| {
+        Script::AnswerAndClose(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nPong!\n",
+        )
+    })
+    .await;
+    let test = one_behaviour_test(Behaviour::plain());
+    let run = client::run(
+        &test,
+        address,
+        &load(10, 1, Duration::from_secs(5)),
+        1,
+        &CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(run.tally.expected(), 10);
+    assert_eq!(requests.load(Ordering::SeqCst), 10);
+}
+
+#[tokio::test]
+async fn after_a_reset_the_next_request_gets_a_fresh_connection() {
+    let (address, _) = raw_server(|n| {
+        if n == 0 {
+            Script::Close
+        } else {
+            Script::Answer(PONG)
+        }
+    })
+    .await;
+    let test = one_behaviour_test(Behaviour::plain());
+    let run = client::run(
+        &test,
+        address,
+        &load(5, 1, Duration::from_secs(5)),
+        1,
+        &CancellationToken::new(),
+    )
+    .await;
+    let outcomes = &run.tally.behaviours[0].outcomes;
+    assert_eq!(outcomes.get(&Outcome::Reset), Some(&1));
+    assert_eq!(outcomes.get(&Outcome::Status(200)), Some(&4));
+    assert_eq!(run.tally.samples.len(), 1);
+}
+
+async fn one_exchange(script: Script, expected_len: Option<u64>) -> Outcome {
+    let script = Arc::new(std::sync::Mutex::new(Some(script)));
+    let (address, _) =
+        raw_server(move |_| script.lock().unwrap().take().unwrap_or(Script::Close)).await;
+    let mut slot = None;
+    exchange(&mut slot, address, "/PlainResponse", expected_len)
+        .await
+        .outcome
+}
+
+#[tokio::test]
+async fn outcomes_are_classified() {
+    assert_eq!(
+        one_exchange(Script::Answer(PONG), Some(6)).await,
+        Outcome::Status(200)
+    );
+    assert_eq!(
+        one_exchange(Script::Answer(PONG), Some(10)).await,
+        Outcome::WrongBody(200)
+    );
+    assert_eq!(one_exchange(Script::Close, None).await, Outcome::Reset);
+    assert_eq!(
+        one_exchange(
+            Script::AnswerAndClose(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"),
+            None
+        )
+        .await,
+        Outcome::Truncated
+    );
+    assert_eq!(
+        one_exchange(
+            Script::AnswerAndClose(b"SPEAK FRIEND AND ENTER\r\n\r\n"),
+            None
+        )
+        .await,
+        Outcome::ProtocolError
+    );
+}
+
+#[tokio::test]
+async fn nothing_listening_is_refused() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let mut slot = None;
+    let answer = exchange(&mut slot, address, "/PlainResponse", None).await;
+    assert_eq!(answer.outcome, Outcome::Refused);
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_and_the_run_ends() {
+    let (address, _) = raw_server(|_| Script::Silence).await;
+    let test = one_behaviour_test(Behaviour::plain());
+    let run = client::run(
+        &test,
+        address,
+        &load(3, 1, Duration::from_millis(200)),
+        1,
+        &CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(
+        run.tally.behaviours[0].outcomes.get(&Outcome::Timeout),
+        Some(&3)
+    );
+    assert_eq!(run.tally.expected(), 0);
+}
+
+#[tokio::test]
+async fn cancelling_stops_the_workers_without_counting_the_cut_request() {
+    let (address, _) = raw_server(|_| Script::Silence).await;
+    let test = one_behaviour_test(Behaviour::plain());
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        trigger.cancel();
+    });
+    let run = client::run(
+        &test,
+        address,
+        &load(100, 2, Duration::from_secs(30)),
+        1,
+        &cancel,
+    )
+    .await;
+    assert!(run.interrupted);
+    assert_eq!(run.tally.requests(), 0);
+}
+
+#[tokio::test]
+async fn a_segfault_that_closes_the_connection_is_as_expected() {
+    let (address, _) = raw_server(|_| Script::Close).await;
+    let test = one_behaviour_test(Behaviour::SIGSEGV);
+    let run = client::run(
+        &test,
+        address,
+        &load(5, 1, Duration::from_secs(5)),
+        1,
+        &CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(run.tally.expected(), 5);
+}

@@ -1,0 +1,252 @@
+//! bench and serve against the real Docker engine, with host networking
+//! (servers bind 127.0.0.1). The base image comes from LABOUR_BASE_IMAGE
+//! when set (labour/base:bookworm on hosts without Docker Hub).
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::{containers_of_run, docker_available, labour};
+
+/// Run `labour bench` with `args` and host networking; returns the results
+/// document and the process's exit code.
+fn bench(args: &[&str], limit: Duration) -> (Value, i32) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("results.json");
+    let assert = labour()
+        .args(["bench", "--network", "host", "--quiet", "--output"])
+        .arg(&output)
+        .args(args)
+        .timeout(limit)
+        .assert();
+    let code = assert.get_output().status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let text = std::fs::read_to_string(&output)
+        .unwrap_or_else(|e| panic!("no results file ({e}); stderr: {stderr}"));
+    (serde_json::from_str(&text).unwrap(), code)
+}
+
+fn cell<'a>(results: &'a Value, server: &str, test: &str) -> &'a Value {
+    results["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["server"] == server && c["test"] == test)
+        .unwrap_or_else(|| panic!("no cell {server} / {test}"))
+}
+
+fn run_id(results: &Value) -> &str {
+    results["run_id"].as_str().unwrap()
+}
+
+#[test]
+fn plain_comes_back_as_expected_on_every_server() {
+    if !docker_available("plain_comes_back_as_expected_on_every_server") {
+        return;
+    }
+    let (results, code) = bench(
+        &[
+            "--servers",
+            "all",
+            "--tests",
+            "Plain",
+            "-n",
+            "400",
+            "-c",
+            "4",
+        ],
+        Duration::from_secs(900),
+    );
+    assert_eq!(code, 0, "{results:#}");
+    assert_eq!(results["complete"], true);
+    for server in ["wsgiref", "gunicorn-sync", "waitress"] {
+        let cell = cell(&results, server, "Plain");
+        assert_eq!(cell["status"], "completed", "{cell:#}");
+        assert_eq!(cell["requests"], 400);
+        let expected = cell["expected"].as_u64().unwrap();
+        assert!(
+            expected * 100 >= 400 * 99,
+            "{server}: {expected} of 400 as expected"
+        );
+        assert!(!cell["workers_seen"].as_array().unwrap().is_empty());
+    }
+    assert_eq!(containers_of_run(run_id(&results)), Vec::<String>::new());
+}
+
+#[test]
+fn sigsegv_on_wsgiref_is_reported_as_failures_in_bounded_time() {
+    if !docker_available("sigsegv_on_wsgiref_is_reported_as_failures_in_bounded_time") {
+        return;
+    }
+    // The limit is a hang guard, not a timing assertion.
+    let (results, code) = bench(
+        &[
+            "--servers",
+            "wsgiref",
+            "--tests",
+            "SIGSEGV",
+            "-n",
+            "300",
+            "--timeout",
+            "5s",
+        ],
+        Duration::from_secs(300),
+    );
+    assert_eq!(code, 0);
+    let cell = cell(&results, "wsgiref", "SIGSEGV");
+    assert_eq!(cell["status"], "completed");
+    assert_eq!(cell["requests"], 300);
+    // wsgiref runs the app in its only process: the first segfault kills
+    // the server, so most requests find nothing listening. With no init in
+    // the container, PID 1 would ignore SIGSEGV and this would pass.
+    assert!(cell["failure_ratio"].as_f64().unwrap() > 0.5, "{cell:#}");
+    assert!(cell["innocent_failed"].as_u64().unwrap() > 0);
+    assert_eq!(cell["exit_code"], 139, "the server died of SIGSEGV");
+    let refused = cell["behaviours"][0]["unexpected"]["refused"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(refused > 0, "{cell:#}");
+    assert_eq!(containers_of_run(run_id(&results)), Vec::<String>::new());
+}
+
+/// Read `child`'s stderr until a line contains `needle`.
+fn wait_for_line(child: &mut Child, needle: &str, limit: Duration) -> Vec<String> {
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // Keep draining after the waiter has gone, so labour never
+        // writes into a closed pipe.
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let _ = sender.send(line);
+        }
+    });
+    let deadline = Instant::now() + limit;
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        if let Ok(line) = receiver.recv_timeout(Duration::from_millis(200)) {
+            let found = line.contains(needle);
+            seen.push(line);
+            if found {
+                return seen;
+            }
+        }
+    }
+    panic!("no line with {needle:?} within {limit:?}; saw: {seen:#?}");
+}
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_with_limit(child: &mut Child, limit: Duration) -> i32 {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("labour did not exit within {limit:?} of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn ctrl_c_during_a_bench_exits_130_and_leaves_no_container() {
+    if !docker_available("ctrl_c_during_a_bench_exits_130_and_leaves_no_container") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("results.json");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("labour"))
+        .args([
+            "bench",
+            "--network",
+            "host",
+            "--servers",
+            "wsgiref",
+            "--tests",
+            "HeavySleep,Plain",
+        ])
+        .args(["-n", "100000", "--output"])
+        .arg(&output)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_line(&mut child, "requests over", Duration::from_secs(600));
+    std::thread::sleep(Duration::from_secs(1));
+    interrupt(&child);
+    assert_eq!(wait_with_limit(&mut child, Duration::from_secs(60)), 130);
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    assert_eq!(results["interrupted"], true);
+    assert_eq!(results["complete"], false);
+    let cells = results["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 1, "the second test never started");
+    assert_eq!(cells[0]["status"], "interrupted");
+    assert_eq!(containers_of_run(run_id(&results)), Vec::<String>::new());
+}
+
+#[test]
+fn serve_prints_a_url_that_answers_and_cleans_up_on_ctrl_c() {
+    if !docker_available("serve_prints_a_url_that_answers_and_cleans_up_on_ctrl_c") {
+        return;
+    }
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("labour"))
+        .args(["serve", "waitress", "--network", "host"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = wait_for_line(&mut child, "Ctrl-C stops it", Duration::from_secs(600));
+    let container = lines
+        .last()
+        .and_then(|line| line.split("(container ").nth(1))
+        .and_then(|rest| rest.split(')').next())
+        .expect("the ready line names the container")
+        .to_string();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let address = url
+        .trim()
+        .strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .expect("serve prints http://127.0.0.1:PORT/");
+    assert!(address.starts_with("127.0.0.1:"), "{address}");
+
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    use std::io::Write;
+    stream
+        .write_all(
+            b"GET /PlainResponse?status=404 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("x-labour-worker:"),
+        "{answer}"
+    );
+
+    interrupt(&child);
+    assert_eq!(wait_with_limit(&mut child, Duration::from_secs(60)), 0);
+    let left = Command::new("docker")
+        .args(["ps", "-a", "-q", "--filter", &format!("name={container}")])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "container {container} is still there"
+    );
+}

@@ -1,0 +1,10 @@
+//! labour's integration tests, one binary: the CLI without Docker, the
+//! client against in-process servers, and bench/serve against the real
+//! Docker engine (skipped with a reason when none answers, failing instead
+//! when LABOUR_REQUIRE_DOCKER=1).
+
+mod app;
+mod cli;
+mod client;
+mod docker;
+mod util;
