@@ -101,18 +101,7 @@ impl DockerRuntime {
     /// The image tag for `server` on the configured base image, so images
     /// built on different bases do not overwrite each other.
     fn image_tag(&self, server: &str) -> String {
-        let base: String = self
-            .options
-            .base_image
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
+        let base = docker_safe(&self.options.base_image);
         format!("labour/{server}:{}", &base[..base.len().min(120)])
     }
 
@@ -522,17 +511,21 @@ fn new_run_id() -> String {
 
 /// `labour-<run>-<server>-<cell>`, in the characters Docker allows.
 fn container_name(run_id: &str, server: &str, cell: &str) -> String {
-    let cell: String = cell
-        .chars()
+    format!("labour-{run_id}-{server}-{}", docker_safe(cell))
+}
+
+/// `text` with every character that is not allowed in both image tags and
+/// container names (letters, digits, `.`, `_`, `-`) turned into `-`.
+fn docker_safe(text: &str) -> String {
+    text.chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
                 c
             } else {
                 '-'
             }
         })
-        .collect();
-    format!("labour-{run_id}-{server}-{cell}")
+        .collect()
 }
 
 /// A port on 127.0.0.1 that nothing listens on right now.

@@ -139,6 +139,19 @@ fn load(requests: u64, concurrency: usize, timeout: Duration) -> LoadSpec {
     }
 }
 
+/// Send `requests` of `behaviour` alone to `address`.
+async fn run_one(
+    behaviour: Behaviour,
+    address: SocketAddr,
+    requests: u64,
+    concurrency: usize,
+    timeout: Duration,
+) -> client::ClientRun {
+    let test = one_behaviour_test(behaviour);
+    let load = load(requests, concurrency, timeout);
+    client::run(&test, address, &load, 1, &CancellationToken::new()).await
+}
+
 #[tokio::test]
 async fn keep_alive_connections_carry_every_request_and_judge_the_mix() {
     let (address, connections) = plain_server().await;
@@ -185,15 +198,7 @@ async fn a_connection_the_server_closes_is_reopened() {
         )
     })
     .await;
-    let test = one_behaviour_test(Behaviour::plain());
-    let run = client::run(
-        &test,
-        address,
-        &load(10, 1, Duration::from_secs(5)),
-        1,
-        &CancellationToken::new(),
-    )
-    .await;
+    let run = run_one(Behaviour::plain(), address, 10, 1, Duration::from_secs(5)).await;
     assert_eq!(run.tally.expected(), 10);
     assert_eq!(requests.load(Ordering::SeqCst), 10);
 }
@@ -208,15 +213,7 @@ async fn after_a_reset_the_next_request_gets_a_fresh_connection() {
         }
     })
     .await;
-    let test = one_behaviour_test(Behaviour::plain());
-    let run = client::run(
-        &test,
-        address,
-        &load(5, 1, Duration::from_secs(5)),
-        1,
-        &CancellationToken::new(),
-    )
-    .await;
+    let run = run_one(Behaviour::plain(), address, 5, 1, Duration::from_secs(5)).await;
     let outcomes = &run.tally.behaviours[0].outcomes;
     assert_eq!(outcomes.get(&Outcome::Reset), Some(&1));
     assert_eq!(outcomes.get(&Outcome::Status(200)), Some(&4));
@@ -275,13 +272,12 @@ async fn nothing_listening_is_refused() {
 #[tokio::test]
 async fn a_silent_server_times_out_and_the_run_ends() {
     let (address, _) = raw_server(|_| Script::Silence).await;
-    let test = one_behaviour_test(Behaviour::plain());
-    let run = client::run(
-        &test,
+    let run = run_one(
+        Behaviour::plain(),
         address,
-        &load(3, 1, Duration::from_millis(200)),
+        3,
         1,
-        &CancellationToken::new(),
+        Duration::from_millis(200),
     )
     .await;
     assert_eq!(
@@ -316,14 +312,6 @@ async fn cancelling_stops_the_workers_without_counting_the_cut_request() {
 #[tokio::test]
 async fn a_segfault_that_closes_the_connection_is_as_expected() {
     let (address, _) = raw_server(|_| Script::Close).await;
-    let test = one_behaviour_test(Behaviour::SIGSEGV);
-    let run = client::run(
-        &test,
-        address,
-        &load(5, 1, Duration::from_secs(5)),
-        1,
-        &CancellationToken::new(),
-    )
-    .await;
+    let run = run_one(Behaviour::SIGSEGV, address, 5, 1, Duration::from_secs(5)).await;
     assert_eq!(run.tally.expected(), 5);
 }
