@@ -7,13 +7,14 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Body of `PlainResponse` when no `length` is given.
 pub const PONG: &[u8] = b"Pong!\n";
 
 /// One thing a request asks the application to do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "name", deny_unknown_fields)]
 pub enum Behaviour {
     /// Answer at once with `status`, and `length` bytes (or "Pong!").

@@ -96,9 +96,19 @@ async fn run_cell<R: Runtime>(
         "{name}: {} requests over {} connections to {}",
         plan.load.requests, plan.load.concurrency, running.address
     ));
-    let load = client::run(test, running.address, &plan.load, plan.seed, cancel).await;
+    // The server's `down` token ends the load early when the server is
+    // down for good; it is also cancelled with the run.
+    let load = client::run(test, running.address, &plan.load, plan.seed, &running.down).await;
     let stopped = runtime.stop(&running).await;
-    let cell = Cell::measured(server, test, image, &running, load, stopped);
+    let cell = Cell::measured(
+        server,
+        test,
+        image,
+        &running,
+        load,
+        stopped,
+        cancel.is_cancelled(),
+    );
     progress.say(format!("{name}: {}", cell_text(&cell)));
     cell
 }

@@ -1,6 +1,7 @@
 //! Every known server: its image folder, start command and description,
 //! read from `images/servers.yaml`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -10,7 +11,7 @@ use crate::images::{Images, ImagesError};
 pub const CATALOGUE_FILE: &str = "servers.yaml";
 
 /// One server labour knows how to build and start.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Server {
     /// Lowercase with dashes; also the image folder's name.

@@ -7,9 +7,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
-use crate::runtime::NetworkMode;
+use crate::runtime::{NetworkMode, RestartPolicy};
 use crate::scenario::Selection;
-use crate::units::parse_duration;
+use crate::units::{parse_bytes, parse_duration};
 
 /// Which WSGI server survives a misbehaving application?
 ///
@@ -46,6 +46,8 @@ pub enum Command {
     ///
     /// Prints the server's URL; try `curl URL/Sleeping?sleep_duration=1`.
     Serve(ServeArgs),
+    /// Print the JSON Schema of the results document (`--format json`, `--output`).
+    Schema,
 }
 
 /// How servers are built and run.
@@ -79,6 +81,40 @@ pub struct ContainerArgs {
     /// Grace between SIGTERM and SIGKILL when stopping a server.
     #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub stop_timeout: Duration,
+
+    /// Memory limit of each server container, as Docker writes it (64m, 1g).
+    #[arg(long, short = 'm', value_parser = parse_bytes, value_name = "SIZE")]
+    pub memory: Option<u64>,
+
+    /// Memory plus swap limit [default: equal to --memory, so no swap].
+    #[arg(long, value_parser = parse_bytes, value_name = "SIZE", requires = "memory")]
+    pub memory_swap: Option<u64>,
+
+    /// CPU limit of each server container, in CPUs (0.5, 2).
+    #[arg(long, value_parser = parse_cpus, value_name = "CPUS")]
+    pub cpus: Option<f64>,
+
+    /// Largest number of processes and threads in each server container.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    pub pids_limit: Option<u64>,
+
+    /// What the engine does when a server exits: no, on-failure,
+    /// on-failure:N (at most N restarts) or always.
+    #[arg(long, default_value = "on-failure", value_name = "POLICY")]
+    pub restart: RestartPolicy,
+
+    /// Run an init process in each server container (reaps zombies,
+    /// forwards signals). Without it a server running as PID 1 ignores its
+    /// own SIGSEGV and looks falsely robust.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub init: bool,
+}
+
+fn parse_cpus(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(cpus) if cpus > 0.0 && cpus.is_finite() => Ok(cpus),
+        _ => Err(format!("{text:?} is not a number of CPUs above zero")),
+    }
 }
 
 /// `labour bench` flags.

@@ -42,6 +42,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Finish> {
         Command::List(args) => list(&args),
         Command::Bench(args) => block_on(bench(args)),
         Command::Serve(args) => block_on(serve(args)),
+        Command::Schema => {
+            std::io::stdout().write_all(crate::results::json_schema().as_bytes())?;
+            Ok(Finish::Success)
+        }
     }
 }
 
@@ -96,6 +100,12 @@ fn container_options(args: &ContainerArgs) -> ContainerOptions {
         build_network: args.build_network.clone(),
         ready_timeout: args.ready_timeout,
         stop_timeout: args.stop_timeout,
+        memory_bytes: args.memory,
+        memory_swap_bytes: args.memory_swap,
+        cpus: args.cpus,
+        pids_limit: args.pids_limit,
+        restart: args.restart,
+        init: args.init,
     }
 }
 
@@ -148,6 +158,11 @@ fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
     };
     if load.timeout.is_zero() {
         bail!("--timeout must be more than zero");
+    }
+    if let (Some(memory), Some(swap)) = (args.container.memory, args.container.memory_swap)
+        && swap < memory
+    {
+        bail!("--memory-swap must be at least --memory (it counts memory plus swap)");
     }
     if let Some(output) = &args.output {
         check_output_path(output)?;

@@ -8,8 +8,9 @@ pub mod tally;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
@@ -21,7 +22,7 @@ use crate::policy::Policy;
 use crate::scenario::TestSpec;
 
 /// How much load a client sends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LoadSpec {
     /// Requests in all, split evenly over the connections.
     pub requests: u64,
@@ -29,18 +30,26 @@ pub struct LoadSpec {
     pub concurrency: usize,
     /// Longest wait for one complete answer.
     #[serde(with = "crate::units::duration_secs")]
+    #[schemars(with = "f64")]
     pub timeout: Duration,
 }
+
+/// After a refused connection, a worker waits this long before its next
+/// request, so a server that is restarting is not met by thousands of
+/// refused requests in a millisecond (each still counts as a failure).
+pub const REFUSED_PAUSE: Duration = Duration::from_millis(10);
 
 /// What one client run measured.
 #[derive(Debug, Clone)]
 pub struct ClientRun {
-    /// Everything counted.
+    /// Everything counted; times are relative to `started`.
     pub tally: Tally,
+    /// When the load started, by the wall clock (to line up with events).
+    pub started: SystemTime,
     /// Wall time from the first request to the last answer.
     pub elapsed: Duration,
-    /// Whether the run was cut short by cancellation.
-    pub interrupted: bool,
+    /// Whether the run was cut short by its cancellation token.
+    pub stopped_early: bool,
 }
 
 /// One worker loop's share of a client run.
@@ -70,7 +79,8 @@ pub fn split(load: &LoadSpec) -> Vec<WorkerSpec> {
         .collect()
 }
 
-/// Send `test`'s mix to `address` as `load` says, seeded by `seed`.
+/// Send `test`'s mix to `address` as `load` says, seeded by `seed`, until
+/// done or `cancel` is cancelled.
 pub async fn run(
     test: &TestSpec,
     address: SocketAddr,
@@ -79,6 +89,7 @@ pub async fn run(
     cancel: &CancellationToken,
 ) -> ClientRun {
     let test = Arc::new(test.clone());
+    let started_wall = SystemTime::now();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in split(load) {
@@ -96,8 +107,9 @@ pub async fn run(
     }
     ClientRun {
         tally,
+        started: started_wall,
         elapsed: started.elapsed(),
-        interrupted: cancel.is_cancelled(),
+        stopped_early: cancel.is_cancelled(),
     }
 }
 
@@ -144,6 +156,7 @@ pub async fn worker_loop(
                 )),
             }
         });
+        let refused = answer.outcome == Outcome::Refused;
         tally.record(Record {
             mix_index,
             outcome: answer.outcome,
@@ -153,6 +166,12 @@ pub async fn worker_loop(
             worker_pid: answer.worker_pid,
             detail: answer.detail,
         });
+        if refused {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(REFUSED_PAUSE) => {}
+            }
+        }
     }
     tally
 }

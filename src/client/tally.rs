@@ -12,6 +12,8 @@ use crate::behaviour::Outcome;
 
 /// Width of one timeline bucket.
 pub const TIMELINE_BUCKET: Duration = Duration::from_millis(100);
+/// Resolution of the availability record (recovery and downtime).
+pub const AVAILABILITY_RESOLUTION: Duration = Duration::from_millis(1);
 /// Failure samples kept per (behaviour, outcome).
 pub const SAMPLES_PER_KIND: usize = 3;
 /// Highest latency a histogram records, in microseconds (one hour).
@@ -78,6 +80,64 @@ pub struct Sample {
     pub detail: String,
 }
 
+/// One bit per millisecond: whether something happened in it. Memory
+/// grows with the length of a run (2 KiB a minute), not with its requests.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MsBits {
+    words: Vec<u64>,
+}
+
+impl MsBits {
+    /// Mark millisecond `ms`.
+    pub fn set(&mut self, ms: usize) {
+        let word = ms / 64;
+        if self.words.len() <= word {
+            self.words.resize(word + 1, 0);
+        }
+        self.words[word] |= 1 << (ms % 64);
+    }
+
+    /// Whether millisecond `ms` is marked.
+    pub fn get(&self, ms: usize) -> bool {
+        self.words
+            .get(ms / 64)
+            .is_some_and(|word| word & (1 << (ms % 64)) != 0)
+    }
+
+    /// Milliseconds covered (one past the last that could be marked).
+    pub fn len(&self) -> usize {
+        self.words.len() * 64
+    }
+
+    /// Whether nothing is marked.
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|&word| word == 0)
+    }
+
+    /// The first marked millisecond at or after `from`.
+    pub fn next_set(&self, from: usize) -> Option<usize> {
+        let mut index = from / 64;
+        let mut word = *self.words.get(index)? & (!0u64 << (from % 64));
+        loop {
+            if word != 0 {
+                return Some(index * 64 + word.trailing_zeros() as usize);
+            }
+            index += 1;
+            word = *self.words.get(index)?;
+        }
+    }
+
+    /// Mark everything `other` marks.
+    pub fn union(&mut self, other: &MsBits) {
+        if self.words.len() < other.words.len() {
+            self.words.resize(other.words.len(), 0);
+        }
+        for (mine, theirs) in self.words.iter_mut().zip(&other.words) {
+            *mine |= theirs;
+        }
+    }
+}
+
 /// Everything a client (or one of its workers) counted.
 #[derive(Debug, Clone)]
 pub struct Tally {
@@ -89,6 +149,10 @@ pub struct Tally {
     pub timeline: Vec<(u64, u64)>,
     /// The first few failures of each kind.
     pub samples: Vec<Sample>,
+    /// Milliseconds in which a request came back as expected.
+    pub ok_ms: MsBits,
+    /// Milliseconds in which a request came back not as expected.
+    pub failed_ms: MsBits,
 }
 
 impl Tally {
@@ -99,6 +163,8 @@ impl Tally {
             worker_pids: BTreeMap::new(),
             timeline: Vec::new(),
             samples: Vec::new(),
+            ok_ms: MsBits::default(),
+            failed_ms: MsBits::default(),
         }
     }
 
@@ -116,6 +182,12 @@ impl Tally {
             self.worker_pids.entry(pid).or_insert(record.at);
         }
 
+        let ms = (record.at.as_millis() / AVAILABILITY_RESOLUTION.as_millis()) as usize;
+        if record.expected {
+            self.ok_ms.set(ms);
+        } else {
+            self.failed_ms.set(ms);
+        }
         let bucket = (record.at.as_millis() / TIMELINE_BUCKET.as_millis()) as usize;
         if self.timeline.len() <= bucket {
             self.timeline.resize(bucket + 1, (0, 0));
@@ -175,6 +247,8 @@ impl Tally {
         for sample in other.samples {
             self.push_sample(sample);
         }
+        self.ok_ms.union(&other.ok_ms);
+        self.failed_ms.union(&other.failed_ms);
         self.samples.sort_by_key(|s| s.at);
     }
 
@@ -217,6 +291,24 @@ mod tests {
         assert_eq!(tally.worker_pids.len(), 2);
         assert_eq!(tally.samples.len(), 1);
         assert_eq!(tally.behaviours[0].latency_us.len(), 2);
+        assert!(tally.ok_ms.get(10) && tally.ok_ms.get(150) && !tally.ok_ms.get(160));
+        assert!(tally.failed_ms.get(160) && !tally.failed_ms.get(10));
+    }
+
+    #[test]
+    fn ms_bits_find_the_next_mark_and_merge() {
+        let mut a = MsBits::default();
+        a.set(3);
+        a.set(200);
+        assert_eq!(a.next_set(0), Some(3));
+        assert_eq!(a.next_set(4), Some(200));
+        assert_eq!(a.next_set(201), None);
+        let mut b = MsBits::default();
+        b.set(70);
+        a.union(&b);
+        assert_eq!(a.next_set(4), Some(70));
+        assert!(!a.is_empty());
+        assert!(MsBits::default().is_empty());
     }
 
     #[test]
@@ -242,5 +334,6 @@ mod tests {
         assert_eq!(a.timeline, vec![(2, 0), (0, 0), (0, 1)]);
         assert_eq!(a.worker_pids[&100], Duration::from_millis(5));
         assert_eq!(a.behaviours[0].latency_us.len(), 3);
+        assert!(a.ok_ms.get(5) && a.ok_ms.get(10) && a.failed_ms.get(250));
     }
 }

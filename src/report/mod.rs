@@ -1,6 +1,7 @@
 //! Reports: renderings of [`Results`], one format per file. Renderers do
 //! no I/O; the caller decides where the bytes go.
 
+mod durability;
 mod json;
 pub mod table;
 

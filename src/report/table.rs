@@ -21,6 +21,10 @@ pub struct TableReport;
 pub fn cell_text(cell: &Cell) -> String {
     match cell.status {
         CellStatus::Error => "Error".into(),
+        CellStatus::ServerDown => match cell.durability.down_at_secs {
+            Some(at) => format!("Down at {at:.2} s"),
+            None => "Down".into(),
+        },
         _ if cell.requests == 0 => "Interrupted".into(),
         _ if cell.is_disqualified() => "Failed".into(),
         CellStatus::Interrupted => format!(
@@ -160,6 +164,7 @@ impl Report for TableReport {
             table.add_row(Row::new(row));
         }
         let _ = write!(out, "{table}");
+        super::durability::render(results, &mut out);
 
         let mut details = String::new();
         for cell in &results.cells {

@@ -8,12 +8,16 @@
 pub mod docker;
 mod probe;
 
+use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::str::FromStr;
+use std::time::{Duration, Instant, SystemTime};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use tokio_util::sync::CancellationToken;
 
 pub use probe::probe;
 
@@ -27,7 +31,9 @@ pub const SERVER_LABEL: &str = "labour.server";
 pub const LOG_TAIL_LINES: usize = 100;
 
 /// How a server container is networked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkMode {
     /// Docker's bridge; the server's port is published on 127.0.0.1 only.
@@ -36,8 +42,87 @@ pub enum NetworkMode {
     Host,
 }
 
+/// What the engine does when a server's main process exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartPolicy {
+    /// Leave it down.
+    No,
+    /// Restart it when it exits non-zero, at most `max_retries` times
+    /// (`None`: without limit).
+    OnFailure {
+        /// Restarts allowed.
+        max_retries: Option<u32>,
+    },
+    /// Restart it whatever the exit code.
+    Always,
+}
+
+impl fmt::Display for RestartPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RestartPolicy::No => f.write_str("no"),
+            RestartPolicy::OnFailure { max_retries: None } => f.write_str("on-failure"),
+            RestartPolicy::OnFailure {
+                max_retries: Some(n),
+            } => write!(f, "on-failure:{n}"),
+            RestartPolicy::Always => f.write_str("always"),
+        }
+    }
+}
+
+impl FromStr for RestartPolicy {
+    type Err = String;
+
+    /// `no`, `on-failure`, `on-failure:N` or `always`, as Docker writes them.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "no" => Ok(RestartPolicy::No),
+            "always" => Ok(RestartPolicy::Always),
+            "on-failure" => Ok(RestartPolicy::OnFailure { max_retries: None }),
+            _ => text
+                .strip_prefix("on-failure:")
+                .and_then(|n| n.parse().ok())
+                .map(|n| RestartPolicy::OnFailure {
+                    max_retries: Some(n),
+                })
+                .ok_or_else(|| {
+                    format!(
+                        "{text:?} is not a restart policy: no, on-failure, on-failure:N or always"
+                    )
+                }),
+        }
+    }
+}
+
+impl Serialize for RestartPolicy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl JsonSchema for RestartPolicy {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RestartPolicy".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^(no|always|on-failure(:[0-9]+)?)$"
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RestartPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// How servers are built and run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ContainerOptions {
     /// Network of server containers.
     pub network: NetworkMode,
@@ -48,10 +133,26 @@ pub struct ContainerOptions {
     pub build_network: Option<String>,
     /// Longest wait for a started server to answer its first request.
     #[serde(with = "crate::units::duration_secs")]
+    #[schemars(with = "f64")]
     pub ready_timeout: Duration,
     /// Grace between SIGTERM and SIGKILL when stopping a server.
     #[serde(with = "crate::units::duration_secs")]
+    #[schemars(with = "f64")]
     pub stop_timeout: Duration,
+    /// Memory limit in bytes.
+    pub memory_bytes: Option<u64>,
+    /// Memory plus swap limit in bytes; equal to the memory limit (no swap)
+    /// unless given.
+    pub memory_swap_bytes: Option<u64>,
+    /// CPU limit, in CPUs.
+    pub cpus: Option<f64>,
+    /// Largest number of processes and threads.
+    pub pids_limit: Option<u64>,
+    /// What the engine does when the server exits.
+    pub restart: RestartPolicy,
+    /// Whether an init process reaps children and forwards signals. Off,
+    /// a server running as PID 1 ignores its own SIGSEGV.
+    pub init: bool,
 }
 
 /// A built server image.
@@ -80,21 +181,63 @@ pub struct RunningServer {
     pub ready_at: Instant,
     /// How long it took from start to ready.
     pub startup: Duration,
+    /// Cancelled when the server is down for good (it exited and the
+    /// restart policy will not bring it back), or the run is cancelled.
+    pub down: CancellationToken,
+}
+
+/// Something the engine reported about a server's container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerEvent {
+    /// When, by the engine's clock.
+    pub at: SystemTime,
+    /// The engine's action: `create`, `start`, `die`, `oom`, `kill`,
+    /// `restart`, `stop`, `destroy`...
+    pub action: String,
+    /// Exit code, for `die`.
+    pub exit_code: Option<i64>,
+    /// Signal, for `kill`.
+    pub signal: Option<String>,
+    /// The container's log tail when it died, for `die`.
+    pub log_tail: Vec<String>,
+}
+
+/// One sample of a server's resource use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatsSample {
+    /// When it was read.
+    pub at: SystemTime,
+    /// Memory in use, page cache excluded, in bytes.
+    pub memory_bytes: u64,
+    /// Highest memory use the kernel recorded so far, where it reports it.
+    pub memory_peak_bytes: Option<u64>,
+    /// CPU use since the previous sample, in percent of one CPU.
+    pub cpu_percent: Option<f64>,
 }
 
 /// What was left of a server once stopped and removed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StoppedServer {
     /// Exit code of its main process, when it had exited.
     pub exit_code: Option<i64>,
-    /// Whether the kernel OOM killer ended it.
+    /// Whether the kernel OOM killer ended its last run.
     pub oom_killed: bool,
+    /// Times the engine restarted it.
+    pub restart_count: u64,
+    /// When labour asked it to stop.
+    pub stop_requested_at: Option<SystemTime>,
+    /// When it went down for good, if it did before the stop.
+    pub down_at: Option<SystemTime>,
+    /// Everything the engine reported, in order.
+    pub events: Vec<ServerEvent>,
+    /// Resource samples while it ran.
+    pub stats: Vec<StatsSample>,
     /// The last lines of its log.
     pub log_tail: Vec<String>,
 }
 
 /// The engine and host the servers ran on.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EngineInfo {
     /// Which runtime (`docker`).
     pub runtime: String,

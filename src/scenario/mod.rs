@@ -3,6 +3,7 @@
 
 mod named;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -15,7 +16,7 @@ use crate::policy::PolicyKind;
 use crate::runtime::ContainerOptions;
 
 /// One behaviour of a test's mix, with its weight.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MixEntry {
     /// What the request asks for.
     pub behaviour: Behaviour,
@@ -31,7 +32,7 @@ impl MixEntry {
 }
 
 /// A test: a weighted mix of behaviours and how to pick from it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TestSpec {
     /// Name, CamelCase as in the seed (`Plain`, `SIGSEGV`).
     pub name: String,
@@ -197,7 +198,7 @@ mod tests {
         let error = select_tests(&"Plain,Nope".parse().unwrap()).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "unknown test \"Nope\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV)"
+            "unknown test \"Nope\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Leak)"
         );
     }
 

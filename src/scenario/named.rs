@@ -45,6 +45,15 @@ pub fn named_tests() -> Vec<TestSpec> {
                 MixEntry::new(Behaviour::SIGSEGV, 50),
             ],
         },
+        TestSpec {
+            name: "Leak".into(),
+            description: "random: 90% HTTP 200, 10% leak 4 MiB each (pair it with --memory)".into(),
+            policy: PolicyKind::Random,
+            mix: vec![
+                MixEntry::new(plain(), 90),
+                MixEntry::new(Behaviour::LeakMemory { how_many: 4 << 20 }, 10),
+            ],
+        },
     ]
 }
 
@@ -56,7 +65,7 @@ mod tests {
     fn the_seed_tests_keep_their_mixes() {
         let tests = named_tests();
         let names: Vec<&str> = tests.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["Plain", "LightSleep", "HeavySleep", "SIGSEGV"]);
+        assert_eq!(names[..4], ["Plain", "LightSleep", "HeavySleep", "SIGSEGV"]);
         let weights = |name: &str| -> Vec<u32> {
             let test = tests.iter().find(|t| t.name == name).unwrap();
             test.mix.iter().map(|e| e.weight).collect()

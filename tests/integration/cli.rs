@@ -45,7 +45,7 @@ fn an_unknown_test_exits_2_and_lists_the_known_ones() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "unknown test \"plain\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV)",
+            "unknown test \"plain\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Leak)",
         ));
 }
 
@@ -114,4 +114,47 @@ fn help_teaches_the_flags() {
         .stdout(predicate::str::contains("--servers"))
         .stdout(predicate::str::contains("LABOUR_NETWORK"))
         .stdout(predicate::str::contains("Examples:"));
+}
+
+#[test]
+fn container_limits_are_checked_before_anything_runs() {
+    labour()
+        .args(["bench", "--restart", "sometimes"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "\"sometimes\" is not a restart policy: no, on-failure, on-failure:N or always",
+        ));
+    labour()
+        .args(["bench", "--memory", "lots"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("\"lots\" is not a size like 64m"));
+    labour()
+        .args(["bench", "--memory", "64m", "--memory-swap", "32m"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .assert()
+        .code(2)
+        .stderr(predicate::eq(
+            "error: --memory-swap must be at least --memory (it counts memory plus swap)\n",
+        ));
+    labour()
+        .args(["bench", "--memory-swap", "32m"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--memory"));
+    labour()
+        .args(["bench", "--cpus", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a number of CPUs above zero"));
+}
+
+#[test]
+fn schema_prints_the_checked_in_json_schema() {
+    labour()
+        .arg("schema")
+        .assert()
+        .success()
+        .stdout(predicate::eq(include_str!("../../schema/results.schema.json")));
 }

@@ -187,7 +187,7 @@ async fn keep_alive_connections_carry_every_request_and_judge_the_mix() {
         run.tally.worker_pids.keys().copied().collect::<Vec<_>>(),
         [4242]
     );
-    assert!(!run.interrupted);
+    assert!(!run.stopped_early);
 }
 
 #[tokio::test]
@@ -305,7 +305,7 @@ async fn cancelling_stops_the_workers_without_counting_the_cut_request() {
         &cancel,
     )
     .await;
-    assert!(run.interrupted);
+    assert!(run.stopped_early);
     assert_eq!(run.tally.requests(), 0);
 }
 

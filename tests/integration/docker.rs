@@ -8,38 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{containers_of_run, docker_available, labour};
-
-/// Run `labour bench` with `args` and host networking; returns the results
-/// document and the process's exit code.
-fn bench(args: &[&str], limit: Duration) -> (Value, i32) {
-    let dir = tempfile::tempdir().unwrap();
-    let output = dir.path().join("results.json");
-    let assert = labour()
-        .args(["bench", "--network", "host", "--quiet", "--output"])
-        .arg(&output)
-        .args(args)
-        .timeout(limit)
-        .assert();
-    let code = assert.get_output().status.code().unwrap_or(-1);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
-    let text = std::fs::read_to_string(&output)
-        .unwrap_or_else(|e| panic!("no results file ({e}); stderr: {stderr}"));
-    (serde_json::from_str(&text).unwrap(), code)
-}
-
-fn cell<'a>(results: &'a Value, server: &str, test: &str) -> &'a Value {
-    results["cells"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["server"] == server && c["test"] == test)
-        .unwrap_or_else(|| panic!("no cell {server} / {test}"))
-}
-
-fn run_id(results: &Value) -> &str {
-    results["run_id"].as_str().unwrap()
-}
+use crate::util::{bench, cell, containers_of_run, docker_available, run_id};
 
 #[test]
 fn plain_comes_back_as_expected_on_every_server() {

@@ -7,4 +7,6 @@ mod app;
 mod cli;
 mod client;
 mod docker;
+mod durability;
+mod schema;
 mod util;

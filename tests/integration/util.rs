@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 
 use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
 
 /// `labour` as built for these tests.
 pub fn labour() -> assert_cmd::Command {
@@ -44,4 +47,52 @@ pub fn containers_of_run(run_id: &str) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
+}
+
+/// Run `labour bench` with `args` and host networking; returns the results
+/// document and the process's exit code.
+pub fn bench(args: &[&str], limit: Duration) -> (Value, i32) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("results.json");
+    let assert = labour()
+        .args(["bench", "--network", "host", "--quiet", "--output"])
+        .arg(&output)
+        .args(args)
+        .timeout(limit)
+        .assert();
+    let code = assert.get_output().status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let text = std::fs::read_to_string(&output)
+        .unwrap_or_else(|e| panic!("no results file ({e}); stderr: {stderr}"));
+    let results: Value = serde_json::from_str(&text).unwrap();
+    assert_valid(&results);
+    (results, code)
+}
+
+pub fn cell<'a>(results: &'a Value, server: &str, test: &str) -> &'a Value {
+    results["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["server"] == server && c["test"] == test)
+        .unwrap_or_else(|| panic!("no cell {server} / {test}"))
+}
+
+pub fn run_id(results: &Value) -> &str {
+    results["run_id"].as_str().unwrap()
+}
+
+/// Fail unless `results` follows the checked-in JSON Schema.
+pub fn assert_valid(results: &Value) {
+    let schema: Value = serde_json::from_str(include_str!("../../schema/results.schema.json"))
+        .expect("the checked-in schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the checked-in schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(results)
+        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "results do not follow the schema: {errors:#?}"
+    );
 }

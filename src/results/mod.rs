@@ -1,13 +1,18 @@
 //! The results of a run: one JSON document with everything measured, from
 //! which every report renders. Versioned by [`SCHEMA_VERSION`].
 
-use std::collections::BTreeMap;
+mod durability;
+mod load;
+
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use hdrhistogram::Histogram;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+pub use durability::{Durability, EventRecord, Outage, Phase, Recovery, ResourceSample, Resources};
+pub use load::{BehaviourResult, FailureSample, LatencySummary, Timeline, WorkerSeen};
 
 use crate::catalogue::Server;
 use crate::client::tally::TIMELINE_BUCKET;
@@ -25,7 +30,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const DISQUALIFYING_FAILURE_RATIO: f64 = 0.10;
 
 /// One run: environment, scenario, seed and a cell per server x test.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Results {
     /// [`SCHEMA_VERSION`] of this document.
     pub schema_version: u32,
@@ -52,7 +57,7 @@ pub struct Results {
 }
 
 /// The machine labour and the servers ran on.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Environment {
     /// The engine that ran the servers.
     pub engine: EngineInfo,
@@ -61,7 +66,7 @@ pub struct Environment {
 }
 
 /// The scenario as resolved from flags.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioRecord {
     /// Servers, in run order.
     pub servers: Vec<Server>,
@@ -74,19 +79,22 @@ pub struct ScenarioRecord {
 }
 
 /// How a cell ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CellStatus {
     /// Every request was sent and counted.
     Completed,
     /// Cut short by a signal; the counts are what was done.
     Interrupted,
+    /// The server died and its restart policy did not bring it back: the
+    /// load stopped then (see `durability.down_at_secs`).
+    ServerDown,
     /// The server could not be built or started; nothing was sent.
     Error,
 }
 
 /// Why a cell could not run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CellError {
     /// The error, on one line.
     pub message: String,
@@ -94,107 +102,8 @@ pub struct CellError {
     pub log_tail: Vec<String>,
 }
 
-/// Latency of a set of requests, in milliseconds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct LatencySummary {
-    /// Requests measured.
-    pub count: u64,
-    /// Fastest.
-    pub min_ms: f64,
-    /// Mean.
-    pub mean_ms: f64,
-    /// Median.
-    pub p50_ms: f64,
-    /// 90th percentile.
-    pub p90_ms: f64,
-    /// 99th percentile.
-    pub p99_ms: f64,
-    /// 99.9th percentile.
-    pub p999_ms: f64,
-    /// Slowest.
-    pub max_ms: f64,
-}
-
-impl LatencySummary {
-    /// Summarise a histogram of microseconds.
-    pub fn from_micros(histogram: &Histogram<u64>) -> Self {
-        if histogram.is_empty() {
-            return LatencySummary::default();
-        }
-        let ms = |us: u64| us as f64 / 1000.0;
-        LatencySummary {
-            count: histogram.len(),
-            min_ms: ms(histogram.min()),
-            mean_ms: histogram.mean() / 1000.0,
-            p50_ms: ms(histogram.value_at_quantile(0.50)),
-            p90_ms: ms(histogram.value_at_quantile(0.90)),
-            p99_ms: ms(histogram.value_at_quantile(0.99)),
-            p999_ms: ms(histogram.value_at_quantile(0.999)),
-            max_ms: ms(histogram.max()),
-        }
-    }
-}
-
-/// What one behaviour of the mix got.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BehaviourResult {
-    /// `Name?params`, as requested.
-    pub behaviour: String,
-    /// Whether it is an innocent request (PlainResponse).
-    pub innocent: bool,
-    /// Its weight in the mix.
-    pub weight: u32,
-    /// What counts as expected, in words.
-    pub expectation: String,
-    /// Requests sent.
-    pub requests: u64,
-    /// Requests that came back as expected.
-    pub expected: u64,
-    /// Requests per outcome key (`status_200`, `reset`, `timeout`...).
-    pub outcomes: BTreeMap<String, u64>,
-    /// The part of `outcomes` that is not what the behaviour expects.
-    pub unexpected: BTreeMap<String, u64>,
-    /// Latency of all its requests, whatever their outcome.
-    pub latency: LatencySummary,
-}
-
-/// A worker process that answered, by `X-Labour-Worker`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WorkerSeen {
-    /// Its pid inside the container.
-    pub pid: u32,
-    /// When its first answer arrived, seconds since the load started.
-    pub first_seen_secs: f64,
-}
-
-/// Requests per time bucket since the load started.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Timeline {
-    /// Bucket width in milliseconds.
-    pub bucket_ms: u64,
-    /// Requests that came back as expected, per bucket.
-    pub expected: Vec<u64>,
-    /// Requests that did not, per bucket.
-    pub failed: Vec<u64>,
-}
-
-/// One failure kept as an example.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FailureSample {
-    /// Seconds since the load started.
-    pub at_secs: f64,
-    /// `Name?params`.
-    pub behaviour: String,
-    /// Outcome key.
-    pub outcome: String,
-    /// Worker pid, if a response arrived.
-    pub worker_pid: Option<u32>,
-    /// What went wrong.
-    pub detail: String,
-}
-
 /// One server under one test.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Cell {
     /// Server name.
     pub server: String,
@@ -240,9 +149,15 @@ pub struct Cell {
     pub failure_samples: Vec<FailureSample>,
     /// Exit code of the container's main process after stop.
     pub exit_code: Option<i64>,
-    /// Whether the container was OOM killed.
+    /// Whether the container's last run ended in an OOM kill.
     pub oom_killed: bool,
-    /// Last lines of the server's log.
+    /// Deaths, OOM kills, restarts, recovery and downtime.
+    pub durability: Durability,
+    /// Everything the engine reported about the container.
+    pub events: Vec<EventRecord>,
+    /// Memory and CPU use of the container.
+    pub resources: Resources,
+    /// Last lines of the server's log when it stopped.
     pub log_tail: Vec<String>,
 }
 
@@ -287,6 +202,9 @@ impl Cell {
             failure_samples: Vec::new(),
             exit_code: None,
             oom_killed: false,
+            durability: Durability::default(),
+            events: Vec::new(),
+            resources: Resources::default(),
             log_tail: Vec::new(),
         }
     }
@@ -305,7 +223,9 @@ impl Cell {
         cell
     }
 
-    /// A cell that sent its load.
+    /// A cell that sent its load. `interrupted`: the run was cancelled
+    /// (otherwise a load that stopped early stopped because the server was
+    /// down for good).
     pub fn measured(
         server: &Server,
         test: &TestSpec,
@@ -313,79 +233,33 @@ impl Cell {
         running: &RunningServer,
         client: ClientRun,
         stopped: Result<StoppedServer, RuntimeError>,
+        interrupted: bool,
     ) -> Self {
-        let status = if client.interrupted {
-            CellStatus::Interrupted
-        } else {
-            CellStatus::Completed
+        let status = match (client.stopped_early, interrupted) {
+            (_, true) => CellStatus::Interrupted,
+            (true, false) => CellStatus::ServerDown,
+            (false, false) => CellStatus::Completed,
         };
         let mut cell = Cell::empty(server, test, status);
         cell.image_tag = Some(image.tag.clone());
         cell.image_id = Some(image.id.clone());
         cell.startup_secs = Some(secs(running.startup));
 
-        let tally = client.tally;
-        for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
-            let requests = counted.requests();
-            if entry.behaviour.is_innocent() {
-                cell.innocent_requests += requests;
-                cell.innocent_failed += requests - counted.expected;
-            }
-            cell.behaviours.push(BehaviourResult {
-                behaviour: entry.behaviour.to_string(),
-                innocent: entry.behaviour.is_innocent(),
-                weight: entry.weight,
-                expectation: entry.behaviour.expectation(),
-                requests,
-                expected: counted.expected,
-                outcomes: counted
-                    .outcomes
-                    .iter()
-                    .map(|(outcome, count)| (outcome.key(), *count))
-                    .collect(),
-                unexpected: counted
-                    .outcomes
-                    .iter()
-                    .filter(|(outcome, _)| !entry.behaviour.is_expected(outcome))
-                    .map(|(outcome, count)| (outcome.key(), *count))
-                    .collect(),
-                latency: LatencySummary::from_micros(&counted.latency_us),
-            });
-        }
-        cell.requests = tally.requests();
-        cell.expected = tally.expected();
-        cell.failed = cell.requests - cell.expected;
-        cell.failure_ratio = ratio(cell.failed, cell.requests);
-        cell.innocent_failure_ratio = ratio(cell.innocent_failed, cell.innocent_requests);
-        cell.duration_secs = secs(client.elapsed);
-        cell.requests_per_sec = if client.elapsed.is_zero() {
-            0.0
-        } else {
-            cell.requests as f64 / cell.duration_secs
-        };
-        cell.workers_seen = tally
-            .worker_pids
-            .iter()
-            .map(|(pid, at)| WorkerSeen {
-                pid: *pid,
-                first_seen_secs: secs(*at),
-            })
-            .collect();
-        cell.timeline.expected = tally.timeline.iter().map(|bucket| bucket.0).collect();
-        cell.timeline.failed = tally.timeline.iter().map(|bucket| bucket.1).collect();
-        cell.failure_samples = tally
-            .samples
-            .iter()
-            .map(|sample| FailureSample {
-                at_secs: secs(sample.at),
-                behaviour: test.mix[sample.mix_index].behaviour.to_string(),
-                outcome: sample.outcome.key(),
-                worker_pid: sample.worker_pid,
-                detail: sample.detail.clone(),
-            })
-            .collect();
+        load::fill(&mut cell, test, &client);
+        let load_ms = client.elapsed.as_millis() as usize;
         match stopped {
             Ok(stopped) => {
+                let tally = &client.tally;
+                cell.events = durability::event_records(&stopped, client.started);
+                cell.durability = durability::durability(
+                    &cell.events,
+                    &stopped,
+                    client.started,
+                    &tally.ok_ms,
+                    &tally.failed_ms,
+                    load_ms,
+                );
+                cell.resources = durability::resources(&stopped.stats, client.started);
                 cell.exit_code = stopped.exit_code;
                 cell.oom_killed = stopped.oom_killed;
                 cell.log_tail = stopped.log_tail;
@@ -404,6 +278,15 @@ impl Cell {
     pub fn is_disqualified(&self) -> bool {
         self.failure_ratio > DISQUALIFYING_FAILURE_RATIO
     }
+}
+
+/// The JSON Schema of the results document (checked in as
+/// `schema/results.schema.json`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Results);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serialises");
+    text.push('\n');
+    text
 }
 
 /// Now, as RFC 3339 in UTC, to the second.
@@ -472,5 +355,17 @@ impl Results {
         file.as_file().sync_all()?;
         file.persist(path).map_err(|error| error.error)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_checked_in_schema_is_current() {
+        let checked_in = include_str!("../../schema/results.schema.json");
+        assert!(
+            checked_in == super::json_schema(),
+            "schema/results.schema.json is stale: run `cargo run -- schema > schema/results.schema.json`"
+        );
     }
 }

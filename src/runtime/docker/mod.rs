@@ -1,23 +1,32 @@
 //! The Docker runtime: builds server images from the images tree, runs one
-//! labelled container per cell, probes it, stops and removes it. The only
+//! labelled container per cell, watches it, stops and removes it. The only
 //! module that uses bollard.
+
+mod build;
+mod watch;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use bollard::Docker;
-use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::models::{
+    ContainerCreateBody, HostConfig, PortBinding, RestartPolicy as DockerRestart,
+    RestartPolicyNameEnum,
+};
 use bollard::query_parameters::{
-    BuildImageOptions, CreateContainerOptions, InspectContainerOptions, ListContainersOptions,
-    LogsOptions, RemoveContainerOptions, StopContainerOptions,
+    CreateContainerOptions, InspectContainerOptions, ListContainersOptions, LogsOptions,
+    RemoveContainerOptions, StopContainerOptions,
 };
 use futures_util::StreamExt;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use self::watch::{EventLog, Watch};
 use super::{
     ContainerOptions, EngineInfo, LOG_TAIL_LINES, NetworkMode, PreparedImage, RUN_LABEL,
-    RunningServer, Runtime, RuntimeError, SERVER_LABEL, StoppedServer, probe,
+    RestartPolicy, RunningServer, Runtime, RuntimeError, SERVER_LABEL, StoppedServer, probe,
 };
 use crate::catalogue::Server;
 use crate::images::Images;
@@ -28,17 +37,20 @@ const CONTAINER_PORT: u16 = 8000;
 const PROBE_INTERVAL: Duration = Duration::from_millis(100);
 /// Longest wait for one readiness probe.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Lines of build output kept for an error.
-const BUILD_TAIL_LINES: usize = 30;
+/// Longest wait for the engine to report a removed container's last events.
+const EVENTS_SETTLE: Duration = Duration::from_secs(3);
 
 /// Servers in Docker containers, through the Docker API.
 pub struct DockerRuntime {
     docker: Docker,
-    endpoint: String,
     run_id: String,
     options: ContainerOptions,
     images: Images,
     cancel: CancellationToken,
+    events: Arc<EventLog>,
+    events_stop: CancellationToken,
+    events_task: Mutex<Option<JoinHandle<()>>>,
+    watches: Mutex<HashMap<String, Watch>>,
 }
 
 fn engine_error(
@@ -51,10 +63,31 @@ fn engine_error(
     }
 }
 
+/// The last [`LOG_TAIL_LINES`] lines of container `id`'s output.
+async fn log_tail(docker: &Docker, id: &str) -> Vec<String> {
+    let options = LogsOptions {
+        stdout: true,
+        stderr: true,
+        tail: LOG_TAIL_LINES.to_string(),
+        ..Default::default()
+    };
+    let mut stream = docker.logs(id, Some(options));
+    let mut text = String::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(output) => text.push_str(&String::from_utf8_lossy(&output.into_bytes())),
+            Err(_) => break,
+        }
+    }
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let skip = lines.len().saturating_sub(LOG_TAIL_LINES);
+    lines.into_iter().skip(skip).collect()
+}
+
 impl DockerRuntime {
     /// Connect to the engine `DOCKER_HOST` names (or the local socket),
-    /// check that it answers, and negotiate the API version. `cancel` stops
-    /// builds and readiness waits early.
+    /// check that it answers, negotiate the API version and start following
+    /// the run's events. `cancel` stops builds, readiness waits and loads.
     pub async fn connect(
         options: ContainerOptions,
         images: Images,
@@ -76,19 +109,25 @@ impl DockerRuntime {
             .negotiate_version()
             .await
             .map_err(|e| unreachable(e.to_string()))?;
+        let run_id = new_run_id();
+        let events_stop = CancellationToken::new();
+        let (events, events_task) = EventLog::follow(
+            docker.clone(),
+            &run_id,
+            SystemTime::now(),
+            events_stop.clone(),
+        );
         Ok(DockerRuntime {
             docker,
-            endpoint,
-            run_id: new_run_id(),
+            run_id,
             options,
             images,
             cancel,
+            events,
+            events_stop,
+            events_task: Mutex::new(Some(events_task)),
+            watches: Mutex::new(HashMap::new()),
         })
-    }
-
-    /// The engine's address.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
     }
 
     fn labels(&self, server: &str) -> HashMap<String, String> {
@@ -98,80 +137,12 @@ impl DockerRuntime {
         ])
     }
 
-    /// The image tag for `server` on the configured base image, so images
-    /// built on different bases do not overwrite each other.
-    fn image_tag(&self, server: &str) -> String {
-        let base = docker_safe(&self.options.base_image);
-        format!("labour/{server}:{}", &base[..base.len().min(120)])
-    }
-
-    /// The build context: `images/<server>/` at the root, `images/app/`
-    /// under `app/`, with fixed timestamps so Docker's cache holds.
-    fn build_context(&self, server: &str) -> Result<Vec<u8>, RuntimeError> {
-        let failed = |reason: String| RuntimeError::Build {
-            server: server.to_string(),
-            reason,
-            log_tail: Vec::new(),
-        };
-        let mut files = self
-            .images
-            .files_under(server)
-            .map_err(|e| failed(e.to_string()))?;
-        files.extend(
-            self.images
-                .files_under("app")
-                .map_err(|e| failed(e.to_string()))?,
-        );
-        let mut archive = tar::Builder::new(Vec::new());
-        for file in files {
-            let path = match file.path.strip_prefix(server) {
-                Ok(inside) => inside.to_path_buf(),
-                Err(_) => file.path.clone(),
-            };
-            let mut header = tar::Header::new_gnu();
-            header.set_size(file.contents.len() as u64);
-            header.set_mode(if file.executable { 0o755 } else { 0o644 });
-            header.set_mtime(0);
-            archive
-                .append_data(&mut header, &path, file.contents.as_slice())
-                .map_err(|e| failed(format!("packing {}: {e}", path.display())))?;
-        }
-        archive
-            .into_inner()
-            .map_err(|e| failed(format!("packing the context: {e}")))
-    }
-
-    fn build_network(&self) -> Option<String> {
-        self.options
-            .build_network
-            .clone()
-            .or(match self.options.network {
-                NetworkMode::Host => Some("host".to_string()),
-                NetworkMode::Bridge => None,
-            })
-    }
-
-    async fn log_tail(&self, id: &str) -> Vec<String> {
-        let options = LogsOptions {
-            stdout: true,
-            stderr: true,
-            tail: LOG_TAIL_LINES.to_string(),
-            ..Default::default()
-        };
-        let mut stream = self.docker.logs(id, Some(options));
-        let mut text = String::new();
-        while let Some(chunk) = stream.next().await {
-            match chunk {
-                Ok(output) => text.push_str(&String::from_utf8_lossy(&output.into_bytes())),
-                Err(_) => break,
-            }
-        }
-        let lines: Vec<String> = text.lines().map(str::to_string).collect();
-        let skip = lines.len().saturating_sub(LOG_TAIL_LINES);
-        lines.into_iter().skip(skip).collect()
-    }
-
+    /// Force-remove container `id` (a missing one is fine) and end its
+    /// watchers.
     async fn remove(&self, id: &str) -> Result<(), RuntimeError> {
+        if let Some(watch) = self.watches.lock().unwrap().remove(id) {
+            watch.abandon();
+        }
         let options = RemoveContainerOptions {
             force: true,
             v: true,
@@ -186,12 +157,54 @@ impl DockerRuntime {
         }
     }
 
-    /// Create and start the container; returns its id and where it listens.
+    fn host_config(
+        &self,
+        network_mode: &str,
+        port_bindings: Option<HashMap<String, Option<Vec<PortBinding>>>>,
+    ) -> HostConfig {
+        let options = &self.options;
+        let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let restart_policy = match options.restart {
+            RestartPolicy::No => DockerRestart {
+                name: Some(RestartPolicyNameEnum::NO),
+                maximum_retry_count: None,
+            },
+            RestartPolicy::OnFailure { max_retries } => DockerRestart {
+                name: Some(RestartPolicyNameEnum::ON_FAILURE),
+                maximum_retry_count: max_retries.map(i64::from),
+            },
+            RestartPolicy::Always => DockerRestart {
+                name: Some(RestartPolicyNameEnum::ALWAYS),
+                maximum_retry_count: None,
+            },
+        };
+        HostConfig {
+            // Without an init, a server running as PID 1 ignores its own
+            // SIGSEGV and looks falsely robust.
+            init: Some(options.init),
+            network_mode: Some(network_mode.to_string()),
+            port_bindings,
+            memory: options.memory_bytes.map(to_i64),
+            // No swap unless asked: a limit that swaps hides the leak.
+            memory_swap: options
+                .memory_swap_bytes
+                .or(options.memory_bytes)
+                .map(to_i64),
+            nano_cpus: options.cpus.map(|cpus| (cpus * 1e9) as i64),
+            pids_limit: options.pids_limit.map(to_i64),
+            restart_policy: Some(restart_policy),
+            ..Default::default()
+        }
+    }
+
+    /// Create the container, start watching it, start it; returns its id
+    /// and the port it listens on.
     async fn launch(
         &self,
         server: &Server,
         image: &PreparedImage,
         name: &str,
+        down: &CancellationToken,
     ) -> Result<(String, u16), RuntimeError> {
         let start_error = |reason: String| RuntimeError::Start {
             server: server.name.clone(),
@@ -221,14 +234,7 @@ impl DockerRuntime {
             cmd: Some(command),
             labels: Some(self.labels(&server.name)),
             exposed_ports: exposed,
-            host_config: Some(HostConfig {
-                // Without an init, a server running as PID 1 ignores its own
-                // SIGSEGV and looks falsely robust.
-                init: Some(true),
-                network_mode: Some(network_mode.to_string()),
-                port_bindings,
-                ..Default::default()
-            }),
+            host_config: Some(self.host_config(network_mode, port_bindings)),
             ..Default::default()
         };
         let options = CreateContainerOptions {
@@ -241,6 +247,8 @@ impl DockerRuntime {
             .await
             .map_err(|e| start_error(e.to_string()))?;
         let id = created.id;
+        let watch = Watch::start(&self.docker, &self.events, &id, down.clone());
+        self.watches.lock().unwrap().insert(id.clone(), watch);
         let started = async {
             self.docker
                 .start_container(&id, None)
@@ -308,7 +316,7 @@ impl DockerRuntime {
                 return Err(RuntimeError::ExitedEarly {
                     server: server.to_string(),
                     exit_code: state.exit_code.unwrap_or(-1),
-                    log_tail: self.log_tail(id).await,
+                    log_tail: log_tail(&self.docker, id).await,
                 });
             }
             if Instant::now() >= deadline {
@@ -316,7 +324,7 @@ impl DockerRuntime {
                     server: server.to_string(),
                     timeout: self.options.ready_timeout,
                     reason: last,
-                    log_tail: self.log_tail(id).await,
+                    log_tail: log_tail(&self.docker, id).await,
                 });
             }
             tokio::select! {
@@ -355,64 +363,7 @@ impl Runtime for DockerRuntime {
     }
 
     async fn prepare(&self, server: &Server) -> Result<PreparedImage, RuntimeError> {
-        let context = self.build_context(&server.name)?;
-        let tag = self.image_tag(&server.name);
-        let options = BuildImageOptions {
-            t: Some(tag.clone()),
-            rm: true,
-            forcerm: true,
-            buildargs: Some(HashMap::from([(
-                "BASE_IMAGE".to_string(),
-                self.options.base_image.clone(),
-            )])),
-            labels: Some(self.labels(&server.name)),
-            networkmode: self.build_network(),
-            ..Default::default()
-        };
-        let failed = |reason: String, log: &[String]| RuntimeError::Build {
-            server: server.name.clone(),
-            reason,
-            log_tail: log[log.len().saturating_sub(BUILD_TAIL_LINES)..].to_vec(),
-        };
-        let mut stream =
-            self.docker
-                .build_image(options, None, Some(bollard::body_full(context.into())));
-        let mut log: Vec<String> = Vec::new();
-        loop {
-            let item = tokio::select! {
-                _ = self.cancel.cancelled() => return Err(RuntimeError::Interrupted),
-                item = stream.next() => item,
-            };
-            let Some(item) = item else { break };
-            match item {
-                Ok(info) => {
-                    if let Some(text) = info.stream {
-                        log.extend(text.lines().map(str::to_string));
-                    }
-                    if let Some(detail) = info.error_detail {
-                        let reason = detail.message.unwrap_or_else(|| "unknown error".into());
-                        return Err(failed(reason, &log));
-                    }
-                }
-                Err(error) => {
-                    let reason = match error {
-                        bollard::errors::Error::DockerStreamError { error } => error,
-                        other => other.to_string(),
-                    };
-                    return Err(failed(reason, &log));
-                }
-            }
-        }
-        let inspect = self
-            .docker
-            .inspect_image(&tag)
-            .await
-            .map_err(|e| failed(format!("the built image {tag} is missing: {e}"), &log))?;
-        Ok(PreparedImage {
-            server: server.name.clone(),
-            tag,
-            id: inspect.id.unwrap_or_default(),
-        })
+        self.build(server).await
     }
 
     async fn start(
@@ -422,8 +373,9 @@ impl Runtime for DockerRuntime {
         cell: &str,
     ) -> Result<RunningServer, RuntimeError> {
         let name = container_name(&self.run_id, &server.name, cell);
+        let down = self.cancel.child_token();
         let started = Instant::now();
-        let (id, port) = self.launch(server, image, &name).await?;
+        let (id, port) = self.launch(server, image, &name, &down).await?;
         let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         if let Err(error) = self.wait_ready(&server.name, &id, address).await {
             self.remove(&id).await?;
@@ -436,10 +388,16 @@ impl Runtime for DockerRuntime {
             address,
             ready_at: Instant::now(),
             startup: started.elapsed(),
+            down,
         })
     }
 
     async fn stop(&self, running: &RunningServer) -> Result<StoppedServer, RuntimeError> {
+        let watch = self.watches.lock().unwrap().remove(&running.id);
+        if let Some(watch) = &watch {
+            watch.stopping();
+        }
+        let stop_requested_at = SystemTime::now();
         let grace = i32::try_from(self.options.stop_timeout.as_secs()).unwrap_or(i32::MAX);
         let options = StopContainerOptions {
             t: Some(grace),
@@ -452,8 +410,15 @@ impl Runtime for DockerRuntime {
             .docker
             .inspect_container(&running.id, None::<InspectContainerOptions>)
             .await;
-        let log_tail = self.log_tail(&running.id).await;
+        let log_tail = log_tail(&self.docker, &running.id).await;
         self.remove(&running.id).await?;
+        self.events
+            .wait_for(&running.id, "destroy", EVENTS_SETTLE)
+            .await;
+        let (notes, stats) = match watch {
+            Some(watch) => watch.finish().await,
+            None => Default::default(),
+        };
         match stopped {
             Ok(())
             | Err(bollard::errors::Error::DockerResponseServerError {
@@ -461,13 +426,30 @@ impl Runtime for DockerRuntime {
             }) => {}
             Err(error) => return Err(engine_error(format!("stopping {}", running.name))(error)),
         }
-        let state = inspect
-            .map_err(engine_error(format!("inspecting {}", running.name)))?
-            .state
-            .unwrap_or_default();
+        let inspect = inspect.map_err(engine_error(format!("inspecting {}", running.name)))?;
+        let state = inspect.state.unwrap_or_default();
+        let events = self
+            .events
+            .of(&running.id)
+            .iter()
+            .map(|event| {
+                let tail = notes
+                    .die_logs
+                    .iter()
+                    .find(|(at, _)| *at == event.at && event.action == "die")
+                    .map(|(_, tail)| tail.clone())
+                    .unwrap_or_default();
+                event.to_server_event(tail)
+            })
+            .collect();
         Ok(StoppedServer {
             exit_code: state.exit_code,
             oom_killed: state.oom_killed.unwrap_or(false),
+            restart_count: inspect.restart_count.unwrap_or(0).max(0) as u64,
+            stop_requested_at: Some(stop_requested_at),
+            down_at: notes.down_at,
+            events,
+            stats,
             log_tail,
         })
     }
@@ -485,15 +467,24 @@ impl Runtime for DockerRuntime {
             .docker
             .list_containers(Some(options))
             .await
-            .map_err(engine_error("listing this run's containers"))?;
+            .map_err(engine_error("listing this run's containers"));
         let mut removed = 0;
-        for container in containers {
-            if let Some(id) = container.id {
-                self.remove(&id).await?;
-                removed += 1;
+        let mut result = Ok(());
+        for id in containers?.into_iter().filter_map(|c| c.id) {
+            match self.remove(&id).await {
+                Ok(()) => removed += 1,
+                Err(error) => result = Err(error),
             }
         }
-        Ok(removed)
+        for (_, watch) in self.watches.lock().unwrap().drain() {
+            watch.abandon();
+        }
+        self.events_stop.cancel();
+        let task = self.events_task.lock().unwrap().take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+        result.map(|()| removed)
     }
 }
 

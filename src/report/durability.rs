@@ -1,0 +1,102 @@
+//! The table format's second table: what each server process did during
+//! each cell, from the engine's events, the worker pids the answers
+//! carried, and the stats API.
+
+use std::fmt::Write as _;
+
+use prettytable::{Cell as TableCell, Row, Table, format};
+
+use crate::results::{Cell, CellStatus, Results};
+use crate::units::format_bytes;
+
+fn seconds(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_string(), |s| format!("{s:.2} s"))
+}
+
+fn recovery(cell: &Cell) -> String {
+    let durability = &cell.durability;
+    if durability.dies == 0 {
+        return "-".into();
+    }
+    let never = durability
+        .recoveries
+        .iter()
+        .filter(|r| r.recovered_after_secs.is_none())
+        .count();
+    let mut text = match (
+        durability.time_to_recover_median_secs,
+        durability.time_to_recover_max_secs,
+    ) {
+        (Some(median), Some(max)) => format!("{median:.2} / {max:.2} s"),
+        _ => "never".to_string(),
+    };
+    if never > 0 && text != "never" {
+        let _ = write!(text, " ({never} never)");
+    }
+    text
+}
+
+fn peak_memory(cell: &Cell) -> String {
+    let resources = &cell.resources;
+    resources
+        .memory_peak_bytes
+        .or(resources.memory_max_sampled_bytes)
+        .map_or_else(|| "-".to_string(), format_bytes)
+}
+
+/// The durability table, for every cell that sent load.
+pub fn render(results: &Results, out: &mut String) {
+    let cells: Vec<&Cell> = results
+        .cells
+        .iter()
+        .filter(|cell| cell.status != CellStatus::Error)
+        .collect();
+    if cells.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nDurability: container deaths, OOM kills and restarts from the engine's events; \
+         workers from X-Labour-Worker; time to recover (median / max) from each death to \
+         the next answer as expected; downtime while requests failed and none came back \
+         as expected:"
+    );
+    let mut table = Table::new();
+    table.set_format(*format::consts::FORMAT_DEFAULT);
+    table.set_titles(Row::new(
+        [
+            "Server",
+            "Test",
+            "Dies",
+            "OOM",
+            "Restarts",
+            "Workers",
+            "Recover",
+            "Downtime",
+            "Down at",
+            "Peak memory",
+        ]
+        .iter()
+        .map(|title| TableCell::new(title))
+        .collect(),
+    ));
+    for cell in cells {
+        let durability = &cell.durability;
+        let row = [
+            cell.server.clone(),
+            cell.test.clone(),
+            durability.dies.to_string(),
+            durability.oom_kills.to_string(),
+            durability.restarts.to_string(),
+            cell.workers_seen.len().to_string(),
+            recovery(cell),
+            format!("{:.2} s", durability.downtime_secs),
+            seconds(durability.down_at_secs),
+            peak_memory(cell),
+        ];
+        table.add_row(Row::new(
+            row.iter().map(|text| TableCell::new(text)).collect(),
+        ));
+    }
+    let _ = write!(out, "{table}");
+}

@@ -1,0 +1,175 @@
+//! What the load measured in a cell: counts per behaviour and outcome,
+//! latencies, worker pids, the timeline and failure samples.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Cell, ratio, secs};
+use crate::client::ClientRun;
+use crate::scenario::TestSpec;
+
+/// Latency of a set of requests, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LatencySummary {
+    /// Requests measured.
+    pub count: u64,
+    /// Fastest.
+    pub min_ms: f64,
+    /// Mean.
+    pub mean_ms: f64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Slowest.
+    pub max_ms: f64,
+}
+
+impl LatencySummary {
+    /// Summarise a histogram of microseconds.
+    pub fn from_micros(histogram: &Histogram<u64>) -> Self {
+        if histogram.is_empty() {
+            return LatencySummary::default();
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        LatencySummary {
+            count: histogram.len(),
+            min_ms: ms(histogram.min()),
+            mean_ms: histogram.mean() / 1000.0,
+            p50_ms: ms(histogram.value_at_quantile(0.50)),
+            p90_ms: ms(histogram.value_at_quantile(0.90)),
+            p99_ms: ms(histogram.value_at_quantile(0.99)),
+            p999_ms: ms(histogram.value_at_quantile(0.999)),
+            max_ms: ms(histogram.max()),
+        }
+    }
+}
+
+/// What one behaviour of the mix got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BehaviourResult {
+    /// `Name?params`, as requested.
+    pub behaviour: String,
+    /// Whether it is an innocent request (PlainResponse).
+    pub innocent: bool,
+    /// Its weight in the mix.
+    pub weight: u32,
+    /// What counts as expected, in words.
+    pub expectation: String,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests that came back as expected.
+    pub expected: u64,
+    /// Requests per outcome key (`status_200`, `reset`, `timeout`...).
+    pub outcomes: BTreeMap<String, u64>,
+    /// The part of `outcomes` that is not what the behaviour expects.
+    pub unexpected: BTreeMap<String, u64>,
+    /// Latency of all its requests, whatever their outcome.
+    pub latency: LatencySummary,
+}
+
+/// A worker process that answered, by `X-Labour-Worker`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct WorkerSeen {
+    /// Its pid inside the container.
+    pub pid: u32,
+    /// When its first answer arrived, seconds since the load started.
+    pub first_seen_secs: f64,
+}
+
+/// Requests per time bucket since the load started.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Timeline {
+    /// Bucket width in milliseconds.
+    pub bucket_ms: u64,
+    /// Requests that came back as expected, per bucket.
+    pub expected: Vec<u64>,
+    /// Requests that did not, per bucket.
+    pub failed: Vec<u64>,
+}
+
+/// One failure kept as an example.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FailureSample {
+    /// Seconds since the load started.
+    pub at_secs: f64,
+    /// `Name?params`.
+    pub behaviour: String,
+    /// Outcome key.
+    pub outcome: String,
+    /// Worker pid, if a response arrived.
+    pub worker_pid: Option<u32>,
+    /// What went wrong.
+    pub detail: String,
+}
+
+/// Fill `cell`'s load figures from what the client counted.
+pub fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
+    let tally = &client.tally;
+    for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
+        let requests = counted.requests();
+        if entry.behaviour.is_innocent() {
+            cell.innocent_requests += requests;
+            cell.innocent_failed += requests - counted.expected;
+        }
+        cell.behaviours.push(BehaviourResult {
+            behaviour: entry.behaviour.to_string(),
+            innocent: entry.behaviour.is_innocent(),
+            weight: entry.weight,
+            expectation: entry.behaviour.expectation(),
+            requests,
+            expected: counted.expected,
+            outcomes: counted
+                .outcomes
+                .iter()
+                .map(|(outcome, count)| (outcome.key(), *count))
+                .collect(),
+            unexpected: counted
+                .outcomes
+                .iter()
+                .filter(|(outcome, _)| !entry.behaviour.is_expected(outcome))
+                .map(|(outcome, count)| (outcome.key(), *count))
+                .collect(),
+            latency: LatencySummary::from_micros(&counted.latency_us),
+        });
+    }
+    cell.requests = tally.requests();
+    cell.expected = tally.expected();
+    cell.failed = cell.requests - cell.expected;
+    cell.failure_ratio = ratio(cell.failed, cell.requests);
+    cell.innocent_failure_ratio = ratio(cell.innocent_failed, cell.innocent_requests);
+    cell.duration_secs = secs(client.elapsed);
+    cell.requests_per_sec = if client.elapsed.is_zero() {
+        0.0
+    } else {
+        cell.requests as f64 / cell.duration_secs
+    };
+    cell.workers_seen = tally
+        .worker_pids
+        .iter()
+        .map(|(pid, at)| WorkerSeen {
+            pid: *pid,
+            first_seen_secs: secs(*at),
+        })
+        .collect();
+    cell.timeline.expected = tally.timeline.iter().map(|bucket| bucket.0).collect();
+    cell.timeline.failed = tally.timeline.iter().map(|bucket| bucket.1).collect();
+    cell.failure_samples = tally
+        .samples
+        .iter()
+        .map(|sample| FailureSample {
+            at_secs: secs(sample.at),
+            behaviour: test.mix[sample.mix_index].behaviour.to_string(),
+            outcome: sample.outcome.key(),
+            worker_pid: sample.worker_pid,
+            detail: sample.detail.clone(),
+        })
+        .collect();
+}

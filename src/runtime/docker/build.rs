@@ -1,0 +1,130 @@
+//! Building a server image: the tar context and the build stream.
+
+use std::collections::HashMap;
+
+use bollard::query_parameters::BuildImageOptions;
+use futures_util::StreamExt;
+
+use super::{DockerRuntime, docker_safe};
+use crate::catalogue::Server;
+use crate::runtime::{NetworkMode, PreparedImage, RuntimeError};
+
+/// Lines of build output kept for an error.
+const BUILD_TAIL_LINES: usize = 30;
+
+impl DockerRuntime {
+    /// The image tag for `server` on the configured base image, so images
+    /// built on different bases do not overwrite each other.
+    fn image_tag(&self, server: &str) -> String {
+        let base = docker_safe(&self.options.base_image);
+        format!("labour/{server}:{}", &base[..base.len().min(120)])
+    }
+
+    /// The build context: `images/<server>/` at the root, `images/app/`
+    /// under `app/`, with fixed timestamps so Docker's cache holds.
+    fn build_context(&self, server: &str) -> Result<Vec<u8>, RuntimeError> {
+        let failed = |reason: String| RuntimeError::Build {
+            server: server.to_string(),
+            reason,
+            log_tail: Vec::new(),
+        };
+        let mut files = self
+            .images
+            .files_under(server)
+            .map_err(|e| failed(e.to_string()))?;
+        files.extend(
+            self.images
+                .files_under("app")
+                .map_err(|e| failed(e.to_string()))?,
+        );
+        let mut archive = tar::Builder::new(Vec::new());
+        for file in files {
+            let path = match file.path.strip_prefix(server) {
+                Ok(inside) => inside.to_path_buf(),
+                Err(_) => file.path.clone(),
+            };
+            let mut header = tar::Header::new_gnu();
+            header.set_size(file.contents.len() as u64);
+            header.set_mode(if file.executable { 0o755 } else { 0o644 });
+            header.set_mtime(0);
+            archive
+                .append_data(&mut header, &path, file.contents.as_slice())
+                .map_err(|e| failed(format!("packing {}: {e}", path.display())))?;
+        }
+        archive
+            .into_inner()
+            .map_err(|e| failed(format!("packing the context: {e}")))
+    }
+
+    fn build_network(&self) -> Option<String> {
+        self.options
+            .build_network
+            .clone()
+            .or(match self.options.network {
+                NetworkMode::Host => Some("host".to_string()),
+                NetworkMode::Bridge => None,
+            })
+    }
+
+    /// Build `server`'s image, following the build output.
+    pub(super) async fn build(&self, server: &Server) -> Result<PreparedImage, RuntimeError> {
+        let context = self.build_context(&server.name)?;
+        let tag = self.image_tag(&server.name);
+        let options = BuildImageOptions {
+            t: Some(tag.clone()),
+            rm: true,
+            forcerm: true,
+            buildargs: Some(HashMap::from([(
+                "BASE_IMAGE".to_string(),
+                self.options.base_image.clone(),
+            )])),
+            labels: Some(self.labels(&server.name)),
+            networkmode: self.build_network(),
+            ..Default::default()
+        };
+        let failed = |reason: String, log: &[String]| RuntimeError::Build {
+            server: server.name.clone(),
+            reason,
+            log_tail: log[log.len().saturating_sub(BUILD_TAIL_LINES)..].to_vec(),
+        };
+        let mut stream =
+            self.docker
+                .build_image(options, None, Some(bollard::body_full(context.into())));
+        let mut log: Vec<String> = Vec::new();
+        loop {
+            let item = tokio::select! {
+                _ = self.cancel.cancelled() => return Err(RuntimeError::Interrupted),
+                item = stream.next() => item,
+            };
+            let Some(item) = item else { break };
+            match item {
+                Ok(info) => {
+                    if let Some(text) = info.stream {
+                        log.extend(text.lines().map(str::to_string));
+                    }
+                    if let Some(detail) = info.error_detail {
+                        let reason = detail.message.unwrap_or_else(|| "unknown error".into());
+                        return Err(failed(reason, &log));
+                    }
+                }
+                Err(error) => {
+                    let reason = match error {
+                        bollard::errors::Error::DockerStreamError { error } => error,
+                        other => other.to_string(),
+                    };
+                    return Err(failed(reason, &log));
+                }
+            }
+        }
+        let inspect = self
+            .docker
+            .inspect_image(&tag)
+            .await
+            .map_err(|e| failed(format!("the built image {tag} is missing: {e}"), &log))?;
+        Ok(PreparedImage {
+            server: server.name.clone(),
+            tag,
+            id: inspect.id.unwrap_or_default(),
+        })
+    }
+}

@@ -1,0 +1,57 @@
+//! The results document follows its checked-in JSON Schema, without Docker:
+//! a document with a cell that could not run.
+
+use std::time::Duration;
+
+use labour::catalogue::Catalogue;
+use labour::client::LoadSpec;
+use labour::images::Images;
+use labour::results::{Cell, Results};
+use labour::runtime::{ContainerOptions, EngineInfo, NetworkMode, RestartPolicy, RuntimeError};
+use labour::scenario::{Plan, named_tests};
+
+use crate::util::assert_valid;
+
+#[test]
+fn a_results_document_follows_the_schema() {
+    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    let plan = Plan {
+        servers: catalogue.servers().to_vec(),
+        tests: named_tests(),
+        load: LoadSpec {
+            requests: 10,
+            concurrency: 2,
+            timeout: Duration::from_secs(30),
+        },
+        seed: 7,
+        container: ContainerOptions {
+            network: NetworkMode::Host,
+            base_image: "python:3.12-slim".into(),
+            build_network: None,
+            ready_timeout: Duration::from_secs(60),
+            stop_timeout: Duration::from_secs(10),
+            memory_bytes: Some(64 << 20),
+            memory_swap_bytes: None,
+            cpus: Some(1.5),
+            pids_limit: None,
+            restart: RestartPolicy::OnFailure {
+                max_retries: Some(3),
+            },
+            init: true,
+        },
+    };
+    let mut results = Results::new("abc", &plan, EngineInfo::default());
+    let error = RuntimeError::Build {
+        server: "wsgiref".into(),
+        reason: "pip failed".into(),
+        log_tail: vec!["Step 3/7".into()],
+    };
+    results
+        .cells
+        .push(Cell::failed(&plan.servers[0], &plan.tests[0], &error));
+    results.finish(false);
+    let value = serde_json::to_value(&results).unwrap();
+    assert_valid(&value);
+    assert_eq!(value["scenario"]["container"]["restart"], "on-failure:3");
+    assert_eq!(value["cells"][0]["status"], "error");
+}
