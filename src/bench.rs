@@ -49,7 +49,8 @@ pub async fn run<R: Runtime>(
             "{}: building the image (base {})",
             server.name, plan.container.base_image
         ));
-        let image = match runtime.prepare(server).await {
+        let on_step = |step: &str| progress.say(format!("{}: {step}", server.name));
+        let image = match runtime.prepare(server, &on_step).await {
             Ok(image) => image,
             Err(RuntimeError::Interrupted) => break,
             Err(error) => {

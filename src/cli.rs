@@ -42,6 +42,12 @@ pub enum Command {
     Bench(BenchArgs),
     /// List the servers or the tests labour knows.
     List(ListArgs),
+    /// Build server images only (to warm a cache, or to check a new server).
+    ///
+    /// Shows each image's build steps; a failed build names the server and
+    /// shows its last lines; the full build log of every server is kept in
+    /// a file (see --build-logs).
+    Build(BuildArgs),
     /// Start one server with the stress application and keep it up until Ctrl-C.
     ///
     /// Prints the server's URL; try `curl URL/Sleeping?sleep_duration=1`.
@@ -73,6 +79,11 @@ pub struct ContainerArgs {
     /// built into labour.
     #[arg(long, env = "LABOUR_IMAGES", value_name = "DIR")]
     pub images: Option<PathBuf>,
+
+    /// Keep each server's full build log in DIR/<server>.log [default:
+    /// $XDG_CACHE_HOME/labour/build-logs, or ~/.cache/labour/build-logs].
+    #[arg(long, env = "LABOUR_BUILD_LOGS", value_name = "DIR")]
+    pub build_logs: Option<PathBuf>,
 
     /// Longest wait for a started server to answer its first request.
     #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
@@ -115,6 +126,45 @@ fn parse_cpus(text: &str) -> Result<f64, String> {
         Ok(cpus) if cpus > 0.0 && cpus.is_finite() => Ok(cpus),
         _ => Err(format!("{text:?} is not a number of CPUs above zero")),
     }
+}
+
+/// Server options, mapped per server onto its own flags (see
+/// `labour list servers`); a server without the knob says so in the
+/// results.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServerArgs {
+    /// Worker processes [default: per server, see `labour list servers`].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024), value_name = "N")]
+    pub workers: Option<u64>,
+
+    /// Threads per worker process.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000), value_name = "N")]
+    pub threads: Option<u64>,
+
+    /// Seconds before the server kills and replaces a stuck worker
+    /// (gunicorn --timeout, uWSGI --harakiri...).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
+    pub worker_timeout: Option<u64>,
+
+    /// Requests after which the server recycles a worker.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    pub max_requests: Option<u64>,
+}
+
+/// `labour build` flags.
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// Servers to build: `all` or a comma-separated list.
+    #[arg(long, short = 's', default_value = "all", value_name = "all|NAME,...")]
+    pub servers: Selection,
+
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub container: ContainerArgs,
 }
 
 /// `labour bench` flags.
@@ -160,6 +210,10 @@ pub struct BenchArgs {
 
     #[command(flatten)]
     #[allow(missing_docs)]
+    pub server: ServerArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
     pub container: ContainerArgs,
 }
 
@@ -179,6 +233,14 @@ pub struct ListArgs {
     #[arg(value_enum)]
     pub what: ListWhat,
 
+    /// Servers: also the seed's servers that cannot be installed, and why.
+    #[arg(long)]
+    pub all: bool,
+
+    /// As JSON, for scripts.
+    #[arg(long)]
+    pub json: bool,
+
     /// Read the catalogue from DIR instead of the copy built into labour.
     #[arg(long, env = "LABOUR_IMAGES", value_name = "DIR")]
     pub images: Option<PathBuf>,
@@ -189,6 +251,10 @@ pub struct ListArgs {
 pub struct ServeArgs {
     /// The server to start (see `labour list servers`).
     pub server: String,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub options: ServerArgs,
 
     #[command(flatten)]
     #[allow(missing_docs)]

@@ -153,6 +153,8 @@ pub struct ContainerOptions {
     /// Whether an init process reaps children and forwards signals. Off,
     /// a server running as PID 1 ignores its own SIGSEGV.
     pub init: bool,
+    /// Where each server's full build log is kept, as `<server>.log`.
+    pub build_log_dir: Option<std::path::PathBuf>,
 }
 
 /// A built server image.
@@ -269,7 +271,7 @@ pub enum RuntimeError {
         reason: String,
     },
     /// The image build failed.
-    #[error("building the image of {server} failed: {reason}")]
+    #[error("building the image of {server} failed: {reason}{}", log_file.as_ref().map(|f| format!(" (full log: {})", f.display())).unwrap_or_default())]
     Build {
         /// The server.
         server: String,
@@ -277,6 +279,8 @@ pub enum RuntimeError {
         reason: String,
         /// Last lines of the build output.
         log_tail: Vec<String>,
+        /// The full build log, when it could be written.
+        log_file: Option<std::path::PathBuf>,
     },
     /// The container could not be created or started.
     #[error("starting {server} failed: {reason}")]
@@ -341,10 +345,12 @@ pub trait Runtime: Sync {
     /// The engine and host, for the results.
     fn engine_info(&self) -> impl Future<Output = Result<EngineInfo, RuntimeError>> + Send;
 
-    /// Make `server` ready to start (build its image).
+    /// Make `server` ready to start (build its image); `on_step` hears
+    /// each build step as it begins.
     fn prepare(
         &self,
         server: &Server,
+        on_step: &(dyn Fn(&str) + Sync),
     ) -> impl Future<Output = Result<PreparedImage, RuntimeError>> + Send;
 
     /// Start `server` from `image` for `cell` and wait until it answers. On

@@ -156,5 +156,7 @@ fn schema_prints_the_checked_in_json_schema() {
         .arg("schema")
         .assert()
         .success()
-        .stdout(predicate::eq(include_str!("../../schema/results.schema.json")));
+        .stdout(predicate::eq(include_str!(
+            "../../schema/results.schema.json"
+        )));
 }

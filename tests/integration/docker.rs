@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{bench, cell, containers_of_run, docker_available, run_id};
+use crate::util::{bench, cell, containers_of_run, docker_available, labour, run_id};
 
 #[test]
 fn plain_comes_back_as_expected_on_every_server() {
@@ -218,4 +218,64 @@ fn serve_prints_a_url_that_answers_and_cleans_up_on_ctrl_c() {
         left.stdout.is_empty(),
         "container {container} is still there"
     );
+}
+
+#[test]
+fn build_builds_images_and_a_failed_build_names_its_server() {
+    if !docker_available("build_builds_images_and_a_failed_build_names_its_server") {
+        return;
+    }
+    labour()
+        .args([
+            "build",
+            "--servers",
+            "wsgiref",
+            "--network",
+            "host",
+            "--quiet",
+        ])
+        .timeout(Duration::from_secs(600))
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("labour/wsgiref:"));
+
+    let tree = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("images");
+    std::fs::create_dir_all(tree.path().join("app")).unwrap();
+    std::fs::copy(
+        root.join("app/labour_app.py"),
+        tree.path().join("app/labour_app.py"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(tree.path().join("broken")).unwrap();
+    std::fs::write(
+        tree.path().join("broken/Dockerfile"),
+        "ARG BASE_IMAGE=python:3.12-slim\nFROM ${BASE_IMAGE}\nRUN echo about to fail && false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tree.path().join("servers.yaml"),
+        "servers:\n  - name: broken\n    description: fails to build\n    version: \"0\"\n    \
+         concurrency: []\n    command: [python3, /app/labour_app.py, --wsgiref, \"{host}:{port}\"]\n    \
+         unsupported: {workers: x, threads: x, worker_timeout: x, max_requests: x}\n",
+    )
+    .unwrap();
+    labour()
+        .args(["build", "--network", "host", "--quiet", "--images"])
+        .arg(tree.path())
+        .arg("--build-logs")
+        .arg(logs.path())
+        .timeout(Duration::from_secs(600))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "building the image of broken failed",
+        ))
+        .stderr(predicates::str::contains("about to fail"))
+        .stderr(predicates::str::contains(
+            "1 image(s) failed to build: broken",
+        ));
+    let log = std::fs::read_to_string(logs.path().join("broken.log")).unwrap();
+    assert!(log.contains("about to fail"), "{log}");
 }

@@ -38,6 +38,7 @@ fn a_results_document_follows_the_schema() {
                 max_retries: Some(3),
             },
             init: true,
+            build_log_dir: None,
         },
     };
     let mut results = Results::new("abc", &plan, EngineInfo::default());
@@ -45,6 +46,7 @@ fn a_results_document_follows_the_schema() {
         server: "wsgiref".into(),
         reason: "pip failed".into(),
         log_tail: vec!["Step 3/7".into()],
+        log_file: Some("/tmp/wsgiref.log".into()),
     };
     results
         .cells

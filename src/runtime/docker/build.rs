@@ -1,8 +1,9 @@
 //! Building a server image: the tar context and the build stream.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
-use bollard::query_parameters::BuildImageOptions;
+use bollard::query_parameters::{BuildImageOptions, RemoveImageOptions};
 use futures_util::StreamExt;
 
 use super::{DockerRuntime, docker_safe};
@@ -27,6 +28,7 @@ impl DockerRuntime {
             server: server.to_string(),
             reason,
             log_tail: Vec::new(),
+            log_file: None,
         };
         let mut files = self
             .images
@@ -66,10 +68,31 @@ impl DockerRuntime {
             })
     }
 
+    /// Keep the whole build output in `<build_log_dir>/<server>.log`;
+    /// returns the file, or `None` when it could not be written.
+    fn keep_build_log(&self, server: &str, log: &[String]) -> Option<PathBuf> {
+        let dir = self.options.build_log_dir.as_ref()?;
+        let file = dir.join(format!("{server}.log"));
+        let mut text = log.join("\n");
+        text.push('\n');
+        let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&file, text));
+        written.ok().map(|()| file)
+    }
+
     /// Build `server`'s image, following the build output.
-    pub(super) async fn build(&self, server: &Server) -> Result<PreparedImage, RuntimeError> {
+    pub(super) async fn build(
+        &self,
+        server: &Server,
+        on_step: &(dyn Fn(&str) + Sync),
+    ) -> Result<PreparedImage, RuntimeError> {
         let context = self.build_context(&server.name)?;
         let tag = self.image_tag(&server.name);
+        let previous = self
+            .docker
+            .inspect_image(&tag)
+            .await
+            .ok()
+            .and_then(|i| i.id);
         let options = BuildImageOptions {
             t: Some(tag.clone()),
             rm: true,
@@ -82,10 +105,15 @@ impl DockerRuntime {
             networkmode: self.build_network(),
             ..Default::default()
         };
-        let failed = |reason: String, log: &[String]| RuntimeError::Build {
-            server: server.name.clone(),
-            reason,
-            log_tail: log[log.len().saturating_sub(BUILD_TAIL_LINES)..].to_vec(),
+        let failed = |reason: String, log: &[String]| {
+            let mut log = log.to_vec();
+            log.push(format!("error: {reason}"));
+            RuntimeError::Build {
+                server: server.name.clone(),
+                reason,
+                log_tail: log[log.len().saturating_sub(BUILD_TAIL_LINES)..].to_vec(),
+                log_file: self.keep_build_log(&server.name, &log),
+            }
         };
         let mut stream =
             self.docker
@@ -100,7 +128,12 @@ impl DockerRuntime {
             match item {
                 Ok(info) => {
                     if let Some(text) = info.stream {
-                        log.extend(text.lines().map(str::to_string));
+                        for line in text.lines() {
+                            if line.starts_with("Step ") {
+                                on_step(line);
+                            }
+                            log.push(line.to_string());
+                        }
                     }
                     if let Some(detail) = info.error_detail {
                         let reason = detail.message.unwrap_or_else(|| "unknown error".into());
@@ -121,10 +154,20 @@ impl DockerRuntime {
             .inspect_image(&tag)
             .await
             .map_err(|e| failed(format!("the built image {tag} is missing: {e}"), &log))?;
+        self.keep_build_log(&server.name, &log);
+        let id = inspect.id.unwrap_or_default();
+        if let Some(previous) = previous.filter(|previous| *previous != id) {
+            // The run label makes each build a new image; the one this tag
+            // named before is left untagged: remove it unless in use.
+            let _ = self
+                .docker
+                .remove_image(&previous, None::<RemoveImageOptions>, None)
+                .await;
+        }
         Ok(PreparedImage {
             server: server.name.clone(),
             tag,
-            id: inspect.id.unwrap_or_default(),
+            id,
         })
     }
 }

@@ -362,8 +362,12 @@ impl Runtime for DockerRuntime {
         })
     }
 
-    async fn prepare(&self, server: &Server) -> Result<PreparedImage, RuntimeError> {
-        self.build(server).await
+    async fn prepare(
+        &self,
+        server: &Server,
+        on_step: &(dyn Fn(&str) + Sync),
+    ) -> Result<PreparedImage, RuntimeError> {
+        self.build(server, on_step).await
     }
 
     async fn start(

@@ -1,9 +1,16 @@
-//! Every known server: its image folder, start command and description,
-//! read from `images/servers.yaml`.
+//! Every known server: its image folder, start command, concurrency model
+//! and options, read from `images/servers.yaml`.
+
+mod options;
+
+use std::collections::BTreeMap;
+use std::fmt;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+pub use options::{Knob, KnobSetting, KnobSource, KnobSpec, OPTIONS_PLACEHOLDER, ServerSettings};
 
 use crate::images::{Images, ImagesError};
 
@@ -20,14 +27,71 @@ pub struct Server {
     pub description: String,
     /// The pinned version of the server.
     pub version: String,
-    /// Concurrency model, in words.
-    pub model: String,
+    /// How it serves requests at once; empty: one at a time.
+    pub concurrency: Vec<Concurrency>,
     /// Start command inside the container; `{host}` and `{port}` are
-    /// replaced by the address to bind.
+    /// replaced by the address to bind, the element `{options}` by the
+    /// knob arguments.
     pub command: Vec<String>,
+    /// The knobs it takes.
+    #[serde(default)]
+    pub options: BTreeMap<Knob, KnobSpec>,
+    /// The knobs it lacks, with why.
+    #[serde(default)]
+    pub unsupported: BTreeMap<Knob, String>,
+    /// Once configured for a run: each knob as used (never in the
+    /// catalogue file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settings_used: Vec<KnobSetting>,
+}
+
+/// One way a server serves several requests at once.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Concurrency {
+    /// Several worker processes.
+    Processes,
+    /// Several threads per process.
+    Threads,
+    /// Greenlets (gevent, eventlet, meinheld).
+    Greenlets,
+    /// An event loop or native async runtime.
+    Async,
+}
+
+impl fmt::Display for Concurrency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Concurrency::Processes => "processes",
+            Concurrency::Threads => "threads",
+            Concurrency::Greenlets => "greenlets",
+            Concurrency::Async => "async",
+        })
+    }
+}
+
+/// A server of the seed's that cannot be installed today, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Unavailable {
+    /// Its name.
+    pub name: String,
+    /// Why it cannot be built.
+    pub reason: String,
 }
 
 impl Server {
+    /// The concurrency model in words: `processes + threads`.
+    pub fn model(&self) -> String {
+        if self.concurrency.is_empty() {
+            return "one request at a time".into();
+        }
+        let parts: Vec<String> = self.concurrency.iter().map(|c| c.to_string()).collect();
+        parts.join(" + ")
+    }
+
     /// The start command with the bind address filled in.
     pub fn command_for(&self, host: &str, port: u16) -> Vec<String> {
         self.command
@@ -44,6 +108,8 @@ impl Server {
 #[serde(deny_unknown_fields)]
 struct CatalogueFile {
     servers: Vec<Server>,
+    #[serde(default)]
+    unavailable: Vec<Unavailable>,
 }
 
 /// The catalogue could not be read or is inconsistent.
@@ -76,6 +142,7 @@ pub enum CatalogueError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Catalogue {
     servers: Vec<Server>,
+    unavailable: Vec<Unavailable>,
 }
 
 impl Catalogue {
@@ -114,6 +181,54 @@ impl Catalogue {
             if !server.command.iter().any(|arg| arg.contains("{port}")) {
                 return Err(invalid(name, "command has no {port} placeholder".into()));
             }
+            let placeholders = server
+                .command
+                .iter()
+                .filter(|arg| *arg == OPTIONS_PLACEHOLDER)
+                .count();
+            if placeholders != usize::from(!server.options.is_empty()) {
+                return Err(invalid(
+                    name,
+                    "command needs one {options} element exactly when the server has options"
+                        .into(),
+                ));
+            }
+            for knob in Knob::ALL {
+                match (
+                    server.options.contains_key(&knob),
+                    server.unsupported.contains_key(&knob),
+                ) {
+                    (true, true) => {
+                        return Err(invalid(
+                            name,
+                            format!("{knob} is both in options and unsupported"),
+                        ));
+                    }
+                    (false, false) => {
+                        return Err(invalid(
+                            name,
+                            format!(
+                                "{knob} is neither in options nor in unsupported (say why it is missing)"
+                            ),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            if let Some((knob, _)) = server.options.iter().find(|(_, spec)| {
+                spec.args.is_empty() || !spec.args.iter().any(|arg| arg.contains("{}"))
+            }) {
+                return Err(invalid(
+                    name,
+                    format!("option {knob} has no argument with {{}}"),
+                ));
+            }
+            if !server.settings_used.is_empty() {
+                return Err(invalid(
+                    name,
+                    "settings_used is not a catalogue field".into(),
+                ));
+            }
             if images.read(&format!("{name}/Dockerfile")).is_err() {
                 return Err(invalid(
                     name,
@@ -123,7 +238,13 @@ impl Catalogue {
         }
         Ok(Catalogue {
             servers: parsed.servers,
+            unavailable: parsed.unavailable,
         })
+    }
+
+    /// The seed's servers that cannot be built, with why.
+    pub fn unavailable(&self) -> &[Unavailable] {
+        &self.unavailable
     }
 
     /// Every server, in catalogue order.

@@ -1,0 +1,79 @@
+//! `labour build`: server images only, with progress per image.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+use super::{Finish, cancel_on_signals, container_options, servers};
+use crate::bench::Progress;
+use crate::catalogue::ServerSettings;
+use crate::cli::BuildArgs;
+use crate::images::Images;
+use crate::runtime::docker::DockerRuntime;
+use crate::runtime::{Runtime, RuntimeError};
+
+/// Lines of a failed build shown on stderr.
+const FAILED_BUILD_LINES: usize = 15;
+
+/// Build every selected server's image; one line per image on stdout.
+pub async fn build(args: BuildArgs) -> anyhow::Result<Finish> {
+    let images = Images::new(args.container.images.clone());
+    let servers = servers(&images, &args.servers, &ServerSettings::default())?;
+    let progress = Progress { quiet: args.quiet };
+    let cancel = cancel_on_signals(progress)?;
+    let options = container_options(&args.container);
+    let runtime = DockerRuntime::connect(options, images, cancel.clone()).await?;
+    let mut failed = Vec::new();
+    let mut stdout = std::io::stdout();
+    for server in &servers {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let started = Instant::now();
+        progress.say(format!("{}: building", server.name));
+        let on_step = |step: &str| progress.say(format!("{}: {step}", server.name));
+        match runtime.prepare(server, &on_step).await {
+            Ok(image) => {
+                writeln!(
+                    stdout,
+                    "{:<18} {:>6.1} s  {}  {}",
+                    server.name,
+                    started.elapsed().as_secs_f64(),
+                    image.tag,
+                    image.id
+                )?;
+            }
+            Err(RuntimeError::Interrupted) => break,
+            Err(error) => {
+                eprintln!("error: {error}");
+                let tail = error.log_tail();
+                for line in &tail[tail.len().saturating_sub(FAILED_BUILD_LINES)..] {
+                    eprintln!("    | {line}");
+                }
+                writeln!(
+                    stdout,
+                    "{:<18} {:>6.1} s  failed",
+                    server.name,
+                    started.elapsed().as_secs_f64()
+                )?;
+                failed.push(server.name.clone());
+            }
+        }
+    }
+    runtime
+        .shutdown()
+        .await
+        .context("removing this run's containers")?;
+    if cancel.is_cancelled() {
+        return Ok(Finish::Interrupted);
+    }
+    if !failed.is_empty() {
+        bail!(
+            "{} image(s) failed to build: {}",
+            failed.len(),
+            failed.join(", ")
+        );
+    }
+    Ok(Finish::Success)
+}

@@ -1,0 +1,118 @@
+//! `labour list servers|tests`.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use super::Finish;
+use crate::catalogue::Catalogue;
+use crate::cli::{ListArgs, ListWhat};
+use crate::images::Images;
+use crate::scenario::named_tests;
+
+/// Print the servers or the tests, as text or JSON.
+pub fn list(args: &ListArgs) -> anyhow::Result<Finish> {
+    let out = match args.what {
+        ListWhat::Servers => {
+            let catalogue = Catalogue::load(&Images::new(args.images.clone()))?;
+            if args.json {
+                servers_json(&catalogue, args.all)?
+            } else {
+                servers_text(&catalogue, args.all)
+            }
+        }
+        ListWhat::Tests if args.json => {
+            let mut text = serde_json::to_string_pretty(&named_tests())?;
+            text.push('\n');
+            text
+        }
+        ListWhat::Tests => tests_text(),
+    };
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(Finish::Success)
+}
+
+fn servers_json(catalogue: &Catalogue, all: bool) -> anyhow::Result<String> {
+    let mut value = json!({ "servers": catalogue.servers() });
+    if all {
+        value["unavailable"] = json!(catalogue.unavailable());
+    }
+    let mut text = serde_json::to_string_pretty(&value)?;
+    text.push('\n');
+    Ok(text)
+}
+
+fn servers_text(catalogue: &Catalogue, all: bool) -> String {
+    let rows: Vec<[String; 5]> = catalogue
+        .servers()
+        .iter()
+        .map(|server| {
+            [
+                server.name.clone(),
+                server.version.clone(),
+                server.model(),
+                server.knobs_summary(),
+                server.description.clone(),
+            ]
+        })
+        .collect();
+    let header = [
+        "NAME",
+        "VERSION",
+        "CONCURRENCY",
+        "KNOBS (default)",
+        "DESCRIPTION",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let line = |cells: [&str; 5]| {
+        let mut text = String::new();
+        for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
+            if index == cells.len() - 1 {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<width$}  "));
+            }
+        }
+        text.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header);
+    for row in &rows {
+        out.push_str(&line(row.each_ref().map(String::as_str)));
+    }
+    out.push_str(
+        "\nKnobs: --workers, --threads, --worker-timeout, --max-requests; a server \
+         without one says why in `labour list servers --json`.\n",
+    );
+    if all && !catalogue.unavailable().is_empty() {
+        out.push_str("\nUnavailable (the seed's servers that cannot be installed today):\n");
+        for server in catalogue.unavailable() {
+            out.push_str(&format!("  {:<12} {}\n", server.name, server.reason));
+        }
+    }
+    out
+}
+
+fn tests_text() -> String {
+    let mut out = String::new();
+    for test in named_tests() {
+        let mix: Vec<String> = test
+            .mix
+            .iter()
+            .map(|entry| format!("{} x{}", entry.behaviour, entry.weight))
+            .collect();
+        out.push_str(&format!(
+            "{:<11} {:<7} {}\n{:<19} mix: {}\n",
+            test.name,
+            format!("{:?}", test.policy),
+            test.description,
+            "",
+            mix.join(", ")
+        ));
+    }
+    out
+}

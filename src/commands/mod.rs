@@ -1,0 +1,146 @@
+//! The subcommands: flags to plan, plan to side effects, results to
+//! stdout. Errors here end as `error: ...` and exit status 2 in `main`.
+
+mod bench;
+mod build;
+mod list;
+mod serve;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::bench::Progress;
+use crate::catalogue::{Catalogue, Knob, Server, ServerSettings};
+use crate::cli::{Cli, Command, ContainerArgs, ServerArgs};
+use crate::images::Images;
+use crate::runtime::ContainerOptions;
+use crate::scenario::{self, Selection};
+
+/// How a successful invocation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// Everything ran.
+    Success,
+    /// Stopped by SIGINT or SIGTERM.
+    Interrupted,
+}
+
+impl Finish {
+    /// The process exit status.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Finish::Success => 0,
+            Finish::Interrupted => 130,
+        }
+    }
+}
+
+/// Run one parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Finish> {
+    match cli.command {
+        Command::List(args) => list::list(&args),
+        Command::Bench(args) => block_on(bench::bench(args)),
+        Command::Build(args) => block_on(build::build(args)),
+        Command::Serve(args) => block_on(serve::serve(args)),
+        Command::Schema => {
+            std::io::stdout().write_all(crate::results::json_schema().as_bytes())?;
+            Ok(Finish::Success)
+        }
+    }
+}
+
+fn block_on<F: Future<Output = anyhow::Result<Finish>>>(future: F) -> anyhow::Result<Finish> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(future)
+}
+
+/// Where build logs go when `--build-logs` is not given.
+fn default_build_log_dir() -> Option<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(cache.join("labour").join("build-logs"))
+}
+
+fn container_options(args: &ContainerArgs) -> ContainerOptions {
+    ContainerOptions {
+        network: args.network,
+        base_image: args.base_image.clone(),
+        build_network: args.build_network.clone(),
+        ready_timeout: args.ready_timeout,
+        stop_timeout: args.stop_timeout,
+        memory_bytes: args.memory,
+        memory_swap_bytes: args.memory_swap,
+        cpus: args.cpus,
+        pids_limit: args.pids_limit,
+        restart: args.restart,
+        init: args.init,
+        build_log_dir: args.build_logs.clone().or_else(default_build_log_dir),
+    }
+}
+
+fn server_settings(args: &ServerArgs) -> ServerSettings {
+    let pairs = [
+        (Knob::Workers, args.workers),
+        (Knob::Threads, args.threads),
+        (Knob::WorkerTimeout, args.worker_timeout),
+        (Knob::MaxRequests, args.max_requests),
+    ];
+    ServerSettings {
+        values: pairs
+            .into_iter()
+            .filter_map(|(knob, value)| value.map(|value| (knob, value)))
+            .collect(),
+    }
+}
+
+/// The catalogue and the servers `selection` names, configured with
+/// `settings`.
+fn servers(
+    images: &Images,
+    selection: &Selection,
+    settings: &ServerSettings,
+) -> anyhow::Result<Vec<Server>> {
+    let catalogue = Catalogue::load(images)?;
+    let servers = scenario::select_servers(selection, &catalogue)?;
+    Ok(servers.iter().map(|s| s.configure(settings)).collect())
+}
+
+/// Say which asked-for settings a server cannot take.
+fn report_ignored_settings(servers: &[Server], progress: Progress) {
+    for server in servers {
+        for setting in server.ignored_settings() {
+            progress.say(format!(
+                "{}: {} not applied: {}",
+                server.name,
+                setting.knob.flag(),
+                setting.note.as_deref().unwrap_or("not supported")
+            ));
+        }
+    }
+}
+
+/// A token cancelled by the first SIGINT or SIGTERM.
+fn cancel_on_signals(progress: Progress) -> anyhow::Result<CancellationToken> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let cancel = CancellationToken::new();
+    let mut interrupt = signal(SignalKind::interrupt()).context("handling SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("handling SIGTERM")?;
+    let token = cancel.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        progress.say("interrupted: stopping and removing this run's containers");
+        token.cancel();
+    });
+    Ok(cancel)
+}

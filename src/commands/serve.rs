@@ -1,0 +1,59 @@
+//! `labour serve SERVER`: the seed's `--no-test`, a server up until Ctrl-C.
+
+use std::io::Write;
+
+use anyhow::Context;
+
+use super::{
+    Finish, cancel_on_signals, container_options, report_ignored_settings, server_settings, servers,
+};
+use crate::bench::Progress;
+use crate::cli::ServeArgs;
+use crate::images::Images;
+use crate::runtime::Runtime;
+use crate::runtime::docker::DockerRuntime;
+use crate::scenario::Selection;
+
+/// Build and start one server, print its URL, and wait for Ctrl-C.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
+    let images = Images::new(args.container.images.clone());
+    let selection = Selection::Named(vec![args.server.clone()]);
+    let server = servers(&images, &selection, &server_settings(&args.options))?.remove(0);
+    let progress = Progress { quiet: false };
+    report_ignored_settings(std::slice::from_ref(&server), progress);
+    let cancel = cancel_on_signals(progress)?;
+    let options = container_options(&args.container);
+    let runtime = DockerRuntime::connect(options, images, cancel.clone()).await?;
+    let served = async {
+        progress.say(format!("{}: building the image", server.name));
+        let image = runtime
+            .prepare(&server, &|step| {
+                progress.say(format!("{}: {step}", server.name))
+            })
+            .await?;
+        let running = runtime.start(&server, &image, "serve").await?;
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "http://{}/", running.address)?;
+        stdout.flush()?;
+        progress.say(format!(
+            "{} is serving the stress application (container {}); Ctrl-C stops it",
+            server.name, running.name
+        ));
+        cancel.cancelled().await;
+        let stopped = runtime.stop(&running).await?;
+        if let Some(code) = stopped.exit_code {
+            progress.say(format!("{} stopped, exit code {code}", server.name));
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    let removed = runtime.shutdown().await;
+    match served {
+        Err(error) if cancel.is_cancelled() => {
+            progress.say(format!("{error:#}"));
+        }
+        other => other?,
+    }
+    removed.context("removing this run's containers")?;
+    Ok(Finish::Success)
+}
