@@ -1,0 +1,44 @@
+"""Serve labour_app.application with eventlet.wsgi.server.
+
+usage: python serve.py HOST PORT
+
+One process; every connection gets its own greenthread. SIGTERM or SIGINT
+stops it at once (requests still open are cut off) and the process exits 0,
+even when a request is spinning in pure Python.
+"""
+
+# Patch the standard library first, so that time.sleep and file and socket
+# calls in the app yield to other greenthreads instead of blocking the process.
+import eventlet
+
+eventlet.monkey_patch()
+
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+import eventlet.wsgi  # noqa: E402
+
+from labour_app import application  # noqa: E402
+
+
+def _stop(signum, frame):
+    # eventlet passes SystemExit on to the main greenthread, and
+    # eventlet.wsgi.server() takes it as "stop serving": it leaves its accept
+    # loop, closes the listening socket and returns.
+    raise SystemExit(0)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: serve.py HOST PORT")
+    host, port = sys.argv[1], int(sys.argv[2])
+    sock = eventlet.listen((host, port))
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print("eventlet %s serving on http://%s:%d" % (eventlet.__version__, host, port), flush=True)
+    # log_output=False: no access log line per request; errors still go to stderr.
+    eventlet.wsgi.server(sock, application, log_output=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Serve labour_app.application with gevent.pywsgi.WSGIServer.
+
+usage: python serve.py HOST PORT
+
+One process; every connection gets its own greenlet. SIGTERM or SIGINT stops
+it at once (requests still open are cut off) and the process exits 0, even
+when a request is spinning in pure Python.
+"""
+
+# Patch the standard library first, so that time.sleep and file and socket
+# calls in the app yield to other greenlets instead of blocking the process.
+from gevent import monkey
+
+monkey.patch_all()
+
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+import gevent  # noqa: E402
+from gevent.pywsgi import WSGIServer  # noqa: E402
+
+from labour_app import application  # noqa: E402
+
+
+def _stop(signum, frame):
+    # A plain Python handler, not gevent.signal_handler: that one runs in the
+    # hub, which never gets control while a request spins (PythonWedge). gevent
+    # passes SystemExit on to the main greenlet, and serve_forever() returns.
+    raise SystemExit(0)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: serve.py HOST PORT")
+    host, port = sys.argv[1], int(sys.argv[2])
+    # log=None: no access log line per request; errors still go to stderr.
+    server = WSGIServer((host, port), application, log=None)
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print("gevent %s serving on http://%s:%d" % (gevent.__version__, host, port), flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
