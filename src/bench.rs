@@ -93,15 +93,25 @@ async fn run_cell<R: Runtime>(
             return Cell::failed(server, test, &error);
         }
     };
+    let load = test.load();
+    let checks = client::preflight(test, running.address, load.timeout).await;
+    if checks.iter().any(|check| !check.expected) {
+        let stopped = runtime.stop(&running).await;
+        let cell = Cell::preflight_failed(server, test, image, checks, stopped);
+        if let Some(error) = &cell.error {
+            progress.say(format!("{name}: {}", error.message));
+        }
+        return cell;
+    }
     progress.say(format!(
         "{name}: {} requests over {} connections to {}",
-        plan.load.requests, plan.load.concurrency, running.address
+        load.requests, load.concurrency, running.address
     ));
     // The server's `down` token ends the load early when the server is
     // down for good; it is also cancelled with the run.
-    let load = client::run(test, running.address, &plan.load, plan.seed, &running.down).await;
+    let load = client::run(test, running.address, &load, plan.seed, &running.down).await;
     let stopped = runtime.stop(&running).await;
-    let cell = Cell::measured(
+    let mut cell = Cell::measured(
         server,
         test,
         image,
@@ -110,6 +120,7 @@ async fn run_cell<R: Runtime>(
         stopped,
         cancel.is_cancelled(),
     );
+    cell.preflight = checks;
     progress.say(format!("{name}: {}", cell_text(&cell)));
     cell
 }

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::report::Format;
 use crate::runtime::{NetworkMode, RestartPolicy};
 use crate::scenario::Selection;
+use crate::scenario::parse_ratio;
 use crate::units::{parse_bytes, parse_duration};
 
 /// Which WSGI server survives a misbehaving application?
@@ -32,15 +33,16 @@ pub enum Command {
     /// Run tests against servers and report how many requests came back as expected.
     ///
     /// Each server image is built once; each test gets a fresh container.
-    /// Exit status: 0 when every cell ran, 2 on a usage, configuration or
-    /// environment error (including a server that could not start), 130
-    /// when interrupted.
+    /// Exit status: 0 when every cell ran and met the thresholds, 1 when a
+    /// threshold failed, 2 on a usage, configuration or environment error
+    /// (including a server that could not start), 130 when interrupted.
     #[command(after_help = "Examples:\n  \
         labour bench --servers all --tests all\n  \
         labour bench --servers gunicorn-sync,waitress --tests SIGSEGV -n 500 -c 16\n  \
+        labour bench --scenario scenarios/realistic.yaml --max-innocent-failure 1%\n  \
         LABOUR_NETWORK=host LABOUR_BASE_IMAGE=labour/base:bookworm labour bench --output results.json")]
     Bench(BenchArgs),
-    /// List the servers or the tests labour knows.
+    /// List the servers, tests or behaviours labour knows.
     List(ListArgs),
     /// Build server images only (to warm a cache, or to check a new server).
     ///
@@ -56,19 +58,21 @@ pub enum Command {
     Schema,
 }
 
-/// How servers are built and run.
-#[derive(Debug, Clone, Args)]
+/// How servers are built and run. Flags left out take the scenario
+/// file's value (`--scenario`), then the default.
+#[derive(Debug, Clone, Default, Args)]
 pub struct ContainerArgs {
     /// Network of the server containers: `bridge` publishes the server's
     /// port on 127.0.0.1 only; `host` makes it bind 127.0.0.1 on a free
-    /// port (for hosts without a Docker bridge).
-    #[arg(long, value_enum, env = "LABOUR_NETWORK", default_value = "bridge")]
-    pub network: NetworkMode,
+    /// port (for hosts without a Docker bridge) [default: bridge].
+    #[arg(long, value_enum, env = "LABOUR_NETWORK")]
+    pub network: Option<NetworkMode>,
 
     /// Base image every server image builds FROM (images/base/build.sh
-    /// builds labour/base:bookworm for hosts without Docker Hub).
-    #[arg(long, env = "LABOUR_BASE_IMAGE", default_value = "python:3.12-slim")]
-    pub base_image: String,
+    /// builds labour/base:bookworm for hosts without Docker Hub)
+    /// [default: python:3.12-slim].
+    #[arg(long, env = "LABOUR_BASE_IMAGE", value_name = "IMAGE")]
+    pub base_image: Option<String>,
 
     /// Network used while building images [default: host with
     /// --network host, Docker's default otherwise].
@@ -85,20 +89,21 @@ pub struct ContainerArgs {
     #[arg(long, env = "LABOUR_BUILD_LOGS", value_name = "DIR")]
     pub build_logs: Option<PathBuf>,
 
-    /// Longest wait for a started server to answer its first request.
-    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
-    pub ready_timeout: Duration,
+    /// Longest wait for a started server to answer its first request
+    /// [default: 60s].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub ready_timeout: Option<Duration>,
 
-    /// Grace between SIGTERM and SIGKILL when stopping a server.
-    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
-    pub stop_timeout: Duration,
+    /// Grace between SIGTERM and SIGKILL when stopping a server [default: 10s].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub stop_timeout: Option<Duration>,
 
     /// Memory limit of each server container, as Docker writes it (64m, 1g).
     #[arg(long, short = 'm', value_parser = parse_bytes, value_name = "SIZE")]
     pub memory: Option<u64>,
 
     /// Memory plus swap limit [default: equal to --memory, so no swap].
-    #[arg(long, value_parser = parse_bytes, value_name = "SIZE", requires = "memory")]
+    #[arg(long, value_parser = parse_bytes, value_name = "SIZE")]
     pub memory_swap: Option<u64>,
 
     /// CPU limit of each server container, in CPUs (0.5, 2).
@@ -110,15 +115,15 @@ pub struct ContainerArgs {
     pub pids_limit: Option<u64>,
 
     /// What the engine does when a server exits: no, on-failure,
-    /// on-failure:N (at most N restarts) or always.
-    #[arg(long, default_value = "on-failure", value_name = "POLICY")]
-    pub restart: RestartPolicy,
+    /// on-failure:N (at most N restarts) or always [default: on-failure].
+    #[arg(long, value_name = "POLICY")]
+    pub restart: Option<RestartPolicy>,
 
     /// Run an init process in each server container (reaps zombies,
     /// forwards signals). Without it a server running as PID 1 ignores its
-    /// own SIGSEGV and looks falsely robust.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
-    pub init: bool,
+    /// own SIGSEGV and looks falsely robust [default: true].
+    #[arg(long, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub init: Option<bool>,
 }
 
 fn parse_cpus(text: &str) -> Result<f64, String> {
@@ -154,9 +159,9 @@ pub struct ServerArgs {
 /// `labour build` flags.
 #[derive(Debug, Clone, Args)]
 pub struct BuildArgs {
-    /// Servers to build: `all` or a comma-separated list.
-    #[arg(long, short = 's', default_value = "all", value_name = "all|NAME,...")]
-    pub servers: Selection,
+    /// Servers to build: `all` or a comma-separated list [default: all].
+    #[arg(long, short = 's', value_name = "all|NAME,...")]
+    pub servers: Option<Selection>,
 
     /// No progress on stderr.
     #[arg(long, short = 'q')]
@@ -167,33 +172,64 @@ pub struct BuildArgs {
     pub container: ContainerArgs,
 }
 
-/// `labour bench` flags.
+/// `labour bench` flags. Flags left out take the scenario file's value
+/// (`--scenario`), then the default.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Servers to test: `all` or a comma-separated list (see `labour list servers`).
-    #[arg(long, short = 's', default_value = "all", value_name = "all|NAME,...")]
-    pub servers: Selection,
+    /// A scenario file (YAML): servers with options and limits, tests
+    /// (named or your own mixes), load, thresholds, seed. Flags given too
+    /// override it. See scenarios/ for examples.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 
-    /// Tests to run: `all` or a comma-separated list (see `labour list tests`).
-    #[arg(long, short = 't', default_value = "all", value_name = "all|NAME,...")]
-    pub tests: Selection,
+    /// Servers to test: `all` or a comma-separated list (see `labour list
+    /// servers`) [default: all].
+    #[arg(long, short = 's', value_name = "all|NAME,...")]
+    pub servers: Option<Selection>,
 
-    /// Requests per server and test.
-    #[arg(long, short = 'n', default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub requests: u64,
+    /// Tests to run: `all` or a comma-separated list of named tests and
+    /// the scenario's own (see `labour list tests`) [default: all].
+    #[arg(long, short = 't', value_name = "all|NAME,...")]
+    pub tests: Option<Selection>,
 
-    /// Connections sending requests at once.
-    #[arg(long, short = 'c', default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    pub concurrency: u64,
+    /// Requests per server and test [default: 1000].
+    #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: Option<u64>,
 
-    /// Longest wait for one complete answer; a request past it counts as a timeout.
-    #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DURATION")]
-    pub timeout: Duration,
+    /// Connections sending requests at once [default: 8].
+    #[arg(long, short = 'c', value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub concurrency: Option<u64>,
+
+    /// Longest wait for one complete answer; a request past it counts as a
+    /// timeout [default: 30s].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+
+    /// Stop a cell's load when nothing has come back as expected for this
+    /// long: the server is unresponsive [default: 60s].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub give_up_after: Option<Duration>,
+
+    /// Reuse connections (HTTP keep-alive). Without it each request gets a
+    /// new connection and asks the server to close it, as the seed's client
+    /// and nginx's default upstream do.
+    #[arg(long)]
+    pub keep_alive: bool,
 
     /// Seed of the request mix: the same seed sends the same requests [default: random,
     /// recorded in the results].
     #[arg(long)]
     pub seed: Option<u64>,
+
+    /// Fail the run (exit status 1) when a cell has a larger share of
+    /// requests not as expected: 0.1 or 10%.
+    #[arg(long, value_parser = parse_ratio, value_name = "SHARE")]
+    pub max_failure: Option<f64>,
+
+    /// Fail the run (exit status 1) when a cell has a larger share of
+    /// innocent requests (PlainResponse) that failed: 0.01 or 1%.
+    #[arg(long, value_parser = parse_ratio, value_name = "SHARE")]
+    pub max_innocent_failure: Option<f64>,
 
     /// What to print on stdout.
     #[arg(long, value_enum, default_value = "table")]
@@ -224,6 +260,9 @@ pub enum ListWhat {
     Servers,
     /// The named tests and their mixes.
     Tests,
+    /// The behaviours a request can ask for, their parameters and what
+    /// counts as expected.
+    Behaviours,
 }
 
 /// `labour list` flags.

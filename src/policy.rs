@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
 )]
+#[serde(rename_all = "lowercase")]
 pub enum PolicyKind {
     /// Weighted random choice, seeded.
     Random,

@@ -11,7 +11,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .map_err(|_| format!("{text:?} is not a duration of zero or more seconds"));
     }
     humantime::parse_duration(text)
-        .map_err(|error| format!("{text:?} is not a duration like 30s, 500ms or 2m ({error})"))
+        .map_err(|_| format!("{text:?} is not a duration like 30s, 500ms or 2m"))
 }
 
 /// Parse a size as Docker writes it: `67108864`, `512k`, `64m`, `1g`

@@ -24,6 +24,10 @@ from urllib.parse import parse_qs
 
 # Memory leaked by LeakMemory stays referenced here for the worker's life.
 _LEAKED = []
+# File descriptors leaked by FdLeak, likewise.
+_LEAKED_FILES = []
+# The body chunk TrickleResponse sends, one per interval.
+TRICKLE_CHUNK = b"trickle\n"
 
 
 class BadParameter(Exception):
@@ -52,13 +56,13 @@ def _respond(start_response, code, body):
     return [body]
 
 
-def plain_response(start_response, length, status):
+def plain_response(environ, start_response, length, status):
     """Answer at once: 'Pong!' or ``length`` bytes of 'X', with ``status``."""
     body = "Pong!\n" if length is None else "X" * length
     return _respond(start_response, status, body)
 
 
-def sleeping(start_response, sleep_duration):
+def sleeping(environ, start_response, sleep_duration):
     """Send the first half of the body, sleep, send the rest."""
     first, second = "Sleeping %s... " % sleep_duration, "and Pong!\n"
     start_response(_status_line(200), _headers(len(first) + len(second)))
@@ -67,7 +71,7 @@ def sleeping(start_response, sleep_duration):
     yield second.encode("ascii")
 
 
-def io_bound(start_response, filename, length):
+def io_bound(environ, start_response, filename, length):
     """Read ``length`` bytes of ``filename`` in blocks, then answer."""
     try:
         handle = open(filename, "rb")
@@ -83,24 +87,154 @@ def io_bound(start_response, filename, length):
     return _respond(start_response, 200, "Read %d bytes from %s. Pong!\n" % (length - left, filename))
 
 
-def leak_memory(start_response, how_many):
+def leak_memory(environ, start_response, how_many):
     """Keep ``how_many`` more bytes referenced for the life of the worker."""
     _LEAKED.append(b"X" * how_many)
     total = sum(len(chunk) for chunk in _LEAKED)
     return _respond(start_response, 200, "Leaked %d bytes (%d bytes total). Pong!\n" % (how_many, total))
 
 
-def python_wedge(start_response):
+def python_wedge(environ, start_response):
     """Spin forever in pure Python: only a watchdog gets this worker back."""
     while True:
         pass
 
 
-def sigsegv(start_response):
+def sigsegv(environ, start_response):
     """Send SIGSEGV to the worker's own process."""
     os.kill(os.getpid(), signal.SIGSEGV)
     # A process that ignores or survives the signal still must not answer 200.
     return _respond(start_response, 500, "Raised SIGSEGV and survived.\n")
+
+
+def real_segfault(environ, start_response):
+    """Read address 0 through ctypes: a real invalid memory access."""
+    import ctypes
+
+    ctypes.string_at(0)
+    return _respond(start_response, 500, "Read address 0 and survived.\n")
+
+
+def abort(environ, start_response):
+    """os.abort(): SIGABRT, no cleanup."""
+    os.abort()
+
+
+def worker_exit(environ, start_response, exit_code):
+    """os._exit(): the worker process ends at once, no cleanup."""
+    os._exit(exit_code)
+
+
+def self_kill(environ, start_response):
+    """SIGKILL to the worker's own process: nothing can catch it."""
+    os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(5)
+    return _respond(start_response, 500, "Sent SIGKILL and survived.\n")
+
+
+def raise_exception(environ, start_response):
+    """An unhandled exception before start_response: the server owes a 500."""
+    raise RuntimeError("labour: RaiseException raises on purpose")
+
+
+def bad_status(environ, start_response, mode):
+    """Misuse start_response: an invalid status line (mode=invalid), or a
+    second call without exc_info (mode=twice). A conforming server answers 500."""
+    body = b"Pong!\n"
+    if mode == "invalid":
+        start_response("two hundred OK", _headers(len(body)))
+    else:
+        start_response("200 OK", _headers(len(body)))
+        start_response("200 OK", _headers(len(body)))
+    return [body]
+
+
+def cpu_burn(environ, start_response, ms):
+    """Spin in a pure-Python loop for ms milliseconds, then answer."""
+    deadline = time.perf_counter() + ms / 1000.0
+    spins = 0
+    while time.perf_counter() < deadline:
+        spins += 1
+    return _respond(start_response, 200, "Burned %d ms (%d spins). Pong!\n" % (ms, spins))
+
+
+def gil_wedge(environ, start_response, seconds):
+    """Sleep in C while holding the GIL: no other thread of this process runs
+    meanwhile. One nanosleep call through ctypes.PyDLL, which keeps the GIL."""
+    import ctypes
+
+    class Timespec(ctypes.Structure):
+        _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+    whole = int(seconds)
+    request = Timespec(whole, int((seconds - whole) * 1e9))
+    ctypes.PyDLL(None).nanosleep(ctypes.byref(request), None)
+    return _respond(start_response, 200, "Held the GIL for %s s. Pong!\n" % seconds)
+
+
+def headers_then_wedge(environ, start_response):
+    """Send the headers and the start of the body, then spin forever."""
+    first = b"Wedging after the headers...\n"
+    start_response(_status_line(200), _headers(len(first) + 1000))
+    yield first
+    while True:
+        pass
+
+
+def trickle_response(environ, start_response, chunks, interval):
+    """A slow streamed body: chunks pieces, interval seconds apart."""
+    start_response(_status_line(200), _headers(len(TRICKLE_CHUNK) * chunks))
+    for index in range(chunks):
+        if index:
+            time.sleep(interval)
+        yield TRICKLE_CHUNK
+
+
+def big_response(environ, start_response, bytes):  # noqa: A002 (the protocol's name)
+    """A body of bytes bytes, sent in 64 KiB blocks."""
+    start_response(_status_line(200), _headers(bytes))
+    block = b"X" * 65536
+    left = bytes
+    while left > 0:
+        yield block[: min(left, len(block))]
+        left -= len(block)
+
+
+def echo_upload(environ, start_response, bytes):  # noqa: A002 (the protocol's name)
+    """Read the whole POST body and answer how many bytes arrived."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    stream = environ["wsgi.input"]
+    received = 0
+    while received < length:
+        block = stream.read(min(length - received, 65536))
+        if not block:
+            break
+        received += len(block)
+    if received != bytes:
+        return _respond(start_response, 400, "Received %d bytes, expected %d\n" % (received, bytes))
+    return _respond(start_response, 200, "Received %d bytes\n" % received)
+
+
+def truncated_response(environ, start_response):
+    """Headers and part of the body, then the worker dies."""
+    start_response(_status_line(200), _headers(1000))
+    yield b"X" * 100
+    os._exit(1)
+
+
+def fd_leak(environ, start_response, count):
+    """Open count more files and keep them for the life of the worker."""
+    for _ in range(count):
+        _LEAKED_FILES.append(open(os.devnull, "rb"))
+    return _respond(start_response, 200, "Leaked %d descriptors (%d total). Pong!\n" % (count, len(_LEAKED_FILES)))
+
+
+def memory_balloon(environ, start_response, mb):
+    """Hold mb MiB (every page touched) for the length of the request."""
+    balloon = b"X" * (mb << 20)
+    size = len(balloon)
+    del balloon
+    return _respond(start_response, 200, "Held %d MiB. Pong!\n" % (size >> 20))
 
 
 def _non_negative_int(text):
@@ -115,6 +249,19 @@ def _non_negative_float(text):
     if not value >= 0 or value == float("inf"):
         raise ValueError("not a finite non-negative number")
     return value
+
+
+def _exit_code(text):
+    value = int(text)
+    if not 0 <= value <= 255:
+        raise ValueError("not an exit code")
+    return value
+
+
+def _bad_status_mode(text):
+    if text not in ("invalid", "twice"):
+        raise ValueError("not invalid or twice")
+    return text
 
 
 def _http_status(text):
@@ -142,6 +289,40 @@ BEHAVIOURS = {
     }),
     "PythonWedge": (python_wedge, {}),
     "SIGSEGV": (sigsegv, {}),
+    "RealSegfault": (real_segfault, {}),
+    "Abort": (abort, {}),
+    "WorkerExit": (worker_exit, {
+        "exit_code": (_exit_code, "exit code", 1),
+    }),
+    "SelfKill": (self_kill, {}),
+    "RaiseException": (raise_exception, {}),
+    "BadStatus": (bad_status, {
+        "mode": (_bad_status_mode, "invalid|twice", "invalid"),
+    }),
+    "CpuBurn": (cpu_burn, {
+        "ms": (_non_negative_int, "milliseconds", 100),
+    }),
+    "GilWedge": (gil_wedge, {
+        "seconds": (_non_negative_float, "seconds", 1.0),
+    }),
+    "HeadersThenWedge": (headers_then_wedge, {}),
+    "TrickleResponse": (trickle_response, {
+        "chunks": (_non_negative_int, "integer", 10),
+        "interval": (_non_negative_float, "seconds", 0.1),
+    }),
+    "BigResponse": (big_response, {
+        "bytes": (_non_negative_int, "integer", 10 << 20),
+    }),
+    "EchoUpload": (echo_upload, {
+        "bytes": (_non_negative_int, "integer", 1 << 20),
+    }),
+    "TruncatedResponse": (truncated_response, {}),
+    "FdLeak": (fd_leak, {
+        "count": (_non_negative_int, "integer", 10),
+    }),
+    "MemoryBalloon": (memory_balloon, {
+        "mb": (_non_negative_int, "MiB", 64),
+    }),
 }
 
 
@@ -168,7 +349,7 @@ def application(environ, start_response):
         parameters = _parse_parameters(name, environ.get("QUERY_STRING", ""), spec)
     except BadParameter as error:
         return _respond(start_response, 400, "%s\n" % error)
-    return function(start_response, **parameters)
+    return function(environ, start_response, **parameters)
 
 
 def describe():

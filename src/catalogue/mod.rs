@@ -13,6 +13,7 @@ use thiserror::Error;
 pub use options::{Knob, KnobSetting, KnobSource, KnobSpec, OPTIONS_PLACEHOLDER, ServerSettings};
 
 use crate::images::{Images, ImagesError};
+use crate::runtime::Limits;
 
 /// Path of the catalogue inside the images tree.
 pub const CATALOGUE_FILE: &str = "servers.yaml";
@@ -43,6 +44,10 @@ pub struct Server {
     /// catalogue file).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub settings_used: Vec<KnobSetting>,
+    /// Once configured for a run: its container limits (never in the
+    /// catalogue file).
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// One way a server serves several requests at once.
@@ -273,7 +278,36 @@ mod tests {
     #[test]
     fn the_shipped_catalogue_loads() {
         let catalogue = Catalogue::load(&Images::Embedded).unwrap();
-        assert_eq!(catalogue.names(), ["wsgiref", "gunicorn-sync", "waitress"]);
+        let mut names = catalogue.names();
+        names.sort();
+        let mut expected = [
+            "wsgiref",
+            "gunicorn-sync",
+            "gunicorn-gthread",
+            "gunicorn-gevent",
+            "gunicorn-eventlet",
+            "uwsgi",
+            "waitress",
+            "cheroot",
+            "twisted",
+            "tornado",
+            "gevent",
+            "eventlet",
+            "paste",
+            "bjoern",
+            "meinheld",
+            "granian",
+            "pyruvate",
+            "mod-wsgi",
+        ];
+        expected.sort();
+        assert_eq!(names, expected);
+        let unavailable: Vec<&str> = catalogue
+            .unavailable()
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect();
+        assert_eq!(unavailable, ["cogen", "fapws3", "concurrence"]);
         let gunicorn = catalogue.get("gunicorn-sync").unwrap();
         assert!(
             gunicorn

@@ -225,6 +225,7 @@ mod tests {
             ]),
             unsupported: BTreeMap::from([(Knob::Threads, "one thread per worker".into())]),
             settings_used: Vec::new(),
+            limits: Default::default(),
         }
     }
 

@@ -6,10 +6,10 @@ use std::io;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
-use hyper::header::{HOST, USER_AGENT};
-use hyper::{Request, Response, body::Incoming};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, USER_AGENT};
+use hyper::{Method, Request, Response, body::Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::task::AbortHandle;
@@ -42,7 +42,7 @@ impl Exchange {
 
 /// An open connection; dropping it closes the socket.
 pub struct Connection {
-    sender: http1::SendRequest<Empty<Bytes>>,
+    sender: http1::SendRequest<Full<Bytes>>,
     driver: AbortHandle,
 }
 
@@ -77,22 +77,47 @@ impl Connection {
     }
 }
 
-fn request(address: SocketAddr, target: &str) -> Request<Empty<Bytes>> {
-    Request::get(target)
-        .header(HOST, address.to_string())
-        .header(USER_AGENT, concat!("labour/", env!("CARGO_PKG_VERSION")))
-        .body(Empty::new())
-        .expect("a path and query from a behaviour make a valid request")
+/// What to send: a target, and a body to POST if any.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// Path and query.
+    pub path: &'a str,
+    /// A body to POST; `None` sends a GET.
+    pub upload: Option<&'a Bytes>,
+    /// Keep the connection for the next request; otherwise ask the server
+    /// to close it (`Connection: close`) and open a new one next time.
+    pub keep_alive: bool,
+    /// The status and body length a correct answer has, where known: a
+    /// response with that status and another length is a wrong body.
+    pub body_check: Option<(u16, u64)>,
 }
 
-/// Send `GET target` over `slot`'s connection, opening one if there is none
-/// or the last one was closed. On any failure the connection is dropped so
-/// the next request starts afresh. `expected_len` checks the body length.
+fn request(address: SocketAddr, target: Target<'_>) -> Request<Full<Bytes>> {
+    let mut builder = Request::builder()
+        .uri(target.path)
+        .header(HOST, address.to_string())
+        .header(USER_AGENT, concat!("labour/", env!("CARGO_PKG_VERSION")));
+    if !target.keep_alive {
+        builder = builder.header(CONNECTION, "close");
+    }
+    let built = match target.upload {
+        Some(body) => builder
+            .method(Method::POST)
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .body(Full::new(body.clone())),
+        None => builder.method(Method::GET).body(Full::new(Bytes::new())),
+    };
+    built.expect("a path and query from a behaviour make a valid request")
+}
+
+/// Send `target` over `slot`'s connection, opening one if there is none
+/// or the last one was closed. On any failure, and after every request
+/// without keep-alive, the connection is dropped so the next request
+/// starts afresh.
 pub async fn exchange(
     slot: &mut Option<Connection>,
     address: SocketAddr,
-    target: &str,
-    expected_len: Option<u64>,
+    target: Target<'_>,
 ) -> Exchange {
     let result = send(slot, address, target).await;
     let response = match result {
@@ -127,8 +152,11 @@ pub async fn exchange(
             }
         }
     }
-    match expected_len {
-        Some(expected) if expected != received => Exchange {
+    if !target.keep_alive {
+        *slot = None;
+    }
+    match target.body_check {
+        Some((checked, expected)) if checked == status && expected != received => Exchange {
             outcome: Outcome::WrongBody(status),
             worker_pid,
             detail: Some(format!("body of {received} bytes, expected {expected}")),
@@ -144,7 +172,7 @@ pub async fn exchange(
 async fn send(
     slot: &mut Option<Connection>,
     address: SocketAddr,
-    target: &str,
+    target: Target<'_>,
 ) -> Result<Response<Incoming>, Exchange> {
     let reused = matches!(slot, Some(connection) if connection.is_usable());
     if !reused {

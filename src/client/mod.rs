@@ -4,17 +4,21 @@
 //! The tallies merge at the end; nothing is stored per request.
 
 mod connection;
+mod preflight;
 pub mod tally;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-pub use connection::{Connection, Exchange, WORKER_HEADER, exchange};
+pub use connection::{Connection, Exchange, Target, WORKER_HEADER, exchange};
+pub use preflight::{PreflightCheck, preflight};
 pub use tally::{Record, Tally};
 
 use crate::behaviour::{Behaviour, Outcome};
@@ -32,12 +36,37 @@ pub struct LoadSpec {
     #[serde(with = "crate::units::duration_secs")]
     #[schemars(with = "f64")]
     pub timeout: Duration,
+    /// The load stops when nothing came back as expected for this long:
+    /// the server is unresponsive (a wedged single-process server would
+    /// otherwise cost a timeout per request).
+    #[serde(with = "crate::units::duration_secs")]
+    #[schemars(with = "f64")]
+    pub give_up_after: Duration,
+    /// Reuse connections (HTTP keep-alive). Off, each request gets its own
+    /// connection and asks for `Connection: close`, as the seed's client
+    /// and nginx's default upstream did.
+    #[serde(default)]
+    pub keep_alive: bool,
 }
 
 /// After a refused connection, a worker waits this long before its next
 /// request, so a server that is restarting is not met by thousands of
 /// refused requests in a millisecond (each still counts as a failure).
 pub const REFUSED_PAUSE: Duration = Duration::from_millis(10);
+
+impl Default for LoadSpec {
+    /// labour's defaults: 1000 requests over 8 connections, 30 s timeout,
+    /// give up after 60 s without an answer as expected.
+    fn default() -> Self {
+        LoadSpec {
+            requests: 1000,
+            concurrency: 8,
+            timeout: Duration::from_secs(30),
+            give_up_after: Duration::from_secs(60),
+            keep_alive: false,
+        }
+    }
+}
 
 /// What one client run measured.
 #[derive(Debug, Clone)]
@@ -50,6 +79,30 @@ pub struct ClientRun {
     pub elapsed: Duration,
     /// Whether the run was cut short by its cancellation token.
     pub stopped_early: bool,
+    /// When the load gave up on an unresponsive server: the time of the
+    /// last answer as expected (since the start).
+    pub gave_up_at: Option<Duration>,
+}
+
+/// How often the give-up watchdog looks.
+const WATCHDOG_TICK: Duration = Duration::from_millis(100);
+
+/// What the workers of one run share: when an answer last came back as
+/// expected, in milliseconds since the start.
+#[derive(Debug, Default)]
+pub struct Shared {
+    last_expected_ms: AtomicU64,
+}
+
+impl Shared {
+    fn expected_at(&self, at: Duration) {
+        let ms = u64::try_from(at.as_millis()).unwrap_or(u64::MAX);
+        self.last_expected_ms.fetch_max(ms, Ordering::Relaxed);
+    }
+
+    fn last_expected(&self) -> Duration {
+        Duration::from_millis(self.last_expected_ms.load(Ordering::Relaxed))
+    }
 }
 
 /// One worker loop's share of a client run.
@@ -89,45 +142,114 @@ pub async fn run(
     cancel: &CancellationToken,
 ) -> ClientRun {
     let test = Arc::new(test.clone());
+    let shared = Arc::new(Shared::default());
+    // The workers stop on `cancel`, or when the watchdog gives up.
+    let stop = cancel.child_token();
     let started_wall = SystemTime::now();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in split(load) {
-        let test = Arc::clone(&test);
-        let cancel = cancel.clone();
-        let timeout = load.timeout;
+        let (test, shared, stop) = (Arc::clone(&test), Arc::clone(&shared), stop.clone());
+        let (timeout, keep_alive) = (load.timeout, load.keep_alive);
         tasks.push(tokio::spawn(async move {
-            worker_loop(&test, &worker, address, timeout, seed, started, &cancel).await
+            let context = WorkerContext {
+                address,
+                timeout,
+                keep_alive,
+                seed,
+                started,
+                stop: &stop,
+                shared: &shared,
+            };
+            worker_loop(&test, &worker, &context).await
         }));
     }
+    let done = CancellationToken::new();
+    let watchdog = {
+        let (shared, stop, done) = (Arc::clone(&shared), stop.clone(), done.clone());
+        let give_up_after = load.give_up_after;
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = done.cancelled() => return None,
+                    _ = stop.cancelled() => return None,
+                    _ = tokio::time::sleep(WATCHDOG_TICK) => {}
+                }
+                let last = shared.last_expected();
+                if started.elapsed().saturating_sub(last) > give_up_after {
+                    stop.cancel();
+                    return Some(last);
+                }
+            }
+        })
+    };
     let mut tally = Tally::new(test.mix.len());
     for task in tasks {
         let worker_tally = task.await.expect("a client worker never panics");
         tally.merge(worker_tally);
     }
+    let elapsed = started.elapsed();
+    done.cancel();
+    let gave_up_at = watchdog.await.unwrap_or(None);
     ClientRun {
         tally,
         started: started_wall,
-        elapsed: started.elapsed(),
+        elapsed,
         stopped_early: cancel.is_cancelled(),
+        gave_up_at,
     }
+}
+
+/// What a worker loop needs besides its share.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerContext<'a> {
+    /// Where the server listens.
+    pub address: SocketAddr,
+    /// Longest wait for one answer.
+    pub timeout: Duration,
+    /// Reuse connections.
+    pub keep_alive: bool,
+    /// Seed of the policy.
+    pub seed: u64,
+    /// When the run started; every time is relative to it.
+    pub started: Instant,
+    /// Stops the loop after the current request.
+    pub stop: &'a CancellationToken,
+    /// State shared with the other workers.
+    pub shared: &'a Shared,
 }
 
 /// One connection's loop: its share of requests, one at a time.
 pub async fn worker_loop(
     test: &TestSpec,
     worker: &WorkerSpec,
-    address: SocketAddr,
-    timeout: Duration,
-    seed: u64,
-    started: Instant,
-    cancel: &CancellationToken,
+    context: &WorkerContext<'_>,
 ) -> Tally {
+    let WorkerContext {
+        address,
+        timeout,
+        keep_alive,
+        seed,
+        started,
+        stop: cancel,
+        shared,
+    } = *context;
     let weights: Vec<u32> = test.mix.iter().map(|entry| entry.weight).collect();
-    let targets: Vec<String> = test
+    let paths: Vec<String> = test
         .mix
         .iter()
         .map(|entry| entry.behaviour.path_and_query())
+        .collect();
+    let uploads: Vec<Option<Bytes>> = test
+        .mix
+        .iter()
+        .map(|entry| {
+            let len = entry.behaviour.upload_len()?;
+            Some(Bytes::from(vec![
+                b'u';
+                usize::try_from(len).unwrap_or(usize::MAX)
+            ]))
+        })
         .collect();
     let mut policy = Policy::new(test.policy, &weights, seed, worker.index, worker.workers);
     let mut tally = Tally::new(test.mix.len());
@@ -141,7 +263,16 @@ pub async fn worker_loop(
             _ = cancel.cancelled() => break,
             answer = tokio::time::timeout(
                 timeout,
-                exchange(&mut slot, address, &targets[mix_index], behaviour.expected_body_len()),
+                exchange(
+                    &mut slot,
+                    address,
+                    Target {
+                        path: &paths[mix_index],
+                        upload: uploads[mix_index].as_ref(),
+                        keep_alive,
+                        body_check: behaviour.body_check(),
+                    },
+                ),
             ) => answer,
         };
         let latency = begin.elapsed();
@@ -157,12 +288,17 @@ pub async fn worker_loop(
             }
         });
         let refused = answer.outcome == Outcome::Refused;
+        let expected = behaviour.is_expected(&answer.outcome);
+        let at = started.elapsed();
+        if expected {
+            shared.expected_at(at);
+        }
         tally.record(Record {
             mix_index,
             outcome: answer.outcome,
-            expected: behaviour.is_expected(&answer.outcome),
+            expected,
             latency,
-            at: started.elapsed(),
+            at,
             worker_pid: answer.worker_pid,
             detail: answer.detail,
         });
@@ -186,6 +322,8 @@ mod tests {
             requests,
             concurrency,
             timeout: Duration::from_secs(1),
+            give_up_after: Duration::from_secs(60),
+            keep_alive: false,
         };
         let shares: Vec<u64> = split(&load(10, 4)).iter().map(|w| w.requests).collect();
         assert_eq!(shares, vec![3, 3, 2, 2]);

@@ -5,17 +5,14 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
-use super::{
-    Finish, cancel_on_signals, container_options, report_ignored_settings, server_settings, servers,
-};
+use super::{Finish, cancel_on_signals, container_flags, report_ignored_settings};
 use crate::bench::{self, Progress};
+use crate::catalogue::Catalogue;
 use crate::cli::BenchArgs;
-use crate::client::LoadSpec;
 use crate::images::Images;
-use crate::results::CellStatus;
 use crate::runtime::Runtime;
 use crate::runtime::docker::DockerRuntime;
-use crate::scenario::{self, Plan};
+use crate::scenario::{self, Plan, ScenarioFile, Source, Thresholds};
 
 fn check_output_path(path: &Path) -> anyhow::Result<()> {
     let dir = match path.parent() {
@@ -35,34 +32,34 @@ fn check_output_path(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The plan the flags and the scenario file describe.
 fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
     let images = Images::new(args.container.images.clone());
-    let servers = servers(&images, &args.servers, &server_settings(&args.server))?;
-    let tests = scenario::select_tests(&args.tests)?;
-    let seed = args.seed.unwrap_or_else(rand::random);
-    let load = LoadSpec {
-        requests: args.requests,
-        concurrency: args.concurrency as usize,
-        timeout: args.timeout,
+    let catalogue = Catalogue::load(&images)?;
+    let mut flags = container_flags(&args.container, &args.server);
+    flags.servers = args.servers.clone();
+    flags.tests = args.tests.clone();
+    flags.requests = args.requests;
+    flags.concurrency = args.concurrency;
+    flags.timeout = args.timeout;
+    flags.give_up_after = args.give_up_after;
+    flags.keep_alive = args.keep_alive.then_some(true);
+    flags.seed = args.seed;
+    flags.thresholds = Thresholds {
+        max_failure_ratio: args.max_failure,
+        max_innocent_failure_ratio: args.max_innocent_failure,
     };
-    if load.timeout.is_zero() {
-        bail!("--timeout must be more than zero");
-    }
-    if let (Some(memory), Some(swap)) = (args.container.memory, args.container.memory_swap)
-        && swap < memory
-    {
-        bail!("--memory-swap must be at least --memory (it counts memory plus swap)");
-    }
+    let file = match &args.scenario {
+        Some(path) => Some((path.as_path(), ScenarioFile::read(path)?)),
+        None => None,
+    };
+    let source = file
+        .as_ref()
+        .map(|(path, (file, text))| Source { path, file, text });
+    let plan = scenario::plan(&flags, source, &catalogue)?;
     if let Some(output) = &args.output {
         check_output_path(output)?;
     }
-    let plan = Plan {
-        servers,
-        tests,
-        load,
-        seed,
-        container: container_options(&args.container),
-    };
     Ok((plan, images))
 }
 
@@ -107,13 +104,19 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
     let errors = results
         .cells
         .iter()
-        .filter(|cell| cell.status == CellStatus::Error)
+        .filter(|cell| cell.status.could_not_run())
         .count();
     if errors > 0 {
         bail!(
             "{errors} of {} cell(s) could not run (the breakdown above says why)",
             results.cells.len()
         );
+    }
+    if !results.threshold_failures.is_empty() {
+        for failure in &results.threshold_failures {
+            progress.say(format!("threshold failed: {failure}"));
+        }
+        return Ok(Finish::ThresholdFailed);
     }
     Ok(Finish::Success)
 }

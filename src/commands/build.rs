@@ -5,13 +5,14 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-use super::{Finish, cancel_on_signals, container_options, servers};
+use super::{Finish, cancel_on_signals, container_flags};
 use crate::bench::Progress;
-use crate::catalogue::ServerSettings;
-use crate::cli::BuildArgs;
+use crate::catalogue::Catalogue;
+use crate::cli::{BuildArgs, ServerArgs};
 use crate::images::Images;
 use crate::runtime::docker::DockerRuntime;
 use crate::runtime::{Runtime, RuntimeError};
+use crate::scenario;
 
 /// Lines of a failed build shown on stderr.
 const FAILED_BUILD_LINES: usize = 15;
@@ -19,10 +20,13 @@ const FAILED_BUILD_LINES: usize = 15;
 /// Build every selected server's image; one line per image on stdout.
 pub async fn build(args: BuildArgs) -> anyhow::Result<Finish> {
     let images = Images::new(args.container.images.clone());
-    let servers = servers(&images, &args.servers, &ServerSettings::default())?;
+    let catalogue = Catalogue::load(&images)?;
+    let mut flags = container_flags(&args.container, &ServerArgs::default());
+    flags.servers = args.servers.clone();
+    let servers = scenario::resolve_servers(&flags, &catalogue)?;
     let progress = Progress { quiet: args.quiet };
     let cancel = cancel_on_signals(progress)?;
-    let options = container_options(&args.container);
+    let options = scenario::container_options(&flags, None);
     let runtime = DockerRuntime::connect(options, images, cancel.clone()).await?;
     let mut failed = Vec::new();
     let mut stdout = std::io::stdout();

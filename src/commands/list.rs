@@ -5,6 +5,7 @@ use std::io::Write;
 use serde_json::json;
 
 use super::Finish;
+use crate::behaviour::SPECS;
 use crate::catalogue::Catalogue;
 use crate::cli::{ListArgs, ListWhat};
 use crate::images::Images;
@@ -27,6 +28,8 @@ pub fn list(args: &ListArgs) -> anyhow::Result<Finish> {
             text
         }
         ListWhat::Tests => tests_text(),
+        ListWhat::Behaviours if args.json => behaviours_json()?,
+        ListWhat::Behaviours => behaviours_text(),
     };
     std::io::stdout().write_all(out.as_bytes())?;
     Ok(Finish::Success)
@@ -94,6 +97,57 @@ fn servers_text(catalogue: &Catalogue, all: bool) -> String {
             out.push_str(&format!("  {:<12} {}\n", server.name, server.reason));
         }
     }
+    out
+}
+
+fn behaviours_json() -> anyhow::Result<String> {
+    let behaviours: Vec<serde_json::Value> = SPECS
+        .iter()
+        .map(|spec| {
+            let params: serde_json::Map<String, serde_json::Value> = spec
+                .params
+                .iter()
+                .map(|p| {
+                    let default: serde_json::Value =
+                        serde_json::from_str(p.default).unwrap_or(serde_json::Value::Null);
+                    (
+                        p.name.to_string(),
+                        json!({ "type": p.kind, "default": default }),
+                    )
+                })
+                .collect();
+            json!({
+                "name": spec.name,
+                "summary": spec.summary,
+                "params": params,
+                "expectation": spec.expectation,
+                "destructive": spec.destructive,
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&behaviours)?;
+    text.push('\n');
+    Ok(text)
+}
+
+fn behaviours_text() -> String {
+    let mut out = String::new();
+    for spec in SPECS {
+        let params: Vec<String> = spec
+            .params
+            .iter()
+            .map(|p| format!("{}={} ({})", p.name, p.default.trim_matches('"'), p.kind))
+            .collect();
+        out.push_str(&format!("{}  {}\n", spec.name, spec.summary));
+        if !params.is_empty() {
+            out.push_str(&format!("    parameters: {}\n", params.join(", ")));
+        }
+        out.push_str(&format!("    as expected: {}\n", spec.expectation));
+    }
+    out.push_str(
+        "\nA request is GET /<Name>?<param>=<value>&... (EchoUpload POSTs its bytes); \
+         in a scenario's mix, write behaviour: \"Sleeping?sleep_duration=0.5\".\n",
+    );
     out
 }
 

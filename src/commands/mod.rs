@@ -13,17 +13,17 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::bench::Progress;
-use crate::catalogue::{Catalogue, Knob, Server, ServerSettings};
+use crate::catalogue::{Knob, Server, ServerSettings};
 use crate::cli::{Cli, Command, ContainerArgs, ServerArgs};
-use crate::images::Images;
-use crate::runtime::ContainerOptions;
-use crate::scenario::{self, Selection};
+use crate::scenario::{Flags, LimitsFile};
 
 /// How a successful invocation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Finish {
     /// Everything ran.
     Success,
+    /// The run completed and a threshold failed.
+    ThresholdFailed,
     /// Stopped by SIGINT or SIGTERM.
     Interrupted,
 }
@@ -33,6 +33,7 @@ impl Finish {
     pub fn exit_code(self) -> u8 {
         match self {
             Finish::Success => 0,
+            Finish::ThresholdFailed => 1,
             Finish::Interrupted => 130,
         }
     }
@@ -69,23 +70,6 @@ fn default_build_log_dir() -> Option<PathBuf> {
     Some(cache.join("labour").join("build-logs"))
 }
 
-fn container_options(args: &ContainerArgs) -> ContainerOptions {
-    ContainerOptions {
-        network: args.network,
-        base_image: args.base_image.clone(),
-        build_network: args.build_network.clone(),
-        ready_timeout: args.ready_timeout,
-        stop_timeout: args.stop_timeout,
-        memory_bytes: args.memory,
-        memory_swap_bytes: args.memory_swap,
-        cpus: args.cpus,
-        pids_limit: args.pids_limit,
-        restart: args.restart,
-        init: args.init,
-        build_log_dir: args.build_logs.clone().or_else(default_build_log_dir),
-    }
-}
-
 fn server_settings(args: &ServerArgs) -> ServerSettings {
     let pairs = [
         (Knob::Workers, args.workers),
@@ -101,16 +85,26 @@ fn server_settings(args: &ServerArgs) -> ServerSettings {
     }
 }
 
-/// The catalogue and the servers `selection` names, configured with
-/// `settings`.
-fn servers(
-    images: &Images,
-    selection: &Selection,
-    settings: &ServerSettings,
-) -> anyhow::Result<Vec<Server>> {
-    let catalogue = Catalogue::load(images)?;
-    let servers = scenario::select_servers(selection, &catalogue)?;
-    Ok(servers.iter().map(|s| s.configure(settings)).collect())
+/// The flags every command that runs servers shares, as plan flags.
+fn container_flags(container: &ContainerArgs, server: &ServerArgs) -> Flags {
+    Flags {
+        settings: server_settings(server),
+        network: container.network,
+        base_image: container.base_image.clone(),
+        build_network: container.build_network.clone(),
+        ready_timeout: container.ready_timeout,
+        stop_timeout: container.stop_timeout,
+        build_log_dir: container.build_logs.clone().or_else(default_build_log_dir),
+        limits: LimitsFile {
+            memory: container.memory,
+            memory_swap: container.memory_swap,
+            cpus: container.cpus,
+            pids_limit: container.pids_limit,
+            restart: container.restart,
+            init: container.init,
+        },
+        ..Flags::default()
+    }
 }
 
 /// Say which asked-for settings a server cannot take.

@@ -4,25 +4,26 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use super::{
-    Finish, cancel_on_signals, container_options, report_ignored_settings, server_settings, servers,
-};
+use super::{Finish, cancel_on_signals, container_flags, report_ignored_settings};
 use crate::bench::Progress;
+use crate::catalogue::Catalogue;
 use crate::cli::ServeArgs;
 use crate::images::Images;
 use crate::runtime::Runtime;
 use crate::runtime::docker::DockerRuntime;
-use crate::scenario::Selection;
+use crate::scenario::{self, Selection};
 
 /// Build and start one server, print its URL, and wait for Ctrl-C.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
     let images = Images::new(args.container.images.clone());
-    let selection = Selection::Named(vec![args.server.clone()]);
-    let server = servers(&images, &selection, &server_settings(&args.options))?.remove(0);
+    let catalogue = Catalogue::load(&images)?;
+    let mut flags = container_flags(&args.container, &args.options);
+    flags.servers = Some(Selection::Named(vec![args.server.clone()]));
+    let server = scenario::resolve_servers(&flags, &catalogue)?.remove(0);
     let progress = Progress { quiet: false };
     report_ignored_settings(std::slice::from_ref(&server), progress);
     let cancel = cancel_on_signals(progress)?;
-    let options = container_options(&args.container);
+    let options = scenario::container_options(&flags, None);
     let runtime = DockerRuntime::connect(options, images, cancel.clone()).await?;
     let served = async {
         progress.say(format!("{}: building the image", server.name));

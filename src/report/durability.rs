@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use prettytable::{Cell as TableCell, Row, Table, format};
 
-use crate::results::{Cell, CellStatus, Results};
+use crate::results::{Cell, Results};
 use crate::units::format_bytes;
 
 fn seconds(value: Option<f64>) -> String {
@@ -49,7 +49,7 @@ pub fn render(results: &Results, out: &mut String) {
     let cells: Vec<&Cell> = results
         .cells
         .iter()
-        .filter(|cell| cell.status != CellStatus::Error)
+        .filter(|cell| !cell.status.could_not_run())
         .collect();
     if cells.is_empty() {
         return;

@@ -21,9 +21,14 @@ pub struct TableReport;
 pub fn cell_text(cell: &Cell) -> String {
     match cell.status {
         CellStatus::Error => "Error".into(),
+        CellStatus::PreflightFailed => "Pre-flight failed".into(),
         CellStatus::ServerDown => match cell.durability.down_at_secs {
             Some(at) => format!("Down at {at:.2} s"),
             None => "Down".into(),
+        },
+        CellStatus::Unresponsive => match cell.durability.unresponsive_since_secs {
+            Some(at) => format!("Unresponsive since {at:.2} s"),
+            None => "Unresponsive".into(),
         },
         _ if cell.requests == 0 => "Interrupted".into(),
         _ if cell.is_disqualified() => "Failed".into(),
@@ -59,7 +64,7 @@ type OutcomeRow<'a> = (u64, &'a str, Vec<(&'a str, u64)>);
 fn breakdown(cell: &Cell, out: &mut String) {
     let name = format!("{} / {}", cell.server, cell.test);
     if let Some(error) = &cell.error {
-        let what = if cell.status == CellStatus::Error {
+        let what = if cell.status.could_not_run() {
             "could not run"
         } else {
             "error"
@@ -69,7 +74,7 @@ fn breakdown(cell: &Cell, out: &mut String) {
         for line in &tail[tail.len().saturating_sub(ERROR_LOG_LINES)..] {
             let _ = writeln!(out, "    | {line}");
         }
-        if cell.status == CellStatus::Error {
+        if cell.status.could_not_run() {
             return;
         }
     }
@@ -173,6 +178,12 @@ impl Report for TableReport {
         if !details.is_empty() {
             let _ = writeln!(out, "\nFailure breakdown (requests not as expected):");
             out.push_str(&details);
+        }
+        if !results.threshold_failures.is_empty() {
+            let _ = writeln!(out, "\nThresholds failed:");
+            for failure in &results.threshold_failures {
+                let _ = writeln!(out, "    {failure}");
+            }
         }
         Ok(out.into_bytes())
     }

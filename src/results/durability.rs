@@ -92,6 +92,9 @@ pub struct Durability {
     /// When the server went down for good (it died and the restart policy
     /// did not bring it back), seconds since the load started.
     pub down_at_secs: Option<f64>,
+    /// When the load gave up on an unresponsive server: the last answer as
+    /// expected, seconds since the load started.
+    pub unresponsive_since_secs: Option<f64>,
     /// Resolution of recovery and downtime figures, in milliseconds.
     pub resolution_ms: u64,
 }
@@ -253,6 +256,7 @@ pub fn durability(
         outages: stretches.len() as u64,
         outage_list: stretches.into_iter().take(OUTAGES_KEPT).collect(),
         down_at_secs: stopped.down_at.map(|at| secs_since(load_started, at)),
+        unresponsive_since_secs: None,
         resolution_ms,
     }
 }

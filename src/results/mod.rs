@@ -16,11 +16,11 @@ pub use load::{BehaviourResult, FailureSample, LatencySummary, Timeline, WorkerS
 
 use crate::catalogue::Server;
 use crate::client::tally::TIMELINE_BUCKET;
-use crate::client::{ClientRun, LoadSpec};
+use crate::client::{ClientRun, PreflightCheck};
 use crate::runtime::{
     ContainerOptions, EngineInfo, PreparedImage, RunningServer, RuntimeError, StoppedServer,
 };
-use crate::scenario::{Plan, TestSpec};
+use crate::scenario::{Plan, TestSpec, Thresholds};
 
 /// Version of the results document; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -54,6 +54,8 @@ pub struct Results {
     pub seed: u64,
     /// One per server x test that ran or tried to.
     pub cells: Vec<Cell>,
+    /// Every threshold a cell failed, in words; non-empty means exit 1.
+    pub threshold_failures: Vec<String>,
 }
 
 /// The machine labour and the servers ran on.
@@ -70,12 +72,12 @@ pub struct Environment {
 pub struct ScenarioRecord {
     /// Servers, in run order.
     pub servers: Vec<Server>,
-    /// Tests, in run order.
+    /// Tests, in run order, each with its load.
     pub tests: Vec<TestSpec>,
-    /// Load per cell.
-    pub load: LoadSpec,
     /// Container settings.
     pub container: ContainerOptions,
+    /// Limits that fail the run.
+    pub thresholds: Thresholds,
 }
 
 /// How a cell ended.
@@ -89,8 +91,22 @@ pub enum CellStatus {
     /// The server died and its restart policy did not bring it back: the
     /// load stopped then (see `durability.down_at_secs`).
     ServerDown,
+    /// Nothing came back as expected for the give-up time: the load
+    /// stopped (see `durability.unresponsive_since_secs`).
+    Unresponsive,
+    /// A behaviour of the test did not come back as expected when asked
+    /// once before the load; nothing else was sent (see `preflight`).
+    PreflightFailed,
     /// The server could not be built or started; nothing was sent.
     Error,
+}
+
+impl CellStatus {
+    /// Whether the cell sent no load: the server could not be built or
+    /// started, or failed pre-flight.
+    pub fn could_not_run(self) -> bool {
+        matches!(self, CellStatus::Error | CellStatus::PreflightFailed)
+    }
 }
 
 /// Why a cell could not run.
@@ -151,6 +167,8 @@ pub struct Cell {
     pub exit_code: Option<i64>,
     /// Whether the container's last run ended in an OOM kill.
     pub oom_killed: bool,
+    /// Each behaviour asked once before the load, and what came back.
+    pub preflight: Vec<PreflightCheck>,
     /// Deaths, OOM kills, restarts, recovery and downtime.
     pub durability: Durability,
     /// Everything the engine reported about the container.
@@ -202,6 +220,7 @@ impl Cell {
             failure_samples: Vec::new(),
             exit_code: None,
             oom_killed: false,
+            preflight: Vec::new(),
             durability: Durability::default(),
             events: Vec::new(),
             resources: Resources::default(),
@@ -235,10 +254,14 @@ impl Cell {
         stopped: Result<StoppedServer, RuntimeError>,
         interrupted: bool,
     ) -> Self {
-        let status = match (client.stopped_early, interrupted) {
-            (_, true) => CellStatus::Interrupted,
-            (true, false) => CellStatus::ServerDown,
-            (false, false) => CellStatus::Completed,
+        let status = if interrupted {
+            CellStatus::Interrupted
+        } else if client.stopped_early {
+            CellStatus::ServerDown
+        } else if client.gave_up_at.is_some() {
+            CellStatus::Unresponsive
+        } else {
+            CellStatus::Completed
         };
         let mut cell = Cell::empty(server, test, status);
         cell.image_tag = Some(image.tag.clone());
@@ -260,6 +283,7 @@ impl Cell {
                     load_ms,
                 );
                 cell.resources = durability::resources(&stopped.stats, client.started);
+                cell.durability.unresponsive_since_secs = client.gave_up_at.map(secs);
                 cell.exit_code = stopped.exit_code;
                 cell.oom_killed = stopped.oom_killed;
                 cell.log_tail = stopped.log_tail;
@@ -272,6 +296,82 @@ impl Cell {
             }
         }
         cell
+    }
+
+    /// A cell whose pre-flight failed: nothing else was sent.
+    pub fn preflight_failed(
+        server: &Server,
+        test: &TestSpec,
+        image: &PreparedImage,
+        checks: Vec<PreflightCheck>,
+        stopped: Result<StoppedServer, RuntimeError>,
+    ) -> Self {
+        let mut cell = Cell::empty(server, test, CellStatus::PreflightFailed);
+        cell.image_tag = Some(image.tag.clone());
+        cell.image_id = Some(image.id.clone());
+        let failed: Vec<String> = checks
+            .iter()
+            .filter(|check| !check.expected)
+            .map(|check| format!("{} got {}", check.behaviour, check.outcome_words()))
+            .collect();
+        cell.error = Some(CellError {
+            message: format!("pre-flight failed: {}", failed.join("; ")),
+            log_tail: stopped
+                .as_ref()
+                .map(|s| s.log_tail.clone())
+                .unwrap_or_default(),
+        });
+        cell.preflight = checks;
+        if let Ok(stopped) = stopped {
+            cell.exit_code = stopped.exit_code;
+            cell.log_tail = stopped.log_tail;
+        }
+        cell
+    }
+
+    /// The thresholds this cell fails, in words.
+    pub fn threshold_failures(&self, thresholds: &Thresholds) -> Vec<String> {
+        if !thresholds.any() {
+            return Vec::new();
+        }
+        let name = format!("{} / {}", self.server, self.test);
+        let mut failures = Vec::new();
+        match self.status {
+            CellStatus::ServerDown => failures.push(format!(
+                "{name}: the server went down{}",
+                self.durability
+                    .down_at_secs
+                    .map(|at| format!(" at {at:.2} s"))
+                    .unwrap_or_default()
+            )),
+            CellStatus::Unresponsive => failures.push(format!(
+                "{name}: the server stopped answering as expected{}",
+                self.durability
+                    .unresponsive_since_secs
+                    .map(|at| format!(" at {at:.2} s"))
+                    .unwrap_or_default()
+            )),
+            _ => {}
+        }
+        if let Some(limit) = thresholds.max_failure_ratio
+            && self.failure_ratio > limit
+        {
+            failures.push(format!(
+                "{name}: {:.2}% of requests not as expected, above {:.2}%",
+                self.failure_ratio * 100.0,
+                limit * 100.0
+            ));
+        }
+        if let Some(limit) = thresholds.max_innocent_failure_ratio
+            && self.innocent_failure_ratio > limit
+        {
+            failures.push(format!(
+                "{name}: {:.2}% of innocent requests failed, above {:.2}%",
+                self.innocent_failure_ratio * 100.0,
+                limit * 100.0
+            ));
+        }
+        failures
     }
 
     /// Whether the seed's table shows this cell as `Failed`.
@@ -314,11 +414,12 @@ impl Results {
             scenario: ScenarioRecord {
                 servers: plan.servers.clone(),
                 tests: plan.tests.clone(),
-                load: plan.load.clone(),
                 container: plan.container.clone(),
+                thresholds: plan.thresholds.clone(),
             },
             seed: plan.seed,
             cells: Vec::new(),
+            threshold_failures: Vec::new(),
         }
     }
 
@@ -333,6 +434,14 @@ impl Results {
                 .cells
                 .iter()
                 .all(|c| c.status != CellStatus::Interrupted);
+        self.threshold_failures = if interrupted {
+            Vec::new()
+        } else {
+            self.cells
+                .iter()
+                .flat_map(|cell| cell.threshold_failures(&self.scenario.thresholds))
+                .collect()
+        };
     }
 
     /// The cell for `server` x `test`, if it ran.

@@ -139,6 +139,14 @@ pub struct ContainerOptions {
     #[serde(with = "crate::units::duration_secs")]
     #[schemars(with = "f64")]
     pub stop_timeout: Duration,
+    /// Where each server's full build log is kept, as `<server>.log`.
+    pub build_log_dir: Option<std::path::PathBuf>,
+}
+
+/// A server container's limits and supervision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
     /// Memory limit in bytes.
     pub memory_bytes: Option<u64>,
     /// Memory plus swap limit in bytes; equal to the memory limit (no swap)
@@ -153,8 +161,20 @@ pub struct ContainerOptions {
     /// Whether an init process reaps children and forwards signals. Off,
     /// a server running as PID 1 ignores its own SIGSEGV.
     pub init: bool,
-    /// Where each server's full build log is kept, as `<server>.log`.
-    pub build_log_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for Limits {
+    /// No limits, restart on failure, with an init.
+    fn default() -> Self {
+        Limits {
+            memory_bytes: None,
+            memory_swap_bytes: None,
+            cpus: None,
+            pids_limit: None,
+            restart: RestartPolicy::OnFailure { max_retries: None },
+            init: true,
+        }
+    }
 }
 
 /// A built server image.

@@ -1,13 +1,21 @@
 //! What to run: servers x tests, load, seed and container options, resolved
 //! into one validated [`Plan`] before any side effect.
 
+mod file;
 mod named;
+mod resolve;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub use file::{LimitsFile, ScenarioFile, ScenarioFileError, parse_ratio};
 pub use named::named_tests;
+pub use resolve::{
+    DEFAULT_BASE_IMAGE, DEFAULT_CONCURRENCY, DEFAULT_GIVE_UP_AFTER, DEFAULT_READY_TIMEOUT,
+    DEFAULT_REQUESTS, DEFAULT_STOP_TIMEOUT, DEFAULT_TIMEOUT, Flags, PlanError, Source,
+    container_options, limits, plan, resolve_servers,
+};
 
 use crate::behaviour::Behaviour;
 use crate::catalogue::{Catalogue, Server};
@@ -42,6 +50,9 @@ pub struct TestSpec {
     pub policy: PolicyKind,
     /// The behaviours and their weights.
     pub mix: Vec<MixEntry>,
+    /// Load for this test, when it differs from the run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadSpec>,
 }
 
 /// `all`, or a list of names.
@@ -103,19 +114,42 @@ pub enum ScenarioError {
     },
 }
 
+/// Limits on a cell's failures; a cell past one fails the run (exit 1).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Thresholds {
+    /// Largest share of requests not as expected.
+    pub max_failure_ratio: Option<f64>,
+    /// Largest share of innocent requests that failed.
+    pub max_innocent_failure_ratio: Option<f64>,
+}
+
+impl Thresholds {
+    /// Whether any threshold is set.
+    pub fn any(&self) -> bool {
+        self.max_failure_ratio.is_some() || self.max_innocent_failure_ratio.is_some()
+    }
+}
+
 /// Everything a bench run needs, validated.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// Servers, in the order they run.
+    /// Servers, configured and limited, in the order they run.
     pub servers: Vec<Server>,
-    /// Tests, in the order they run on each server.
+    /// Tests, each with its load, in the order they run on each server.
     pub tests: Vec<TestSpec>,
-    /// Load per cell.
-    pub load: LoadSpec,
     /// Seed of the policies; the same seed sends the same requests.
     pub seed: u64,
     /// How servers are built and run.
     pub container: ContainerOptions,
+    /// Limits that fail the run.
+    pub thresholds: Thresholds,
+}
+
+impl TestSpec {
+    /// The load this test runs with.
+    pub fn load(&self) -> LoadSpec {
+        self.load.clone().unwrap_or_default()
+    }
 }
 
 /// Resolve a server selection against the catalogue.
@@ -167,7 +201,7 @@ pub fn select_tests(selection: &Selection) -> Result<Vec<TestSpec>, ScenarioErro
     }
 }
 
-fn check_unique(kind: &'static str, names: &[String]) -> Result<(), ScenarioError> {
+pub(crate) fn check_unique(kind: &'static str, names: &[String]) -> Result<(), ScenarioError> {
     for (index, name) in names.iter().enumerate() {
         if names[..index].contains(name) {
             return Err(ScenarioError::Duplicate {
@@ -198,7 +232,7 @@ mod tests {
         let error = select_tests(&"Plain,Nope".parse().unwrap()).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "unknown test \"Nope\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Leak)"
+            "unknown test \"Nope\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos)"
         );
     }
 

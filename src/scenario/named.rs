@@ -1,65 +1,188 @@
-//! The named tests: the seed's four mixes, unchanged.
+//! The named tests: the seed's four mixes, unchanged, and mixes for the
+//! other ways applications misbehave.
 
 use super::{MixEntry, TestSpec};
-use crate::behaviour::Behaviour;
+use crate::behaviour::{BadStatusMode, Behaviour};
 use crate::policy::PolicyKind;
+
+fn test(name: &str, description: &str, policy: PolicyKind, mix: Vec<MixEntry>) -> TestSpec {
+    TestSpec {
+        name: name.into(),
+        description: description.into(),
+        policy,
+        mix,
+        load: None,
+    }
+}
+
+fn random(name: &str, description: &str, mix: Vec<(Behaviour, u32)>) -> TestSpec {
+    let mix = mix
+        .into_iter()
+        .map(|(behaviour, weight)| MixEntry::new(behaviour, weight))
+        .collect();
+    test(name, description, PolicyKind::Random, mix)
+}
 
 /// Every named test, in the order reports show them.
 pub fn named_tests() -> Vec<TestSpec> {
-    let plain = Behaviour::plain;
-    let sleeping = |sleep_duration| Behaviour::Sleeping { sleep_duration };
+    use Behaviour::*;
+    let ok = Behaviour::plain;
     vec![
-        TestSpec {
-            name: "Plain".into(),
-            description: "99 HTTP 200 and 1 HTTP 404, in order".into(),
-            policy: PolicyKind::Repeat,
-            mix: vec![
-                MixEntry::new(plain(), 99),
+        test(
+            "Plain",
+            "99 HTTP 200 and 1 HTTP 404, in order",
+            PolicyKind::Repeat,
+            vec![
+                MixEntry::new(ok(), 99),
                 MixEntry::new(
-                    Behaviour::PlainResponse {
+                    PlainResponse {
                         length: None,
                         status: 404,
                     },
                     1,
                 ),
             ],
-        },
-        TestSpec {
-            name: "LightSleep".into(),
-            description: "random: 99% HTTP 200, 1% sleep 0.5 s".into(),
-            policy: PolicyKind::Random,
-            mix: vec![MixEntry::new(plain(), 99), MixEntry::new(sleeping(0.5), 1)],
-        },
-        TestSpec {
-            name: "HeavySleep".into(),
-            description: "random: 95% HTTP 200, 5% sleep 2 s".into(),
-            policy: PolicyKind::Random,
-            mix: vec![MixEntry::new(plain(), 95), MixEntry::new(sleeping(2.0), 5)],
-        },
-        TestSpec {
-            name: "SIGSEGV".into(),
-            description: "random: 50% HTTP 200, 50% the worker sends itself SIGSEGV".into(),
-            policy: PolicyKind::Random,
-            mix: vec![
-                MixEntry::new(plain(), 50),
-                MixEntry::new(Behaviour::SIGSEGV, 50),
+        ),
+        random(
+            "LightSleep",
+            "99% HTTP 200, 1% sleep 0.5 s",
+            vec![
+                (ok(), 99),
+                (
+                    Sleeping {
+                        sleep_duration: 0.5,
+                    },
+                    1,
+                ),
             ],
-        },
-        TestSpec {
-            name: "Leak".into(),
-            description: "random: 90% HTTP 200, 10% leak 4 MiB each (pair it with --memory)".into(),
-            policy: PolicyKind::Random,
-            mix: vec![
-                MixEntry::new(plain(), 90),
-                MixEntry::new(Behaviour::LeakMemory { how_many: 4 << 20 }, 10),
+        ),
+        random(
+            "HeavySleep",
+            "95% HTTP 200, 5% sleep 2 s",
+            vec![
+                (ok(), 95),
+                (
+                    Sleeping {
+                        sleep_duration: 2.0,
+                    },
+                    5,
+                ),
             ],
-        },
+        ),
+        random(
+            "SIGSEGV",
+            "50% HTTP 200, 50% the worker sends itself SIGSEGV",
+            vec![(ok(), 50), (SIGSEGV, 50)],
+        ),
+        random(
+            "Wedge",
+            "95% HTTP 200, 5% spin forever in Python",
+            vec![(ok(), 95), (PythonWedge, 5)],
+        ),
+        random(
+            "GilWedge",
+            "95% HTTP 200, 5% hold the GIL in C for 2 s",
+            vec![(ok(), 95), (GilWedge { seconds: 2.0 }, 5)],
+        ),
+        random(
+            "Leak",
+            "90% HTTP 200, 10% leak 4 MiB each, until the memory limit (pair it with --memory)",
+            vec![(ok(), 90), (LeakMemory { how_many: 4 << 20 }, 10)],
+        ),
+        random(
+            "Exceptions",
+            "90% HTTP 200, 10% an unhandled exception (expects 500)",
+            vec![(ok(), 90), (RaiseException, 10)],
+        ),
+        random(
+            "Crash",
+            "85% HTTP 200, 5% each a real segfault, abort(), os._exit()",
+            vec![
+                (ok(), 85),
+                (RealSegfault, 5),
+                (Abort, 5),
+                (WorkerExit { exit_code: 1 }, 5),
+            ],
+        ),
+        random(
+            "SlowStream",
+            "90% HTTP 200, 10% a body trickled in 10 chunks 0.1 s apart",
+            vec![
+                (ok(), 90),
+                (
+                    TrickleResponse {
+                        chunks: 10,
+                        interval: 0.1,
+                    },
+                    10,
+                ),
+            ],
+        ),
+        random(
+            "BigBodies",
+            "90% HTTP 200, 5% a 10 MiB response, 5% a 1 MiB upload",
+            vec![
+                (ok(), 90),
+                (BigResponse { bytes: 10 << 20 }, 5),
+                (EchoUpload { bytes: 1 << 20 }, 5),
+            ],
+        ),
+        random(
+            "Chaos",
+            "80% HTTP 200, 1% each of every other behaviour",
+            vec![
+                (ok(), 80),
+                (
+                    Sleeping {
+                        sleep_duration: 0.5,
+                    },
+                    1,
+                ),
+                (
+                    IOBound {
+                        filename: "/dev/zero".into(),
+                        length: 1 << 20,
+                    },
+                    1,
+                ),
+                (LeakMemory { how_many: 1 << 20 }, 1),
+                (PythonWedge, 1),
+                (SIGSEGV, 1),
+                (RealSegfault, 1),
+                (Abort, 1),
+                (WorkerExit { exit_code: 1 }, 1),
+                (SelfKill, 1),
+                (RaiseException, 1),
+                (
+                    BadStatus {
+                        mode: BadStatusMode::Invalid,
+                    },
+                    1,
+                ),
+                (CpuBurn { ms: 100 }, 1),
+                (GilWedge { seconds: 1.0 }, 1),
+                (HeadersThenWedge, 1),
+                (
+                    TrickleResponse {
+                        chunks: 10,
+                        interval: 0.1,
+                    },
+                    1,
+                ),
+                (BigResponse { bytes: 1 << 20 }, 1),
+                (EchoUpload { bytes: 1 << 20 }, 1),
+                (TruncatedResponse, 1),
+                (FdLeak { count: 10 }, 1),
+                (MemoryBalloon { mb: 16 }, 1),
+            ],
+        ),
     ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::behaviour::SPECS;
 
     #[test]
     fn the_seed_tests_keep_their_mixes() {
@@ -76,5 +199,15 @@ mod tests {
         assert_eq!(weights("SIGSEGV"), [50, 50]);
         assert_eq!(tests[0].policy, PolicyKind::Repeat);
         assert!(tests[1..].iter().all(|t| t.policy == PolicyKind::Random));
+    }
+
+    #[test]
+    fn chaos_has_every_behaviour() {
+        let tests = named_tests();
+        let chaos = tests.iter().find(|t| t.name == "Chaos").unwrap();
+        let mut names: Vec<&str> = chaos.mix.iter().map(|e| e.behaviour.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), SPECS.len());
     }
 }

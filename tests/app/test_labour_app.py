@@ -18,9 +18,16 @@ sys.path.insert(0, APP_DIR)
 import labour_app  # noqa: E402
 
 
-def call(path, query=""):
+def call(path, query="", body=None):
     """Run one request through the validated app: (status code, headers, body)."""
     environ = {"SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": query, "wsgi.errors": io.StringIO()}
+    if body is not None:
+        environ.update({
+            "REQUEST_METHOD": "POST",
+            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": "application/octet-stream",
+            "wsgi.input": io.BytesIO(body),
+        })
     setup_testing_defaults(environ)
     captured = {}
 
@@ -37,8 +44,8 @@ def call(path, query=""):
 
 
 class BehaviourTests(unittest.TestCase):
-    def assert_answer(self, path, query, status, body=None):
-        code, headers, got = call(path, query)
+    def assert_answer(self, path, query, status, body=None, upload=None):
+        code, headers, got = call(path, query, upload)
         self.assertEqual(code, status, got)
         self.assertEqual(headers["X-Labour-Worker"], str(os.getpid()))
         self.assertEqual(int(headers["Content-Length"]), len(got))
@@ -92,11 +99,54 @@ class BehaviourTests(unittest.TestCase):
             check=True, capture_output=True, text=True,
         ).stdout
         described = json.loads(out)
-        self.assertEqual(
-            sorted(described),
-            sorted(["PlainResponse", "Sleeping", "IOBound", "LeakMemory", "PythonWedge", "SIGSEGV"]),
+        self.assertTrue(
+            {"PlainResponse", "Sleeping", "IOBound", "LeakMemory", "PythonWedge", "SIGSEGV"} <= set(described)
         )
         self.assertEqual(described["PlainResponse"]["status"]["default"], 200)
+        self.assertEqual(described["TrickleResponse"]["chunks"]["default"], 10)
+
+    def test_raise_exception_raises(self):
+        with self.assertRaises(RuntimeError):
+            call("/RaiseException")
+
+    def test_bad_status_gets_a_500_from_a_conforming_server(self):
+        # wsgiref's own handler stands for a conforming server.
+        from wsgiref.handlers import SimpleHandler
+
+        for mode in ("invalid", "twice"):
+            environ = {"SCRIPT_NAME": "", "PATH_INFO": "/BadStatus", "QUERY_STRING": "mode=" + mode}
+            setup_testing_defaults(environ)
+            out = io.BytesIO()
+            handler = SimpleHandler(io.BytesIO(), out, io.StringIO(), environ)
+            handler.run(labour_app.application)
+            self.assertIn(b"500 Internal Server Error", out.getvalue().split(b"\r\n")[0], mode)
+        self.assert_answer("/BadStatus", "mode=sideways", 400)
+
+    def test_cpu_burn(self):
+        got = self.assert_answer("/CpuBurn", "ms=5", 200)
+        self.assertTrue(got.startswith(b"Burned 5 ms"))
+
+    def test_gil_wedge_returns_after_its_sleep(self):
+        got = self.assert_answer("/GilWedge", "seconds=0.01", 200)
+        self.assertIn(b"0.01", got)
+
+    def test_trickle_response(self):
+        self.assert_answer("/TrickleResponse", "chunks=3&interval=0", 200, labour_app.TRICKLE_CHUNK * 3)
+
+    def test_big_response(self):
+        self.assert_answer("/BigResponse", "bytes=100000", 200, b"X" * 100000)
+
+    def test_echo_upload(self):
+        self.assert_answer("/EchoUpload", "bytes=1000", 200, b"Received 1000 bytes\n", upload=b"u" * 1000)
+        self.assert_answer("/EchoUpload", "bytes=1000", 400, upload=b"u" * 10)
+
+    def test_fd_leak_keeps_descriptors(self):
+        before = len(labour_app._LEAKED_FILES)
+        self.assert_answer("/FdLeak", "count=2", 200)
+        self.assertEqual(len(labour_app._LEAKED_FILES), before + 2)
+
+    def test_memory_balloon(self):
+        self.assert_answer("/MemoryBalloon", "mb=1", 200, b"Held 1 MiB. Pong!\n")
 
 
 if __name__ == "__main__":

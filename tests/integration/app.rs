@@ -17,3 +17,46 @@ fn the_stress_app_passes_its_python_unittests() {
     assert!(output.status.success(), "{report}");
     assert!(report.contains("OK"), "{report}");
 }
+
+#[test]
+fn the_rust_catalogue_and_the_python_app_agree() {
+    let Ok(output) = Command::new("python3")
+        .args(["images/app/labour_app.py", "--describe"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+    else {
+        eprintln!("skipping the agreement test: python3 is not installed");
+        return;
+    };
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let described: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let python: Vec<&String> = described.as_object().unwrap().keys().collect();
+    let mut rust: Vec<&str> = labour::behaviour::SPECS.iter().map(|s| s.name).collect();
+    rust.sort();
+    assert_eq!(python, rust, "the same behaviours on both sides");
+    for spec in labour::behaviour::SPECS {
+        let params = described[spec.name].as_object().unwrap();
+        let mut python: Vec<(&str, &str, String)> = params
+            .iter()
+            .map(|(name, p)| {
+                (
+                    name.as_str(),
+                    p["type"].as_str().unwrap(),
+                    p["default"].to_string(),
+                )
+            })
+            .collect();
+        python.sort();
+        let mut rust: Vec<(&str, &str, String)> = spec
+            .params
+            .iter()
+            .map(|p| (p.name, p.kind, p.default.to_string()))
+            .collect();
+        rust.sort();
+        assert_eq!(python, rust, "{}: names, types and defaults", spec.name);
+    }
+}

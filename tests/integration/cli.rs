@@ -34,7 +34,10 @@ fn an_unknown_server_exits_2_and_lists_the_known_ones() {
         .code(2)
         .stdout(predicate::str::is_empty())
         .stderr(predicate::eq(
-            "error: unknown server \"nginx-unit\" (known servers: wsgiref, gunicorn-sync, waitress)\n",
+            "error: unknown server \"nginx-unit\" (known servers: wsgiref, gunicorn-sync, \
+             gunicorn-gthread, gunicorn-gevent, gunicorn-eventlet, uwsgi, waitress, cheroot, \
+             twisted, tornado, gevent, eventlet, paste, bjoern, meinheld, granian, pyruvate, \
+             mod-wsgi)\n",
         ));
 }
 
@@ -45,7 +48,7 @@ fn an_unknown_test_exits_2_and_lists_the_known_ones() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "unknown test \"plain\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Leak)",
+            "unknown test \"plain\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos)",
         ));
 }
 
@@ -139,10 +142,12 @@ fn container_limits_are_checked_before_anything_runs() {
             "error: --memory-swap must be at least --memory (it counts memory plus swap)\n",
         ));
     labour()
-        .args(["bench", "--memory-swap", "32m"])
+        .args(["bench", "--servers", "wsgiref", "--memory-swap", "32m"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--memory"));
+        .stderr(predicate::eq(
+            "error: wsgiref: a memory_swap limit needs a memory limit too\n",
+        ));
     labour()
         .args(["bench", "--cpus", "0"])
         .assert()

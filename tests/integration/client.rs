@@ -17,7 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use labour::behaviour::{Behaviour, Outcome};
-use labour::client::{self, LoadSpec, exchange};
+use labour::client::{self, LoadSpec, Target, exchange};
 use labour::policy::PolicyKind;
 use labour::scenario::{MixEntry, TestSpec, named_tests};
 
@@ -128,6 +128,7 @@ fn one_behaviour_test(behaviour: Behaviour) -> TestSpec {
         description: String::new(),
         policy: PolicyKind::Random,
         mix: vec![MixEntry::new(behaviour, 1)],
+        load: None,
     }
 }
 
@@ -136,6 +137,7 @@ fn load(requests: u64, concurrency: usize, timeout: Duration) -> LoadSpec {
         requests,
         concurrency,
         timeout,
+        ..LoadSpec::default()
     }
 }
 
@@ -159,14 +161,11 @@ async fn keep_alive_connections_carry_every_request_and_judge_the_mix() {
         .into_iter()
         .find(|t| t.name == "Plain")
         .unwrap();
-    let run = client::run(
-        &plain,
-        address,
-        &load(400, 4, Duration::from_secs(5)),
-        1,
-        &CancellationToken::new(),
-    )
-    .await;
+    let keep_alive = LoadSpec {
+        keep_alive: true,
+        ..load(400, 4, Duration::from_secs(5))
+    };
+    let run = client::run(&plain, address, &keep_alive, 1, &CancellationToken::new()).await;
     assert_eq!(run.tally.requests(), 400);
     assert_eq!(
         run.tally.expected(),
@@ -220,25 +219,47 @@ async fn after_a_reset_the_next_request_gets_a_fresh_connection() {
     assert_eq!(run.tally.samples.len(), 1);
 }
 
-async fn one_exchange(script: Script, expected_len: Option<u64>) -> Outcome {
+fn plain_target(body_check: Option<(u16, u64)>) -> Target<'static> {
+    Target {
+        path: "/PlainResponse",
+        upload: None,
+        keep_alive: false,
+        body_check,
+    }
+}
+
+async fn one_exchange(script: Script, body_check: Option<(u16, u64)>) -> Outcome {
     let script = Arc::new(std::sync::Mutex::new(Some(script)));
     let (address, _) =
         raw_server(move |_| script.lock().unwrap().take().unwrap_or(Script::Close)).await;
     let mut slot = None;
-    exchange(&mut slot, address, "/PlainResponse", expected_len)
+    exchange(&mut slot, address, plain_target(body_check))
         .await
         .outcome
 }
 
 #[tokio::test]
+async fn without_keep_alive_each_request_has_its_own_connection() {
+    let (address, connections) = plain_server().await;
+    let run = run_one(Behaviour::plain(), address, 20, 2, Duration::from_secs(5)).await;
+    assert_eq!(run.tally.expected(), 20);
+    assert_eq!(connections.load(Ordering::SeqCst), 20);
+}
+
+#[tokio::test]
 async fn outcomes_are_classified() {
     assert_eq!(
-        one_exchange(Script::Answer(PONG), Some(6)).await,
+        one_exchange(Script::Answer(PONG), Some((200, 6))).await,
         Outcome::Status(200)
     );
     assert_eq!(
-        one_exchange(Script::Answer(PONG), Some(10)).await,
+        one_exchange(Script::Answer(PONG), Some((200, 10))).await,
         Outcome::WrongBody(200)
+    );
+    // The body is checked only when the status is the one asked for.
+    assert_eq!(
+        one_exchange(Script::Answer(PONG), Some((404, 10))).await,
+        Outcome::Status(200)
     );
     assert_eq!(one_exchange(Script::Close, None).await, Outcome::Reset);
     assert_eq!(
@@ -265,7 +286,7 @@ async fn nothing_listening_is_refused() {
     let address = listener.local_addr().unwrap();
     drop(listener);
     let mut slot = None;
-    let answer = exchange(&mut slot, address, "/PlainResponse", None).await;
+    let answer = exchange(&mut slot, address, plain_target(None)).await;
     assert_eq!(answer.outcome, Outcome::Refused);
 }
 
@@ -314,4 +335,31 @@ async fn a_segfault_that_closes_the_connection_is_as_expected() {
     let (address, _) = raw_server(|_| Script::Close).await;
     let run = run_one(Behaviour::SIGSEGV, address, 5, 1, Duration::from_secs(5)).await;
     assert_eq!(run.tally.expected(), 5);
+}
+
+#[tokio::test]
+async fn the_load_gives_up_on_a_server_that_stopped_answering() {
+    let (address, _) = raw_server(|n| {
+        if n < 3 {
+            Script::Answer(PONG)
+        } else {
+            Script::Silence
+        }
+    })
+    .await;
+    let test = one_behaviour_test(Behaviour::plain());
+    let load = LoadSpec {
+        give_up_after: Duration::from_millis(500),
+        keep_alive: true,
+        ..load(1000, 2, Duration::from_millis(200))
+    };
+    let run = client::run(&test, address, &load, 1, &CancellationToken::new()).await;
+    let last_expected = run.gave_up_at.expect("the watchdog gave up");
+    assert!(
+        last_expected < Duration::from_millis(500),
+        "{last_expected:?}"
+    );
+    assert!(run.tally.requests() < 1000, "the load stopped");
+    assert_eq!(run.tally.expected(), 3);
+    assert!(!run.stopped_early, "giving up is not a cancellation");
 }

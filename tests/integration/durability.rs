@@ -150,9 +150,9 @@ fn leaking_past_the_memory_limit_is_an_oom_kill_with_exit_137() {
         "{:#}",
         cell["events"]
     );
-    assert_eq!(results["scenario"]["container"]["memory_bytes"], 64 << 20);
+    assert_eq!(results["scenario"]["servers"][0]["limits"]["memory_bytes"], 64 << 20);
     assert_eq!(
-        results["scenario"]["container"]["memory_swap_bytes"],
+        results["scenario"]["servers"][0]["limits"]["memory_swap_bytes"],
         Value::Null
     );
 }
@@ -189,6 +189,6 @@ fn with_restart_no_a_dead_server_is_down_and_the_cell_ends() {
     );
     assert_eq!(cell["durability"]["restarts"], 0);
     assert_eq!(events(cell, "die").len(), 1);
-    assert_eq!(results["scenario"]["container"]["restart"], "no");
+    assert_eq!(results["scenario"]["servers"][0]["limits"]["restart"], "no");
     assert_eq!(containers_of_run(run_id(&results)), Vec::<String>::new());
 }

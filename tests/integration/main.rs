@@ -8,5 +8,6 @@ mod cli;
 mod client;
 mod docker;
 mod durability;
+mod scenarios;
 mod schema;
 mod util;

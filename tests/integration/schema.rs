@@ -7,22 +7,28 @@ use labour::catalogue::Catalogue;
 use labour::client::LoadSpec;
 use labour::images::Images;
 use labour::results::{Cell, Results};
-use labour::runtime::{ContainerOptions, EngineInfo, NetworkMode, RestartPolicy, RuntimeError};
-use labour::scenario::{Plan, named_tests};
+use labour::runtime::{
+    ContainerOptions, EngineInfo, Limits, NetworkMode, RestartPolicy, RuntimeError,
+};
+use labour::scenario::{Plan, Thresholds, named_tests};
 
 use crate::util::assert_valid;
 
 #[test]
 fn a_results_document_follows_the_schema() {
     let catalogue = Catalogue::load(&Images::Embedded).unwrap();
-    let plan = Plan {
+    let mut plan = Plan {
         servers: catalogue.servers().to_vec(),
-        tests: named_tests(),
-        load: LoadSpec {
-            requests: 10,
-            concurrency: 2,
-            timeout: Duration::from_secs(30),
-        },
+        tests: named_tests()
+            .into_iter()
+            .map(|mut test| {
+                test.load = Some(LoadSpec {
+                    requests: 10,
+                    ..LoadSpec::default()
+                });
+                test
+            })
+            .collect(),
         seed: 7,
         container: ContainerOptions {
             network: NetworkMode::Host,
@@ -30,16 +36,20 @@ fn a_results_document_follows_the_schema() {
             build_network: None,
             ready_timeout: Duration::from_secs(60),
             stop_timeout: Duration::from_secs(10),
-            memory_bytes: Some(64 << 20),
-            memory_swap_bytes: None,
-            cpus: Some(1.5),
-            pids_limit: None,
-            restart: RestartPolicy::OnFailure {
-                max_retries: Some(3),
-            },
-            init: true,
             build_log_dir: None,
         },
+        thresholds: Thresholds {
+            max_failure_ratio: Some(0.1),
+            max_innocent_failure_ratio: None,
+        },
+    };
+    plan.servers[0].limits = Limits {
+        memory_bytes: Some(64 << 20),
+        cpus: Some(1.5),
+        restart: RestartPolicy::OnFailure {
+            max_retries: Some(3),
+        },
+        ..Limits::default()
     };
     let mut results = Results::new("abc", &plan, EngineInfo::default());
     let error = RuntimeError::Build {
@@ -54,6 +64,9 @@ fn a_results_document_follows_the_schema() {
     results.finish(false);
     let value = serde_json::to_value(&results).unwrap();
     assert_valid(&value);
-    assert_eq!(value["scenario"]["container"]["restart"], "on-failure:3");
+    assert_eq!(
+        value["scenario"]["servers"][0]["limits"]["restart"],
+        "on-failure:3"
+    );
     assert_eq!(value["cells"][0]["status"], "error");
 }

@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::watch::{EventLog, Watch};
 use super::{
-    ContainerOptions, EngineInfo, LOG_TAIL_LINES, NetworkMode, PreparedImage, RUN_LABEL,
+    ContainerOptions, EngineInfo, LOG_TAIL_LINES, Limits, NetworkMode, PreparedImage, RUN_LABEL,
     RestartPolicy, RunningServer, Runtime, RuntimeError, SERVER_LABEL, StoppedServer, probe,
 };
 use crate::catalogue::Server;
@@ -159,10 +159,11 @@ impl DockerRuntime {
 
     fn host_config(
         &self,
+        limits: &Limits,
         network_mode: &str,
         port_bindings: Option<HashMap<String, Option<Vec<PortBinding>>>>,
     ) -> HostConfig {
-        let options = &self.options;
+        let options = limits;
         let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         let restart_policy = match options.restart {
             RestartPolicy::No => DockerRestart {
@@ -234,7 +235,7 @@ impl DockerRuntime {
             cmd: Some(command),
             labels: Some(self.labels(&server.name)),
             exposed_ports: exposed,
-            host_config: Some(self.host_config(network_mode, port_bindings)),
+            host_config: Some(self.host_config(&server.limits, network_mode, port_bindings)),
             ..Default::default()
         };
         let options = CreateContainerOptions {

@@ -1,0 +1,79 @@
+//! Pre-flight: before the load, each behaviour of the test that any
+//! correctly set-up server must answer as expected is requested once
+//! (TechEmpower verifies every URL before it benchmarks).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::connection::{Exchange, Target, exchange};
+use crate::behaviour::Outcome;
+use crate::scenario::TestSpec;
+
+/// One behaviour asked once, and what came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PreflightCheck {
+    /// `Name?params`.
+    pub behaviour: String,
+    /// Outcome key.
+    pub outcome: String,
+    /// Whether it was as expected.
+    pub expected: bool,
+    /// The error, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl PreflightCheck {
+    /// The outcome in words.
+    pub fn outcome_words(&self) -> String {
+        Outcome::from_key(&self.outcome).map_or_else(|| self.outcome.clone(), |o| o.to_string())
+    }
+}
+
+/// Ask each pre-flight behaviour of `test` once, on its own connection.
+pub async fn preflight(
+    test: &TestSpec,
+    address: SocketAddr,
+    timeout: Duration,
+) -> Vec<PreflightCheck> {
+    let mut checks: Vec<PreflightCheck> = Vec::new();
+    for entry in &test.mix {
+        let behaviour = &entry.behaviour;
+        let label = behaviour.to_string();
+        if !behaviour.preflight() || checks.iter().any(|c| c.behaviour == label) {
+            continue;
+        }
+        let path = behaviour.path_and_query();
+        let upload = behaviour
+            .upload_len()
+            .map(|len| Bytes::from(vec![b'u'; usize::try_from(len).unwrap_or(usize::MAX)]));
+        let target = Target {
+            path: &path,
+            upload: upload.as_ref(),
+            keep_alive: false,
+            body_check: behaviour.body_check(),
+        };
+        let mut slot = None;
+        let answer = tokio::time::timeout(timeout, exchange(&mut slot, address, target))
+            .await
+            .unwrap_or_else(|_| Exchange {
+                outcome: Outcome::Timeout,
+                worker_pid: None,
+                detail: Some(format!(
+                    "no complete answer within {:.1} s",
+                    timeout.as_secs_f64()
+                )),
+            });
+        checks.push(PreflightCheck {
+            behaviour: label,
+            outcome: answer.outcome.key(),
+            expected: behaviour.is_expected(&answer.outcome),
+            detail: answer.detail,
+        });
+    }
+    checks
+}

@@ -1,0 +1,453 @@
+//! Flags and a scenario file become one validated [`Plan`]: flags win,
+//! then the file, then the defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use thiserror::Error;
+
+use super::file::{LimitsFile, ScenarioFile, ScenarioFileError, TestEntry, locate};
+use super::{
+    MixEntry, Plan, ScenarioError, Selection, TestSpec, Thresholds, check_unique, named_tests,
+};
+use crate::behaviour::Behaviour;
+use crate::catalogue::{Catalogue, Server, ServerSettings};
+use crate::client::LoadSpec;
+use crate::policy::PolicyKind;
+use crate::runtime::{ContainerOptions, Limits, NetworkMode};
+
+/// Requests per cell unless told.
+pub const DEFAULT_REQUESTS: u64 = 1000;
+/// Connections unless told.
+pub const DEFAULT_CONCURRENCY: u64 = 8;
+/// Request timeout unless told (the seed's).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Give-up time unless told.
+pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(60);
+// LoadSpec::default() says the same; keep them one.
+const _: () = assert!(DEFAULT_REQUESTS == 1000 && DEFAULT_CONCURRENCY == 8);
+/// Base image unless told.
+pub const DEFAULT_BASE_IMAGE: &str = "python:3.12-slim";
+/// Readiness deadline unless told.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Stop grace unless told.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the command line said; `None` where it said nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `--servers`.
+    pub servers: Option<Selection>,
+    /// `--tests`.
+    pub tests: Option<Selection>,
+    /// `--workers`, `--threads`...
+    pub settings: ServerSettings,
+    /// `--requests`.
+    pub requests: Option<u64>,
+    /// `--concurrency`.
+    pub concurrency: Option<u64>,
+    /// `--timeout`.
+    pub timeout: Option<Duration>,
+    /// `--give-up-after`.
+    pub give_up_after: Option<Duration>,
+    /// `--keep-alive`.
+    pub keep_alive: Option<bool>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--network`.
+    pub network: Option<NetworkMode>,
+    /// `--base-image`.
+    pub base_image: Option<String>,
+    /// `--build-network`.
+    pub build_network: Option<String>,
+    /// `--ready-timeout`.
+    pub ready_timeout: Option<Duration>,
+    /// `--stop-timeout`.
+    pub stop_timeout: Option<Duration>,
+    /// `--build-logs`, or the default directory.
+    pub build_log_dir: Option<PathBuf>,
+    /// `--memory`, `--cpus`, `--restart`...
+    pub limits: LimitsFile,
+    /// `--max-failure`, `--max-innocent-failure`.
+    pub thresholds: Thresholds,
+}
+
+/// Flags and file cannot make a plan.
+#[derive(Debug, Error, PartialEq)]
+pub enum PlanError {
+    /// A flag names something unknown.
+    #[error(transparent)]
+    Flags(#[from] ScenarioError),
+    /// The file is wrong, at a place in it.
+    #[error(transparent)]
+    File(#[from] ScenarioFileError),
+    /// A combination that cannot run.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A scenario file with its text, for errors that point into it.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// The file as given.
+    pub path: &'a Path,
+    /// What it says.
+    pub file: &'a ScenarioFile,
+    /// Its text.
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    fn error(&self, needle: &str, message: String) -> PlanError {
+        let (line, column) = locate(self.text, needle);
+        PlanError::File(ScenarioFileError {
+            file: self.path.display().to_string(),
+            line,
+            column,
+            message,
+        })
+    }
+}
+
+/// The complete limits: `chosen` where set, the defaults elsewhere.
+pub fn limits(chosen: &LimitsFile) -> Result<Limits, String> {
+    let defaults = Limits::default();
+    let limits = Limits {
+        memory_bytes: chosen.memory,
+        memory_swap_bytes: chosen.memory_swap,
+        cpus: chosen.cpus,
+        pids_limit: chosen.pids_limit,
+        restart: chosen.restart.unwrap_or(defaults.restart),
+        init: chosen.init.unwrap_or(defaults.init),
+    };
+    match (limits.memory_bytes, limits.memory_swap_bytes) {
+        (None, Some(_)) => Err("a memory_swap limit needs a memory limit too".into()),
+        (Some(memory), Some(swap)) if swap < memory => {
+            Err("memory_swap must be at least memory (it counts memory plus swap)".into())
+        }
+        _ => Ok(limits),
+    }
+}
+
+/// The container options: flags, then the file, then the defaults.
+pub fn container_options(flags: &Flags, file: Option<&ScenarioFile>) -> ContainerOptions {
+    let file = file.map(|f| &f.container);
+    ContainerOptions {
+        network: flags
+            .network
+            .or(file.and_then(|c| c.network))
+            .unwrap_or(NetworkMode::Bridge),
+        base_image: flags
+            .base_image
+            .clone()
+            .or(file.and_then(|c| c.base_image.clone()))
+            .unwrap_or_else(|| DEFAULT_BASE_IMAGE.to_string()),
+        build_network: flags
+            .build_network
+            .clone()
+            .or(file.and_then(|c| c.build_network.clone())),
+        ready_timeout: flags
+            .ready_timeout
+            .or(file.and_then(|c| c.ready_timeout))
+            .unwrap_or(DEFAULT_READY_TIMEOUT),
+        stop_timeout: flags
+            .stop_timeout
+            .or(file.and_then(|c| c.stop_timeout))
+            .unwrap_or(DEFAULT_STOP_TIMEOUT),
+        build_log_dir: flags.build_log_dir.clone(),
+    }
+}
+
+/// The servers to run, configured and limited.
+pub fn servers(
+    flags: &Flags,
+    source: Option<Source<'_>>,
+    catalogue: &Catalogue,
+) -> Result<Vec<Server>, PlanError> {
+    let entries = source.and_then(|s| s.file.servers.as_ref());
+    if let (Some(source), Some(entries)) = (source, entries) {
+        let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+        if let Err(error) = check_unique("server", &names) {
+            let ScenarioError::Duplicate { name, .. } = &error else {
+                unreachable!()
+            };
+            return Err(source.error(name, error.to_string()));
+        }
+        for entry in entries {
+            if catalogue.get(&entry.name).is_none() {
+                let error = ScenarioError::UnknownServer {
+                    name: entry.name.clone(),
+                    known: catalogue.names(),
+                };
+                return Err(source.error(&entry.name, error.to_string()));
+            }
+        }
+    }
+    let selected = match (&flags.servers, entries) {
+        (Some(selection), _) => super::select_servers(selection, catalogue)?,
+        (None, Some(entries)) => entries
+            .iter()
+            .filter_map(|e| catalogue.get(&e.name).cloned())
+            .collect(),
+        (None, None) => catalogue.servers().to_vec(),
+    };
+    let file_limits = source
+        .map(|s| s.file.container.limits())
+        .unwrap_or_default();
+    selected
+        .into_iter()
+        .map(|server| {
+            let entry = entries.and_then(|e| e.iter().find(|e| e.name == server.name));
+            let mut settings = ServerSettings {
+                values: entry.map(|e| e.options.clone()).unwrap_or_default(),
+            };
+            settings.values.extend(flags.settings.values.clone());
+            let chosen = flags
+                .limits
+                .or(&entry.map(|e| e.container.clone()).unwrap_or_default())
+                .or(&file_limits);
+            let mut configured = server.configure(&settings);
+            configured.limits = limits(&chosen).map_err(|problem| match (source, entry) {
+                (Some(source), Some(_)) => {
+                    source.error(&server.name, format!("server {:?}: {problem}", server.name))
+                }
+                _ => PlanError::Invalid(format!("{}: {problem}", server.name)),
+            })?;
+            Ok(configured)
+        })
+        .collect()
+}
+
+fn custom_test(
+    source: Source<'_>,
+    entry: &TestEntry,
+    mix: &[super::file::MixFile],
+) -> Result<TestSpec, PlanError> {
+    if mix.is_empty() {
+        return Err(source.error(
+            &entry.name,
+            format!("test {:?}: its mix is empty", entry.name),
+        ));
+    }
+    let mut entries = Vec::new();
+    for item in mix {
+        let behaviour: Behaviour = item.behaviour.parse().map_err(|problem| {
+            source.error(&item.behaviour, format!("test {:?}: {problem}", entry.name))
+        })?;
+        entries.push(MixEntry::new(behaviour, item.weight));
+    }
+    if entries.iter().all(|e| e.weight == 0) {
+        return Err(source.error(
+            &entry.name,
+            format!(
+                "test {:?}: every weight is 0; at least one must be above 0",
+                entry.name
+            ),
+        ));
+    }
+    Ok(TestSpec {
+        name: entry.name.clone(),
+        description: entry
+            .description
+            .clone()
+            .unwrap_or_else(|| "from the scenario file".into()),
+        policy: entry.policy.unwrap_or(PolicyKind::Random),
+        mix: entries,
+        load: None,
+    })
+}
+
+/// The servers the flags alone name (no scenario file).
+pub fn resolve_servers(flags: &Flags, catalogue: &Catalogue) -> Result<Vec<Server>, PlanError> {
+    servers(flags, None, catalogue)
+}
+
+/// The tests to run, each with its load.
+pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>, PlanError> {
+    let named = named_tests();
+    let global = LoadSpec {
+        requests: flags
+            .requests
+            .or(source.and_then(|s| s.file.load.requests))
+            .unwrap_or(DEFAULT_REQUESTS),
+        concurrency: flags
+            .concurrency
+            .or(source.and_then(|s| s.file.load.concurrency))
+            .unwrap_or(DEFAULT_CONCURRENCY) as usize,
+        timeout: flags
+            .timeout
+            .or(source.and_then(|s| s.file.load.timeout))
+            .unwrap_or(DEFAULT_TIMEOUT),
+        give_up_after: flags
+            .give_up_after
+            .or(source.and_then(|s| s.file.load.give_up_after))
+            .unwrap_or(DEFAULT_GIVE_UP_AFTER),
+        keep_alive: flags
+            .keep_alive
+            .or(source.and_then(|s| s.file.load.keep_alive))
+            .unwrap_or(false),
+    };
+    for (what, value) in [
+        ("requests", global.requests),
+        ("concurrency", global.concurrency as u64),
+    ] {
+        if value == 0 {
+            return Err(PlanError::Invalid(format!("{what} must be at least 1")));
+        }
+    }
+    if global.timeout.is_zero() || global.give_up_after.is_zero() {
+        return Err(PlanError::Invalid("timeouts must be more than zero".into()));
+    }
+
+    // Every test the run can name: the named ones, and the file's mixes.
+    let mut available = named.clone();
+    let mut from_file = Vec::new();
+    if let Some(source) = source
+        && let Some(entries) = &source.file.tests
+    {
+        let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+        if let Err(error) = check_unique("test", &names) {
+            let ScenarioError::Duplicate { name, .. } = &error else {
+                unreachable!()
+            };
+            return Err(source.error(name, error.to_string()));
+        }
+        for entry in entries {
+            let mut test = match &entry.mix {
+                Some(mix) => {
+                    if named.iter().any(|t| t.name == entry.name) {
+                        return Err(source.error(
+                            &entry.name,
+                            format!(
+                                "test {:?} is a named test; give your mix another name",
+                                entry.name
+                            ),
+                        ));
+                    }
+                    let test = custom_test(source, entry, mix)?;
+                    available.push(test.clone());
+                    test
+                }
+                None => named
+                    .iter()
+                    .find(|t| t.name == entry.name)
+                    .cloned()
+                    .ok_or_else(|| {
+                        let known: Vec<String> = named.iter().map(|t| t.name.clone()).collect();
+                        source.error(
+                            &entry.name,
+                            format!(
+                                "test {:?} has no mix and is not a named test (known tests: {})",
+                                entry.name,
+                                known.join(", ")
+                            ),
+                        )
+                    })?,
+            };
+            if entry.mix.is_none() && entry.policy.is_some() {
+                return Err(source.error(
+                    &entry.name,
+                    format!("test {:?}: policy is set only with a mix", entry.name),
+                ));
+            }
+            let own = LoadSpec {
+                requests: flags.requests.or(entry.requests).unwrap_or(global.requests),
+                concurrency: flags
+                    .concurrency
+                    .or(entry.concurrency)
+                    .map_or(global.concurrency, |c| c as usize),
+                timeout: flags.timeout.or(entry.timeout).unwrap_or(global.timeout),
+                give_up_after: flags
+                    .give_up_after
+                    .or(entry.give_up_after)
+                    .unwrap_or(global.give_up_after),
+                keep_alive: flags
+                    .keep_alive
+                    .or(entry.keep_alive)
+                    .unwrap_or(global.keep_alive),
+            };
+            if own.requests == 0 || own.concurrency == 0 {
+                return Err(source.error(
+                    &entry.name,
+                    format!(
+                        "test {:?}: requests and concurrency must be at least 1",
+                        entry.name
+                    ),
+                ));
+            }
+            if own != global {
+                test.load = Some(own);
+            }
+            from_file.push(test);
+        }
+    }
+    let mut selected = match (&flags.tests, from_file.is_empty()) {
+        (Some(Selection::All), _) => available,
+        (Some(Selection::Named(names)), _) => {
+            check_unique("test", names)?;
+            let mut chosen = Vec::new();
+            for name in names {
+                let test = from_file
+                    .iter()
+                    .chain(&available)
+                    .find(|t| &t.name == name)
+                    .cloned()
+                    .ok_or_else(|| ScenarioError::UnknownTest {
+                        name: name.clone(),
+                        known: available.iter().map(|t| t.name.clone()).collect(),
+                    })?;
+                chosen.push(test);
+            }
+            chosen
+        }
+        (None, false) => from_file,
+        (None, true) => named,
+    };
+    for test in &mut selected {
+        test.load.get_or_insert_with(|| global.clone());
+    }
+    Ok(selected)
+}
+
+/// The thresholds: flags, then the file.
+pub fn thresholds(flags: &Flags, file: Option<&ScenarioFile>) -> Thresholds {
+    let file = file.map(|f| &f.thresholds);
+    Thresholds {
+        max_failure_ratio: flags
+            .thresholds
+            .max_failure_ratio
+            .or(file.and_then(|t| t.max_failure_ratio)),
+        max_innocent_failure_ratio: flags
+            .thresholds
+            .max_innocent_failure_ratio
+            .or(file.and_then(|t| t.max_innocent_failure_ratio)),
+    }
+}
+
+/// The whole plan.
+pub fn plan(
+    flags: &Flags,
+    source: Option<Source<'_>>,
+    catalogue: &Catalogue,
+) -> Result<Plan, PlanError> {
+    if let (Some(memory), Some(swap)) = (flags.limits.memory, flags.limits.memory_swap)
+        && swap < memory
+    {
+        return Err(PlanError::Invalid(
+            "--memory-swap must be at least --memory (it counts memory plus swap)".into(),
+        ));
+    }
+    let file = source.map(|s| s.file);
+    let servers = servers(flags, source, catalogue)?;
+    let tests = tests(flags, source)?;
+    Ok(Plan {
+        servers,
+        tests,
+        seed: flags
+            .seed
+            .or(file.and_then(|f| f.seed))
+            .unwrap_or_else(rand::random),
+        container: container_options(flags, file),
+        thresholds: thresholds(flags, file),
+    })
+}

@@ -1,0 +1,275 @@
+//! Scenario files: broken ones get their error word for word, before any
+//! Docker call; the shipped ones parse, and run a few requests.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use labour::catalogue::Catalogue;
+use labour::images::Images;
+use labour::scenario::{self, Flags, ScenarioFile, Source};
+
+use crate::util::{bench, cell, docker_available, labour};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+#[test]
+fn broken_scenarios_get_their_message_word_for_word() {
+    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    let servers = catalogue.names().join(", ");
+    let unknown_server = format!(
+        "unknown-server.yaml:3:5: unknown server \"nginx-unit\" (known servers: {servers})"
+    );
+    let cases: Vec<(&str, &str)> = vec![
+        (
+            "bad-duration.yaml",
+            "bad-duration.yaml:3:12: load.timeout: \"soon\" is not a duration like 30s, 500ms or 2m",
+        ),
+        (
+            "bad-parameter-value.yaml",
+            "bad-parameter-value.yaml:4:21: test \"Mine\": Sleeping: sleep_duration=\"soon\" is not valid: expected seconds",
+        ),
+        (
+            "bad-parameter.yaml",
+            "bad-parameter.yaml:4:21: test \"Mine\": Sleeping has no parameter \"colour\" (it has: sleep_duration)",
+        ),
+        (
+            "bad-ratio.yaml",
+            "bad-ratio.yaml:2:22: thresholds.max_failure_ratio: \"120%\" is not a share like 0.1 or \"10%\"",
+        ),
+        (
+            "bad-restart.yaml",
+            "bad-restart.yaml:2:12: container.restart: \"sometimes\" is not a restart policy: no, on-failure, on-failure:N or always",
+        ),
+        (
+            "bad-type.yaml",
+            "bad-type.yaml:2:13: load.requests: invalid type: string \"many\", expected u64",
+        ),
+        (
+            "duplicate-server.yaml",
+            "duplicate-server.yaml:2:5: server \"waitress\" is selected twice",
+        ),
+        (
+            "empty-mix.yaml",
+            "empty-mix.yaml:2:11: test \"Mine\": its mix is empty",
+        ),
+        (
+            "missing-weight.yaml",
+            "missing-weight.yaml:4:9: tests[0].mix[0]: missing field `weight`",
+        ),
+        (
+            "named-with-mix.yaml",
+            "named-with-mix.yaml:2:11: test \"Plain\" is a named test; give your mix another name",
+        ),
+        (
+            "not-a-map.yaml",
+            "not-a-map.yaml:1:1: a scenario is a map with the keys seed, servers, tests, load, container and thresholds",
+        ),
+        (
+            "swap-below-memory.yaml",
+            "swap-below-memory.yaml:2:11: server \"waitress\": memory_swap must be at least memory (it counts memory plus swap)",
+        ),
+        (
+            "unknown-behaviour.yaml",
+            "unknown-behaviour.yaml:5:21: test \"Mine\": unknown behaviour \"Sleepy\" (known: PlainResponse, Sleeping, IOBound, LeakMemory, PythonWedge, SIGSEGV, RealSegfault, Abort, WorkerExit, SelfKill, RaiseException, BadStatus, CpuBurn, GilWedge, HeadersThenWedge, TrickleResponse, BigResponse, EchoUpload, TruncatedResponse, FdLeak, MemoryBalloon)",
+        ),
+        (
+            "unknown-key.yaml",
+            "unknown-key.yaml:2:1: unknown field `colour`, expected one of `seed`, `servers`, `tests`, `load`, `container`, `thresholds`",
+        ),
+        (
+            "unknown-option.yaml",
+            "unknown-option.yaml:3:15: servers[0].options: unknown variant `processes`, expected one of `workers`, `threads`, `worker_timeout`, `max_requests`",
+        ),
+        ("unknown-server.yaml", &unknown_server),
+        (
+            "unknown-test.yaml",
+            "unknown-test.yaml:3:5: test \"Nope\" has no mix and is not a named test (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos)",
+        ),
+        (
+            "zero-weights.yaml",
+            "zero-weights.yaml:2:11: test \"Mine\": every weight is 0; at least one must be above 0",
+        ),
+    ];
+    let listed: Vec<String> = std::fs::read_dir(root().join("tests/scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "every-behaviour.yaml")
+        .collect();
+    assert_eq!(
+        listed.len(),
+        cases.len(),
+        "every broken file has its expected message"
+    );
+    for (file, message) in cases {
+        labour()
+            .current_dir(root())
+            .args(["bench", "--scenario"])
+            .arg(format!("tests/scenarios/{file}"))
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::eq(format!("error: tests/scenarios/{message}\n")));
+    }
+}
+
+fn shipped() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_shipped_scenario_makes_a_plan() {
+    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    let files = shipped();
+    assert!(files.len() >= 13, "one per named test and a realistic one");
+    for path in files {
+        let (file, text) = ScenarioFile::read(&path).unwrap();
+        let source = Source {
+            path: &path,
+            file: &file,
+            text: &text,
+        };
+        let plan = scenario::plan(&Flags::default(), Some(source), &catalogue)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(!plan.tests.is_empty() && !plan.servers.is_empty());
+    }
+}
+
+#[test]
+fn flags_override_the_file() {
+    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    let path = root().join("scenarios/realistic.yaml");
+    let (file, text) = ScenarioFile::read(&path).unwrap();
+    let source = Source {
+        path: &path,
+        file: &file,
+        text: &text,
+    };
+    let flags = Flags {
+        servers: Some("waitress".parse().unwrap()),
+        requests: Some(7),
+        seed: Some(1),
+        ..Flags::default()
+    };
+    let plan = scenario::plan(&flags, Some(source), &catalogue).unwrap();
+    assert_eq!(plan.seed, 1);
+    assert_eq!(plan.servers.len(), 1);
+    // The file's options and limits for that server still hold.
+    let waitress = &plan.servers[0];
+    assert!(
+        waitress.command.contains(&"--threads=8".to_string()),
+        "{:?}",
+        waitress.command
+    );
+    assert_eq!(waitress.limits.memory_bytes, Some(512 << 20));
+    let load = plan.tests[0].load();
+    assert_eq!(load.requests, 7, "the flag beats the test's own requests");
+    assert_eq!(load.concurrency, 16, "the test's own concurrency holds");
+    assert_eq!(
+        load.timeout,
+        Duration::from_secs(10),
+        "the file's load holds"
+    );
+    assert_eq!(plan.thresholds.max_innocent_failure_ratio, Some(0.01));
+}
+
+#[test]
+fn every_shipped_scenario_runs_a_few_requests() {
+    if !docker_available("every_shipped_scenario_runs_a_few_requests") {
+        return;
+    }
+    for path in shipped() {
+        let scenario = path.to_string_lossy().into_owned();
+        let (results, code) = bench(
+            &[
+                "--scenario",
+                &scenario,
+                "--servers",
+                "gunicorn-sync",
+                "-n",
+                "10",
+                "-c",
+                "2",
+                "--timeout",
+                "10s",
+                "--give-up-after",
+                "20s",
+                "--workers",
+                "2",
+                "--worker-timeout",
+                "3",
+            ],
+            Duration::from_secs(600),
+        );
+        assert!(code == 0 || code == 1, "{scenario}: exit {code}");
+        for cell in results["cells"].as_array().unwrap() {
+            assert_eq!(cell["requests"], 10, "{scenario}: {cell:#}");
+        }
+    }
+}
+
+#[test]
+fn every_behaviour_against_gunicorn_sync_gives_its_expected_outcome() {
+    if !docker_available("every_behaviour_against_gunicorn_sync_gives_its_expected_outcome") {
+        return;
+    }
+    let (results, code) = bench(
+        &["--scenario", "tests/scenarios/every-behaviour.yaml"],
+        Duration::from_secs(600),
+    );
+    assert_eq!(code, 0);
+    let cell = cell(&results, "gunicorn-sync", "EveryBehaviour");
+    assert_eq!(cell["status"], "completed", "{cell:#}");
+    let behaviours = cell["behaviours"].as_array().unwrap();
+    assert_eq!(behaviours.len(), 23);
+    let wrong: Vec<(&Value, &Value)> = behaviours
+        .iter()
+        .filter(|b| b["requests"] != 1 || b["expected"] != 1)
+        .map(|b| (&b["behaviour"], &b["outcomes"]))
+        .collect();
+    assert!(wrong.is_empty(), "not as expected: {wrong:#?}");
+    let preflight = cell["preflight"].as_array().unwrap();
+    assert!(preflight.len() >= 10 && preflight.iter().all(|c| c["expected"] == true));
+}
+
+#[test]
+fn a_failed_threshold_exits_1_and_says_which() {
+    if !docker_available("a_failed_threshold_exits_1_and_says_which") {
+        return;
+    }
+    let (results, code) = bench(
+        &[
+            "--servers",
+            "wsgiref",
+            "--tests",
+            "SIGSEGV",
+            "-n",
+            "100",
+            "--max-failure",
+            "10%",
+            "--restart",
+            "no",
+        ],
+        Duration::from_secs(300),
+    );
+    assert_eq!(code, 1);
+    let failures = results["threshold_failures"].as_array().unwrap();
+    assert!(
+        failures.iter().any(|f| f
+            .as_str()
+            .unwrap()
+            .starts_with("wsgiref / SIGSEGV: the server went down at")),
+        "{failures:#?}"
+    );
+}
