@@ -261,8 +261,17 @@ pub fn durability(
     }
 }
 
-/// Resource use from the stats samples.
-pub fn resources(samples: &[StatsSample], load_started: SystemTime) -> Resources {
+/// Resource use from the stats samples read before `until` (labour's stop
+/// request: a server shutting down is not using what it used).
+pub fn resources(
+    samples: &[StatsSample],
+    load_started: SystemTime,
+    until: Option<SystemTime>,
+) -> Resources {
+    let samples: Vec<&StatsSample> = samples
+        .iter()
+        .filter(|s| until.is_none_or(|until| s.at < until))
+        .collect();
     let cpu: Vec<f64> = samples.iter().filter_map(|s| s.cpu_percent).collect();
     Resources {
         samples: samples
@@ -388,13 +397,20 @@ mod tests {
                 sample(0, 10, None, None),
                 sample(1000, 30, Some(40), Some(50.0)),
                 sample(2000, 20, Some(35), Some(100.0)),
+                sample(3000, 1, Some(99), Some(1.0)),
             ],
             origin,
+            Some(origin + Duration::from_millis(2500)),
         );
         assert_eq!(summary.memory_max_sampled_bytes, Some(30));
         assert_eq!(summary.memory_peak_bytes, Some(40));
         assert_eq!(summary.cpu_mean_percent, Some(75.0));
         assert_eq!(summary.cpu_max_percent, Some(100.0));
         assert_eq!(summary.samples[2].at_secs, 2.0);
+        assert_eq!(
+            summary.samples.len(),
+            3,
+            "samples after the stop request are left out"
+        );
     }
 }

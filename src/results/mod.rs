@@ -282,7 +282,11 @@ impl Cell {
                     &tally.failed_ms,
                     load_ms,
                 );
-                cell.resources = durability::resources(&stopped.stats, client.started);
+                cell.resources = durability::resources(
+                    &stopped.stats,
+                    client.started,
+                    stopped.stop_requested_at,
+                );
                 cell.durability.unresponsive_since_secs = client.gave_up_at.map(secs);
                 cell.exit_code = stopped.exit_code;
                 cell.oom_killed = stopped.oom_killed;

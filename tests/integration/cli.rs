@@ -28,7 +28,13 @@ fn a_bad_flag_exits_2_with_a_message() {
 #[test]
 fn an_unknown_server_exits_2_and_lists_the_known_ones() {
     labour()
-        .args(["bench", "--servers", "gunicorn-sync,nginx-unit", "--network", "host"])
+        .args([
+            "bench",
+            "--servers",
+            "gunicorn-sync,nginx-unit",
+            "--network",
+            "host",
+        ])
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .assert()
         .code(2)

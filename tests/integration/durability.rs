@@ -150,7 +150,10 @@ fn leaking_past_the_memory_limit_is_an_oom_kill_with_exit_137() {
         "{:#}",
         cell["events"]
     );
-    assert_eq!(results["scenario"]["servers"][0]["limits"]["memory_bytes"], 64 << 20);
+    assert_eq!(
+        results["scenario"]["servers"][0]["limits"]["memory_bytes"],
+        64 << 20
+    );
     assert_eq!(
         results["scenario"]["servers"][0]["limits"]["memory_swap_bytes"],
         Value::Null
