@@ -1,32 +1,27 @@
 //! Drives a plan: for each server, prepare it once; for each test, start a
 //! fresh server, send the load, stop it, and record the cell.
 
-use std::io::Write;
-
 use tokio_util::sync::CancellationToken;
 
 use crate::catalogue::Server;
-use crate::client;
+use std::sync::Arc;
+
+use crate::client::{self, Launcher, Mix, Shared};
+pub use crate::progress::Progress;
 use crate::report::table::cell_text;
 use crate::results::{Cell, Results};
 use crate::runtime::{PreparedImage, Runtime, RuntimeError};
 use crate::scenario::{Plan, TestSpec};
 
-/// Progress lines on stderr, unless quiet.
-#[derive(Debug, Clone, Copy)]
-pub struct Progress {
-    /// Print nothing.
-    pub quiet: bool,
-}
-
-impl Progress {
-    /// Print one line of progress.
-    pub fn say(&self, line: impl AsRef<str>) {
-        if !self.quiet {
-            // Progress is best effort: a closed stderr must not end a run.
-            let _ = writeln!(std::io::stderr(), "labour: {}", line.as_ref());
-        }
-    }
+/// What a run needs besides its plan and runtime.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// Cancelled on SIGINT or SIGTERM.
+    pub cancel: &'a CancellationToken,
+    /// Where progress goes.
+    pub progress: Progress,
+    /// Where the client's worker processes come from.
+    pub launcher: &'a Launcher,
 }
 
 /// Run every cell of `plan` on `runtime`. `after_cell` sees the results
@@ -35,10 +30,12 @@ impl Progress {
 pub async fn run<R: Runtime>(
     plan: &Plan,
     runtime: &R,
-    cancel: &CancellationToken,
-    progress: Progress,
+    context: Context<'_>,
     mut after_cell: impl FnMut(&Results) -> anyhow::Result<()>,
 ) -> anyhow::Result<Results> {
+    let Context {
+        cancel, progress, ..
+    } = context;
     let engine = runtime.engine_info().await?;
     let mut results = Results::new(runtime.run_id(), plan, engine);
     'servers: for server in &plan.servers {
@@ -66,7 +63,7 @@ pub async fn run<R: Runtime>(
             if cancel.is_cancelled() {
                 break 'servers;
             }
-            let cell = run_cell(plan, runtime, server, &image, test, cancel, progress).await;
+            let cell = run_cell(plan, runtime, server, &image, test, context).await;
             results.cells.push(cell);
             after_cell(&results)?;
         }
@@ -82,9 +79,13 @@ async fn run_cell<R: Runtime>(
     server: &Server,
     image: &PreparedImage,
     test: &TestSpec,
-    cancel: &CancellationToken,
-    progress: Progress,
+    context: Context<'_>,
 ) -> Cell {
+    let Context {
+        cancel,
+        progress,
+        launcher,
+    } = context;
     let name = format!("{} / {}", server.name, test.name);
     let running = match runtime.start(server, image, &test.name).await {
         Ok(running) => running,
@@ -104,12 +105,29 @@ async fn run_cell<R: Runtime>(
         return cell;
     }
     progress.say(format!(
-        "{name}: {} requests over {} connections to {}",
-        load.requests, load.concurrency, running.address
+        "{name}: {} to {}",
+        load.describe(),
+        running.address
     ));
+    let mix = Mix::from_test(test, &running.address.to_string());
+    let shared = Arc::new(Shared::default());
+    let bar = progress.load_bar(&name, &load, Arc::clone(&shared));
     // The server's `down` token ends the load early when the server is
     // down for good; it is also cancelled with the run.
-    let load = client::run(test, running.address, &load, plan.seed, &running.down).await;
+    let load = client::run(
+        &mix,
+        running.address,
+        &load,
+        plan.seed,
+        &running.down,
+        shared,
+        launcher,
+    )
+    .await;
+    bar.finish();
+    for failure in &load.worker_failures {
+        progress.say(format!("{name}: {failure}"));
+    }
     let stopped = runtime.stop(&running).await;
     let mut cell = Cell::measured(
         server,

@@ -41,7 +41,7 @@ pub enum Command {
         labour bench --servers gunicorn-sync,waitress --tests SIGSEGV -n 500 -c 16\n  \
         labour bench --scenario scenarios/realistic.yaml --max-innocent-failure 1%\n  \
         LABOUR_NETWORK=host LABOUR_BASE_IMAGE=labour/base:bookworm labour bench --output results.json")]
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// List the servers, tests or behaviours labour knows.
     List(ListArgs),
     /// Build server images only (to warm a cache, or to check a new server).
@@ -54,8 +54,19 @@ pub enum Command {
     ///
     /// Prints the server's URL; try `curl URL/Sleeping?sleep_duration=1`.
     Serve(ServeArgs),
+    /// Send load to any URL, as a plain load generator: 2xx counts as expected.
+    ///
+    /// The same client as `bench` (worker processes, keep-alive, open-loop
+    /// rate, HdrHistogram latencies), pointed at your own deployment.
+    #[command(after_help = "Examples:\n  \
+        labour load http://127.0.0.1:8000/ -c 64 -d 30s\n  \
+        labour load http://127.0.0.1:8000/health -r 2000 -d 1m --format json")]
+    Load(LoadCommandArgs),
     /// Print the JSON Schema of the results document (`--format json`, `--output`).
     Schema,
+    /// A worker process of the request client (labour starts it itself).
+    #[command(name = "load-worker", hide = true)]
+    LoadWorker,
 }
 
 /// How servers are built and run. Flags left out take the scenario
@@ -172,6 +183,44 @@ pub struct BuildArgs {
     pub container: ContainerArgs,
 }
 
+/// How much load, and how it is sent; shared by `bench` and `load`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LoadArgs {
+    /// Requests per server and test (with --duration too, whichever ends
+    /// first) [default: 1000, or none with --duration].
+    #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: Option<u64>,
+
+    /// Send for this long (30s, 2m) instead of a number of requests.
+    #[arg(long, short = 'd', value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: Option<Duration>,
+
+    /// Open loop: this many requests per second over all connections, each
+    /// request on a schedule; latency counts from when it was meant to
+    /// start, so a stalled server cannot hide its stall (wrk2-style)
+    /// [default: closed loop, each connection as fast as answers come].
+    #[arg(long, short = 'r', value_parser = parse_rate, value_name = "REQ/S")]
+    pub rate: Option<f64>,
+
+    /// Connections sending requests at once [default: 8].
+    #[arg(long, short = 'c', value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub concurrency: Option<u64>,
+
+    /// Worker processes the connections are spread over, as the seed
+    /// forked them [default: the number of CPUs].
+    #[arg(long, short = 'p', value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub processes: Option<u64>,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a number of requests per second above zero"
+        )),
+    }
+}
+
 /// `labour bench` flags. Flags left out take the scenario file's value
 /// (`--scenario`), then the default.
 #[derive(Debug, Clone, Args)]
@@ -192,13 +241,9 @@ pub struct BenchArgs {
     #[arg(long, short = 't', value_name = "all|NAME,...")]
     pub tests: Option<Selection>,
 
-    /// Requests per server and test [default: 1000].
-    #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..))]
-    pub requests: Option<u64>,
-
-    /// Connections sending requests at once [default: 8].
-    #[arg(long, short = 'c', value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    pub concurrency: Option<u64>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub load: LoadArgs,
 
     /// Longest wait for one complete answer; a request past it counts as a
     /// timeout [default: 30s].
@@ -251,6 +296,34 @@ pub struct BenchArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub container: ContainerArgs,
+}
+
+/// `labour load` flags.
+#[derive(Debug, Clone, Args)]
+pub struct LoadCommandArgs {
+    /// The URL to load (http only).
+    pub url: String,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub load: LoadArgs,
+
+    /// Longest wait for one complete answer [default: 30s].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+
+    /// A new connection for every request (`Connection: close`) instead of
+    /// keep-alive.
+    #[arg(long)]
+    pub no_keep_alive: bool,
+
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// What `labour list` lists.

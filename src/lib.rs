@@ -12,6 +12,7 @@ pub mod cli;
 pub mod client;
 pub mod images;
 pub mod policy;
+pub mod progress;
 pub mod report;
 pub mod results;
 pub mod runtime;

@@ -1,15 +1,16 @@
-//! One HTTP/1.1 keep-alive connection and one request over it, with the
-//! request's ending classified into an [`Outcome`].
+//! One HTTP/1.1 connection and one request over it, with the request's
+//! ending classified into an [`Outcome`].
 
 use std::error::Error as StdError;
 use std::io;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
-use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, USER_AGENT};
-use hyper::{Method, Request, Response, body::Incoming};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderValue, USER_AGENT};
+use hyper::{Method, Request, Response, Uri, body::Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::task::AbortHandle;
@@ -28,14 +29,19 @@ pub struct Exchange {
     pub worker_pid: Option<u32>,
     /// The error, in words, when there was one.
     pub detail: Option<String>,
+    /// Time from the start of the exchange until the response headers
+    /// arrived, if they did.
+    pub headers_after: Option<Duration>,
 }
 
 impl Exchange {
-    fn failed(outcome: Outcome, detail: String) -> Self {
+    /// An exchange that ended before any response.
+    pub fn failed(outcome: Outcome, detail: String) -> Self {
         Exchange {
             outcome,
             worker_pid: None,
             detail: Some(detail),
+            headers_after: None,
         }
     }
 }
@@ -77,37 +83,44 @@ impl Connection {
     }
 }
 
-/// What to send: a target, and a body to POST if any.
+/// What to send, prepared once per kind of request.
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
-    /// Path and query.
-    pub path: &'a str,
+    /// Path and query, parsed.
+    pub uri: &'a Uri,
+    /// The `Host` header.
+    pub host: &'a HeaderValue,
     /// A body to POST; `None` sends a GET.
     pub upload: Option<&'a Bytes>,
     /// Keep the connection for the next request; otherwise ask the server
     /// to close it (`Connection: close`) and open a new one next time.
     pub keep_alive: bool,
-    /// The status and body length a correct answer has, where known: a
+    /// The status and body length of a correct answer, where known: a
     /// response with that status and another length is a wrong body.
     pub body_check: Option<(u16, u64)>,
 }
 
-fn request(address: SocketAddr, target: Target<'_>) -> Request<Full<Bytes>> {
-    let mut builder = Request::builder()
-        .uri(target.path)
-        .header(HOST, address.to_string())
-        .header(USER_AGENT, concat!("labour/", env!("CARGO_PKG_VERSION")));
+static USER_AGENT_VALUE: HeaderValue =
+    HeaderValue::from_static(concat!("labour/", env!("CARGO_PKG_VERSION")));
+static CLOSE: HeaderValue = HeaderValue::from_static("close");
+static OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+
+fn request(target: Target<'_>) -> Request<Full<Bytes>> {
+    let mut request = Request::new(Full::new(target.upload.cloned().unwrap_or_default()));
+    *request.uri_mut() = target.uri.clone();
+    let headers = request.headers_mut();
+    headers.insert(HOST, target.host.clone());
+    headers.insert(USER_AGENT, USER_AGENT_VALUE.clone());
     if !target.keep_alive {
-        builder = builder.header(CONNECTION, "close");
+        headers.insert(CONNECTION, CLOSE.clone());
     }
-    let built = match target.upload {
-        Some(body) => builder
-            .method(Method::POST)
-            .header(CONTENT_TYPE, "application/octet-stream")
-            .body(Full::new(body.clone())),
-        None => builder.method(Method::GET).body(Full::new(Bytes::new())),
-    };
-    built.expect("a path and query from a behaviour make a valid request")
+    if target.upload.is_some() {
+        *request.method_mut() = Method::POST;
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, OCTET_STREAM.clone());
+    }
+    request
 }
 
 /// Send `target` over `slot`'s connection, opening one if there is none
@@ -119,6 +132,7 @@ pub async fn exchange(
     address: SocketAddr,
     target: Target<'_>,
 ) -> Exchange {
+    let began = Instant::now();
     let result = send(slot, address, target).await;
     let response = match result {
         Ok(response) => response,
@@ -127,6 +141,7 @@ pub async fn exchange(
             return exchange;
         }
     };
+    let headers_after = Some(began.elapsed());
     let status = response.status().as_u16();
     let worker_pid = response
         .headers()
@@ -148,6 +163,7 @@ pub async fn exchange(
                     outcome: classify_hyper(&error, true),
                     worker_pid,
                     detail: Some(format!("after {received} body bytes: {}", describe(&error))),
+                    headers_after,
                 };
             }
         }
@@ -160,11 +176,13 @@ pub async fn exchange(
             outcome: Outcome::WrongBody(status),
             worker_pid,
             detail: Some(format!("body of {received} bytes, expected {expected}")),
+            headers_after,
         },
         _ => Exchange {
             outcome: Outcome::Status(status),
             worker_pid,
             detail: None,
+            headers_after,
         },
     }
 }
@@ -179,11 +197,7 @@ async fn send(
         *slot = Some(Connection::open(address).await?);
     }
     let connection = slot.as_mut().expect("a connection was just opened");
-    match connection
-        .sender
-        .try_send_request(request(address, target))
-        .await
-    {
+    match connection.sender.try_send_request(request(target)).await {
         Ok(response) => Ok(response),
         Err(mut error) => {
             // A kept-alive connection the server closed while idle hands the
@@ -194,7 +208,7 @@ async fn send(
                 let connection = slot.as_mut().expect("a connection was just opened");
                 return connection
                     .sender
-                    .send_request(request(address, target))
+                    .send_request(request(target))
                     .await
                     .map_err(|error| {
                         Exchange::failed(classify_hyper(&error, false), describe(&error))

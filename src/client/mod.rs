@@ -1,47 +1,65 @@
-//! The request client: `concurrency` keep-alive connections, each a
-//! self-contained worker loop that picks behaviours by the test's policy,
-//! sends them, judges each outcome and counts it in its own [`Tally`].
-//! The tallies merge at the end; nothing is stored per request.
+//! The request client: `concurrency` connections, each a self-contained
+//! worker loop that picks requests by the mix's policy, sends them (as
+//! fast as answers come, or on a schedule at a given rate), judges each
+//! outcome and counts it in its own [`Tally`]. With `processes` above one
+//! the connections are spread over worker processes, as the seed did. The
+//! tallies merge at the end; nothing is stored per request.
 
 mod connection;
+mod mix;
 mod preflight;
+pub mod process;
 pub mod tally;
+mod worker;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 pub use connection::{Connection, Exchange, Target, WORKER_HEADER, exchange};
+pub use mix::{Judge, Mix, MixItem};
 pub use preflight::{PreflightCheck, preflight};
+pub use process::{Usage, WORKER_SUBCOMMAND};
 pub use tally::{Record, Tally};
+pub use worker::{LATE_TOLERANCE, Shared, WorkerSpec, split};
 
-use crate::behaviour::{Behaviour, Outcome};
-use crate::policy::Policy;
-use crate::scenario::TestSpec;
+use process::{Job, run_job, run_processes};
 
-/// How much load a client sends.
+/// How much load a client sends, and how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LoadSpec {
-    /// Requests in all, split evenly over the connections.
-    pub requests: u64,
-    /// Connections kept open at once.
+    /// Requests in all, split evenly over the connections; `None`: until
+    /// the duration ends.
+    pub requests: Option<u64>,
+    /// How long to send; with `requests` too, whichever ends first.
+    #[serde(default, with = "crate::units::duration_secs_option")]
+    #[schemars(with = "Option<f64>")]
+    pub duration: Option<Duration>,
+    /// Open loop: requests per second over all connections, each request
+    /// on a schedule (wrk2-style); `None`: each connection sends its next
+    /// request as soon as the last one ends.
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// Connections at once.
     pub concurrency: usize,
+    /// Worker processes the connections are spread over.
+    #[serde(default = "one")]
+    pub processes: usize,
     /// Longest wait for one complete answer.
     #[serde(with = "crate::units::duration_secs")]
     #[schemars(with = "f64")]
     pub timeout: Duration,
     /// The load stops when nothing came back as expected for this long:
     /// the server is unresponsive (a wedged single-process server would
-    /// otherwise cost a timeout per request).
-    #[serde(with = "crate::units::duration_secs")]
-    #[schemars(with = "f64")]
-    pub give_up_after: Duration,
+    /// otherwise cost a timeout per request); `None`: never.
+    #[serde(default, with = "crate::units::duration_secs_option")]
+    #[schemars(with = "Option<f64>")]
+    pub give_up_after: Option<Duration>,
     /// Reuse connections (HTTP keep-alive). Off, each request gets its own
     /// connection and asks for `Connection: close`, as the seed's client
     /// and nginx's default upstream did.
@@ -49,22 +67,57 @@ pub struct LoadSpec {
     pub keep_alive: bool,
 }
 
-/// After a refused connection, a worker waits this long before its next
-/// request, so a server that is restarting is not met by thousands of
-/// refused requests in a millisecond (each still counts as a failure).
+fn one() -> usize {
+    1
+}
+
+/// After a refused connection, a closed-loop worker waits this long before
+/// its next request, so a server that is restarting is not met by
+/// thousands of refused requests in a millisecond (each still counts as a
+/// failure).
 pub const REFUSED_PAUSE: Duration = Duration::from_millis(10);
 
+/// The number of CPUs, the seed's number of request processes.
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 impl Default for LoadSpec {
-    /// labour's defaults: 1000 requests over 8 connections, 30 s timeout,
-    /// give up after 60 s without an answer as expected.
+    /// labour's defaults: 1000 requests over 8 connections in one process,
+    /// 30 s timeout, give up after 60 s without an answer as expected.
     fn default() -> Self {
         LoadSpec {
-            requests: 1000,
+            requests: Some(1000),
+            duration: None,
+            rate: None,
             concurrency: 8,
+            processes: 1,
             timeout: Duration::from_secs(30),
-            give_up_after: Duration::from_secs(60),
+            give_up_after: Some(Duration::from_secs(60)),
             keep_alive: false,
         }
+    }
+}
+
+impl LoadSpec {
+    /// The load in words: `1000 requests over 8 connections`.
+    pub fn describe(&self) -> String {
+        let mut text = match (self.requests, self.duration) {
+            (Some(requests), None) => format!("{requests} requests"),
+            (None, Some(duration)) => format!("{:.1} s", duration.as_secs_f64()),
+            (Some(requests), Some(duration)) => {
+                format!("{requests} requests or {:.1} s", duration.as_secs_f64())
+            }
+            (None, None) => "no requests".into(),
+        };
+        text.push_str(&format!(" over {} connections", self.concurrency));
+        if self.processes > 1 {
+            text.push_str(&format!(" in {} processes", self.processes));
+        }
+        if let Some(rate) = self.rate {
+            text.push_str(&format!(" at {rate} req/s"));
+        }
+        text
     }
 }
 
@@ -82,92 +135,51 @@ pub struct ClientRun {
     /// When the load gave up on an unresponsive server: the time of the
     /// last answer as expected (since the start).
     pub gave_up_at: Option<Duration>,
+    /// Worker processes that died or did not report, and how.
+    pub worker_failures: Vec<String>,
+    /// CPU time and peak memory of the worker processes (none in-process).
+    pub usage: Option<Usage>,
+    /// Worker processes used; 1 when the load ran in labour's own process.
+    pub processes: usize,
+}
+
+/// Where worker processes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Launcher {
+    /// Every connection in this process, whatever `processes` says.
+    InProcess,
+    /// Worker processes started from this executable (labour itself).
+    Executable(PathBuf),
+}
+
+impl Launcher {
+    /// labour's own executable, when it can be found.
+    pub fn current() -> Launcher {
+        std::env::current_exe().map_or(Launcher::InProcess, Launcher::Executable)
+    }
 }
 
 /// How often the give-up watchdog looks.
 const WATCHDOG_TICK: Duration = Duration::from_millis(100);
 
-/// What the workers of one run share: when an answer last came back as
-/// expected, in milliseconds since the start.
-#[derive(Debug, Default)]
-pub struct Shared {
-    last_expected_ms: AtomicU64,
-}
-
-impl Shared {
-    fn expected_at(&self, at: Duration) {
-        let ms = u64::try_from(at.as_millis()).unwrap_or(u64::MAX);
-        self.last_expected_ms.fetch_max(ms, Ordering::Relaxed);
-    }
-
-    fn last_expected(&self) -> Duration {
-        Duration::from_millis(self.last_expected_ms.load(Ordering::Relaxed))
-    }
-}
-
-/// One worker loop's share of a client run.
-#[derive(Debug, Clone)]
-pub struct WorkerSpec {
-    /// This worker's number, from 0.
-    pub index: usize,
-    /// Workers in the whole run (the policy offsets by it).
-    pub workers: usize,
-    /// Requests this worker sends.
-    pub requests: u64,
-}
-
-/// Split `load.requests` over `load.concurrency` workers, the remainder to
-/// the first ones.
-pub fn split(load: &LoadSpec) -> Vec<WorkerSpec> {
-    let workers = load.concurrency.max(1);
-    let base = load.requests / workers as u64;
-    let extra = (load.requests % workers as u64) as usize;
-    (0..workers)
-        .map(|index| WorkerSpec {
-            index,
-            workers,
-            requests: base + u64::from(index < extra),
-        })
-        .filter(|worker| worker.requests > 0)
-        .collect()
-}
-
-/// Send `test`'s mix to `address` as `load` says, seeded by `seed`, until
-/// done or `cancel` is cancelled.
+/// Send `mix` to `address` as `load` says, seeded by `seed`, until done or
+/// `cancel` is cancelled. `shared` shows the progress as it goes.
 pub async fn run(
-    test: &TestSpec,
+    mix: &Mix,
     address: SocketAddr,
     load: &LoadSpec,
     seed: u64,
     cancel: &CancellationToken,
+    shared: Arc<Shared>,
+    launcher: &Launcher,
 ) -> ClientRun {
-    let test = Arc::new(test.clone());
-    let shared = Arc::new(Shared::default());
     // The workers stop on `cancel`, or when the watchdog gives up.
     let stop = cancel.child_token();
-    let started_wall = SystemTime::now();
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for worker in split(load) {
-        let (test, shared, stop) = (Arc::clone(&test), Arc::clone(&shared), stop.clone());
-        let (timeout, keep_alive) = (load.timeout, load.keep_alive);
-        tasks.push(tokio::spawn(async move {
-            let context = WorkerContext {
-                address,
-                timeout,
-                keep_alive,
-                seed,
-                started,
-                stop: &stop,
-                shared: &shared,
-            };
-            worker_loop(&test, &worker, &context).await
-        }));
-    }
     let done = CancellationToken::new();
     let watchdog = {
         let (shared, stop, done) = (Arc::clone(&shared), stop.clone(), done.clone());
         let give_up_after = load.give_up_after;
+        let began = Instant::now();
         tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -176,159 +188,53 @@ pub async fn run(
                     _ = tokio::time::sleep(WATCHDOG_TICK) => {}
                 }
                 let last = shared.last_expected();
-                if started.elapsed().saturating_sub(last) > give_up_after {
+                let Some(give_up_after) = give_up_after else {
+                    continue;
+                };
+                if began.elapsed().saturating_sub(last) > give_up_after {
                     stop.cancel();
                     return Some(last);
                 }
             }
         })
     };
-    let mut tally = Tally::new(test.mix.len());
-    for task in tasks {
-        let worker_tally = task.await.expect("a client worker never panics");
-        tally.merge(worker_tally);
-    }
-    let elapsed = started.elapsed();
+    let job = Job {
+        address,
+        mix: mix.clone(),
+        load: load.clone(),
+        seed,
+        workers: split(load),
+        start_unix_nanos: 0,
+    };
+    let processes = load.processes.clamp(1, job.workers.len().max(1));
+    let (tally, started, elapsed, worker_failures, usage) = match launcher {
+        Launcher::Executable(exe) if processes > 1 => {
+            let run = run_processes(exe, job, processes, &stop, &shared).await;
+            (
+                run.tally,
+                run.started,
+                run.elapsed,
+                run.failures,
+                Some(run.usage),
+            )
+        }
+        _ => {
+            let started_wall = SystemTime::now();
+            let started = Instant::now();
+            let tally = run_job(&job, started, &stop, &shared).await;
+            (tally, started_wall, started.elapsed(), Vec::new(), None)
+        }
+    };
     done.cancel();
     let gave_up_at = watchdog.await.unwrap_or(None);
     ClientRun {
         tally,
-        started: started_wall,
+        started,
         elapsed,
         stopped_early: cancel.is_cancelled(),
         gave_up_at,
-    }
-}
-
-/// What a worker loop needs besides its share.
-#[derive(Debug, Clone, Copy)]
-pub struct WorkerContext<'a> {
-    /// Where the server listens.
-    pub address: SocketAddr,
-    /// Longest wait for one answer.
-    pub timeout: Duration,
-    /// Reuse connections.
-    pub keep_alive: bool,
-    /// Seed of the policy.
-    pub seed: u64,
-    /// When the run started; every time is relative to it.
-    pub started: Instant,
-    /// Stops the loop after the current request.
-    pub stop: &'a CancellationToken,
-    /// State shared with the other workers.
-    pub shared: &'a Shared,
-}
-
-/// One connection's loop: its share of requests, one at a time.
-pub async fn worker_loop(
-    test: &TestSpec,
-    worker: &WorkerSpec,
-    context: &WorkerContext<'_>,
-) -> Tally {
-    let WorkerContext {
-        address,
-        timeout,
-        keep_alive,
-        seed,
-        started,
-        stop: cancel,
-        shared,
-    } = *context;
-    let weights: Vec<u32> = test.mix.iter().map(|entry| entry.weight).collect();
-    let paths: Vec<String> = test
-        .mix
-        .iter()
-        .map(|entry| entry.behaviour.path_and_query())
-        .collect();
-    let uploads: Vec<Option<Bytes>> = test
-        .mix
-        .iter()
-        .map(|entry| {
-            let len = entry.behaviour.upload_len()?;
-            Some(Bytes::from(vec![
-                b'u';
-                usize::try_from(len).unwrap_or(usize::MAX)
-            ]))
-        })
-        .collect();
-    let mut policy = Policy::new(test.policy, &weights, seed, worker.index, worker.workers);
-    let mut tally = Tally::new(test.mix.len());
-    let mut slot: Option<Connection> = None;
-    for _ in 0..worker.requests {
-        let mix_index = policy.next_index();
-        let behaviour: &Behaviour = &test.mix[mix_index].behaviour;
-        let begin = Instant::now();
-        let answer = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => break,
-            answer = tokio::time::timeout(
-                timeout,
-                exchange(
-                    &mut slot,
-                    address,
-                    Target {
-                        path: &paths[mix_index],
-                        upload: uploads[mix_index].as_ref(),
-                        keep_alive,
-                        body_check: behaviour.body_check(),
-                    },
-                ),
-            ) => answer,
-        };
-        let latency = begin.elapsed();
-        let answer = answer.unwrap_or_else(|_| {
-            slot = None;
-            Exchange {
-                outcome: Outcome::Timeout,
-                worker_pid: None,
-                detail: Some(format!(
-                    "no complete answer within {:.1} s",
-                    timeout.as_secs_f64()
-                )),
-            }
-        });
-        let refused = answer.outcome == Outcome::Refused;
-        let expected = behaviour.is_expected(&answer.outcome);
-        let at = started.elapsed();
-        if expected {
-            shared.expected_at(at);
-        }
-        tally.record(Record {
-            mix_index,
-            outcome: answer.outcome,
-            expected,
-            latency,
-            at,
-            worker_pid: answer.worker_pid,
-            detail: answer.detail,
-        });
-        if refused {
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = tokio::time::sleep(REFUSED_PAUSE) => {}
-            }
-        }
-    }
-    tally
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn split_spreads_the_remainder_and_skips_idle_workers() {
-        let load = |requests, concurrency| LoadSpec {
-            requests,
-            concurrency,
-            timeout: Duration::from_secs(1),
-            give_up_after: Duration::from_secs(60),
-            keep_alive: false,
-        };
-        let shares: Vec<u64> = split(&load(10, 4)).iter().map(|w| w.requests).collect();
-        assert_eq!(shares, vec![3, 3, 2, 2]);
-        let shares: Vec<u64> = split(&load(2, 4)).iter().map(|w| w.requests).collect();
-        assert_eq!(shares, vec![1, 1]);
-        assert!(split(&load(2, 4)).iter().all(|w| w.workers == 4));
+        worker_failures,
+        processes: if usage.is_some() { processes } else { 1 },
+        usage,
     }
 }

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
+use hyper::Uri;
+use hyper::header::HeaderValue;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -41,18 +43,22 @@ pub async fn preflight(
     timeout: Duration,
 ) -> Vec<PreflightCheck> {
     let mut checks: Vec<PreflightCheck> = Vec::new();
+    let host = HeaderValue::from_str(&address.to_string()).expect("an address is a valid Host");
     for entry in &test.mix {
         let behaviour = &entry.behaviour;
         let label = behaviour.to_string();
         if !behaviour.preflight() || checks.iter().any(|c| c.behaviour == label) {
             continue;
         }
-        let path = behaviour.path_and_query();
+        let Ok(uri) = behaviour.path_and_query().parse::<Uri>() else {
+            continue;
+        };
         let upload = behaviour
             .upload_len()
             .map(|len| Bytes::from(vec![b'u'; usize::try_from(len).unwrap_or(usize::MAX)]));
         let target = Target {
-            path: &path,
+            uri: &uri,
+            host: &host,
             upload: upload.as_ref(),
             keep_alive: false,
             body_check: behaviour.body_check(),
@@ -60,13 +66,11 @@ pub async fn preflight(
         let mut slot = None;
         let answer = tokio::time::timeout(timeout, exchange(&mut slot, address, target))
             .await
-            .unwrap_or_else(|_| Exchange {
-                outcome: Outcome::Timeout,
-                worker_pid: None,
-                detail: Some(format!(
-                    "no complete answer within {:.1} s",
-                    timeout.as_secs_f64()
-                )),
+            .unwrap_or_else(|_| {
+                Exchange::failed(
+                    Outcome::Timeout,
+                    format!("no complete answer within {:.1} s", timeout.as_secs_f64()),
+                )
             });
         checks.push(PreflightCheck {
             behaviour: label,

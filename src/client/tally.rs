@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::behaviour::Outcome;
 
@@ -30,6 +31,13 @@ pub struct Record {
     pub expected: bool,
     /// Time from the request's start until its outcome was known.
     pub latency: Duration,
+    /// Time from the request's start until its response headers arrived.
+    pub headers_after: Option<Duration>,
+    /// Time from when the request was meant to start (open loop) until
+    /// its outcome was known: a stalled server cannot hide its stall.
+    pub corrected: Option<Duration>,
+    /// Whether it started late on its schedule (open loop).
+    pub late: bool,
     /// When the outcome was known, since the client started.
     pub at: Duration,
     /// `X-Labour-Worker` of the response, if one arrived.
@@ -38,25 +46,76 @@ pub struct Record {
     pub detail: Option<String>,
 }
 
-/// Counts for one behaviour of the mix.
-#[derive(Debug, Clone)]
+/// A latency histogram in microseconds (HdrHistogram, 3 significant
+/// digits, 1 µs to an hour), mergeable and serialisable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Latency(pub Histogram<u64>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency(
+            Histogram::new_with_bounds(1, LATENCY_MAX_US, 3)
+                .expect("static histogram bounds are valid"),
+        )
+    }
+}
+
+impl Latency {
+    /// Count one latency.
+    pub fn record(&mut self, latency: Duration) {
+        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        self.0.saturating_record(micros.max(1));
+    }
+
+    /// Add `other`'s counts.
+    pub fn merge(&mut self, other: &Latency) {
+        self.0
+            .add(&other.0)
+            .expect("histograms with the same bounds add");
+    }
+}
+
+impl Serialize for Latency {
+    /// As (value, count) pairs of the recorded buckets.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let pairs: Vec<(u64, u64)> = self
+            .0
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect();
+        pairs.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Latency {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let pairs = Vec::<(u64, u64)>::deserialize(deserializer)?;
+        let mut latency = Latency::default();
+        for (value, count) in pairs {
+            latency.0.saturating_record_n(value, count);
+        }
+        Ok(latency)
+    }
+}
+
+/// Counts for one kind of request of the mix.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BehaviourTally {
     /// Requests per outcome.
     pub outcomes: BTreeMap<Outcome, u64>,
     /// Requests that came back as expected.
     pub expected: u64,
-    /// Latency of every request of this behaviour, in microseconds.
-    pub latency_us: Histogram<u64>,
+    /// Time to the full answer (or the failure) of every request.
+    pub latency: Latency,
+    /// Time to the response headers, of requests that got them.
+    pub headers: Latency,
+    /// Time from the intended start to the full answer (open loop only).
+    pub corrected: Latency,
 }
 
 impl BehaviourTally {
     fn new() -> Self {
-        BehaviourTally {
-            outcomes: BTreeMap::new(),
-            expected: 0,
-            latency_us: Histogram::new_with_bounds(1, LATENCY_MAX_US, 3)
-                .expect("static histogram bounds are valid"),
-        }
+        BehaviourTally::default()
     }
 
     /// Requests sent with this behaviour.
@@ -66,7 +125,7 @@ impl BehaviourTally {
 }
 
 /// A failure kept as an example.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     /// Index of the behaviour in the mix.
     pub mix_index: usize,
@@ -82,7 +141,7 @@ pub struct Sample {
 
 /// One bit per millisecond: whether something happened in it. Memory
 /// grows with the length of a run (2 KiB a minute), not with its requests.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MsBits {
     words: Vec<u64>,
 }
@@ -139,7 +198,7 @@ impl MsBits {
 }
 
 /// Everything a client (or one of its workers) counted.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tally {
     /// Per behaviour, indexed like the mix.
     pub behaviours: Vec<BehaviourTally>,
@@ -153,6 +212,8 @@ pub struct Tally {
     pub ok_ms: MsBits,
     /// Milliseconds in which a request came back not as expected.
     pub failed_ms: MsBits,
+    /// Requests that started late on their schedule (open loop).
+    pub late_starts: u64,
 }
 
 impl Tally {
@@ -165,6 +226,7 @@ impl Tally {
             samples: Vec::new(),
             ok_ms: MsBits::default(),
             failed_ms: MsBits::default(),
+            late_starts: 0,
         }
     }
 
@@ -175,8 +237,16 @@ impl Tally {
         if record.expected {
             behaviour.expected += 1;
         }
-        let micros = u64::try_from(record.latency.as_micros()).unwrap_or(u64::MAX);
-        behaviour.latency_us.saturating_record(micros.max(1));
+        behaviour.latency.record(record.latency);
+        if let Some(headers) = record.headers_after {
+            behaviour.headers.record(headers);
+        }
+        if let Some(corrected) = record.corrected {
+            behaviour.corrected.record(corrected);
+        }
+        if record.late {
+            self.late_starts += 1;
+        }
 
         if let Some(pid) = record.worker_pid {
             self.worker_pids.entry(pid).or_insert(record.at);
@@ -229,10 +299,11 @@ impl Tally {
                 *mine.outcomes.entry(outcome).or_insert(0) += count;
             }
             mine.expected += theirs.expected;
-            mine.latency_us
-                .add(&theirs.latency_us)
-                .expect("histograms with the same bounds add");
+            mine.latency.merge(&theirs.latency);
+            mine.headers.merge(&theirs.headers);
+            mine.corrected.merge(&theirs.corrected);
         }
+        self.late_starts += other.late_starts;
         for (pid, at) in other.worker_pids {
             let first = self.worker_pids.entry(pid).or_insert(at);
             *first = (*first).min(at);
@@ -273,6 +344,9 @@ mod tests {
             outcome,
             expected,
             latency: Duration::from_millis(5),
+            headers_after: Some(Duration::from_millis(4)),
+            corrected: None,
+            late: false,
             at: Duration::from_millis(at_ms),
             worker_pid: Some(100 + mix_index as u32),
             detail: None,
@@ -290,9 +364,27 @@ mod tests {
         assert_eq!(tally.timeline, vec![(1, 0), (1, 1)]);
         assert_eq!(tally.worker_pids.len(), 2);
         assert_eq!(tally.samples.len(), 1);
-        assert_eq!(tally.behaviours[0].latency_us.len(), 2);
+        assert_eq!(tally.behaviours[0].latency.0.len(), 2);
+        assert_eq!(tally.behaviours[0].headers.0.len(), 2);
         assert!(tally.ok_ms.get(10) && tally.ok_ms.get(150) && !tally.ok_ms.get(160));
         assert!(tally.failed_ms.get(160) && !tally.failed_ms.get(10));
+    }
+
+    #[test]
+    fn a_tally_survives_the_wire() {
+        let mut tally = Tally::new(2);
+        tally.record(record(0, Outcome::Status(200), true, 10));
+        tally.record(record(1, Outcome::Reset, false, 2000));
+        assert!(!tally.worker_pids.is_empty());
+        let text = serde_json::to_string(&tally).unwrap();
+        let back: Tally = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.requests(), 2);
+        assert_eq!(back.behaviours[1].outcomes[&Outcome::Reset], 1);
+        assert_eq!(back.behaviours[0].latency, tally.behaviours[0].latency);
+        assert_eq!(back.ok_ms, tally.ok_ms);
+        assert_eq!(back.timeline, tally.timeline);
+        assert_eq!(back.samples, tally.samples);
+        assert_eq!(back.worker_pids, tally.worker_pids);
     }
 
     #[test]
@@ -333,7 +425,7 @@ mod tests {
         assert_eq!(a.expected(), 2);
         assert_eq!(a.timeline, vec![(2, 0), (0, 0), (0, 1)]);
         assert_eq!(a.worker_pids[&100], Duration::from_millis(5));
-        assert_eq!(a.behaviours[0].latency_us.len(), 3);
+        assert_eq!(a.behaviours[0].latency.0.len(), 3);
         assert!(a.ok_ms.get(5) && a.ok_ms.get(10) && a.failed_ms.get(250));
     }
 }

@@ -9,10 +9,11 @@ use super::{Finish, cancel_on_signals, container_flags, report_ignored_settings}
 use crate::bench::{self, Progress};
 use crate::catalogue::Catalogue;
 use crate::cli::BenchArgs;
+use crate::client::Launcher;
 use crate::images::Images;
 use crate::runtime::Runtime;
 use crate::runtime::docker::DockerRuntime;
-use crate::scenario::{self, Plan, ScenarioFile, Source, Thresholds};
+use crate::scenario::{self, LoadFile, Plan, ScenarioFile, Source, Thresholds};
 
 fn check_output_path(path: &Path) -> anyhow::Result<()> {
     let dir = match path.parent() {
@@ -39,11 +40,16 @@ fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
     let mut flags = container_flags(&args.container, &args.server);
     flags.servers = args.servers.clone();
     flags.tests = args.tests.clone();
-    flags.requests = args.requests;
-    flags.concurrency = args.concurrency;
-    flags.timeout = args.timeout;
-    flags.give_up_after = args.give_up_after;
-    flags.keep_alive = args.keep_alive.then_some(true);
+    flags.load = LoadFile {
+        requests: args.load.requests,
+        duration: args.load.duration,
+        rate: args.load.rate,
+        concurrency: args.load.concurrency,
+        processes: args.load.processes,
+        timeout: args.timeout,
+        give_up_after: args.give_up_after,
+        keep_alive: args.keep_alive.then_some(true),
+    };
     flags.seed = args.seed;
     flags.thresholds = Thresholds {
         max_failure_ratio: args.max_failure,
@@ -78,7 +84,13 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
     ));
     report_ignored_settings(&plan.servers, progress);
     let output = args.output.clone();
-    let outcome = bench::run(&plan, &runtime, &cancel, progress, |results| {
+    let launcher = Launcher::current();
+    let context = bench::Context {
+        cancel: &cancel,
+        progress,
+        launcher: &launcher,
+    };
+    let outcome = bench::run(&plan, &runtime, context, |results| {
         if let Some(path) = &output {
             results
                 .write_atomic(path)
@@ -110,6 +122,17 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
         bail!(
             "{errors} of {} cell(s) could not run (the breakdown above says why)",
             results.cells.len()
+        );
+    }
+    let broken_clients = results
+        .cells
+        .iter()
+        .filter(|cell| !cell.client.worker_failures.is_empty())
+        .count();
+    if broken_clients > 0 {
+        bail!(
+            "client worker processes failed in {broken_clients} cell(s); their counts are \
+             incomplete (see client.worker_failures in the results)"
         );
     }
     if !results.threshold_failures.is_empty() {

@@ -4,6 +4,7 @@
 mod bench;
 mod build;
 mod list;
+mod load;
 mod serve;
 
 use std::io::Write;
@@ -43,9 +44,14 @@ impl Finish {
 pub fn run(cli: Cli) -> anyhow::Result<Finish> {
     match cli.command {
         Command::List(args) => list::list(&args),
-        Command::Bench(args) => block_on(bench::bench(args)),
+        Command::Bench(args) => block_on(bench::bench(*args)),
         Command::Build(args) => block_on(build::build(args)),
         Command::Serve(args) => block_on(serve::serve(args)),
+        Command::Load(args) => block_on(load::load(args)),
+        Command::LoadWorker => {
+            crate::client::process::serve_job()?;
+            Ok(Finish::Success)
+        }
         Command::Schema => {
             std::io::stdout().write_all(crate::results::json_schema().as_bytes())?;
             Ok(Finish::Success)

@@ -3,6 +3,7 @@
 
 mod durability;
 mod json;
+mod latency;
 pub mod table;
 
 pub use json::JsonReport;

@@ -170,6 +170,7 @@ impl Report for TableReport {
         }
         let _ = write!(out, "{table}");
         super::durability::render(results, &mut out);
+        super::latency::render(results, &mut out);
 
         let mut details = String::new();
         for cell in &results.cells {

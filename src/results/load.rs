@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Cell, ratio, secs};
 use crate::client::ClientRun;
+use crate::client::tally::Latency;
 use crate::scenario::TestSpec;
 
 /// Latency of a set of requests, in milliseconds.
@@ -33,6 +34,11 @@ pub struct LatencySummary {
 }
 
 impl LatencySummary {
+    /// Summarise a latency histogram.
+    pub fn of(latency: &Latency) -> Self {
+        LatencySummary::from_micros(&latency.0)
+    }
+
     /// Summarise a histogram of microseconds.
     pub fn from_micros(histogram: &Histogram<u64>) -> Self {
         if histogram.is_empty() {
@@ -71,8 +77,27 @@ pub struct BehaviourResult {
     pub outcomes: BTreeMap<String, u64>,
     /// The part of `outcomes` that is not what the behaviour expects.
     pub unexpected: BTreeMap<String, u64>,
-    /// Latency of all its requests, whatever their outcome.
+    /// Time to the full answer (or the failure), whatever the outcome.
     pub latency: LatencySummary,
+    /// Time to the response headers, of requests that got them.
+    pub headers_latency: LatencySummary,
+    /// Open loop: time from the intended start to the full answer.
+    pub corrected_latency: Option<LatencySummary>,
+}
+
+/// Latency of the innocent requests and of the misbehaving ones, apart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LatencySplit {
+    /// Innocent requests (PlainResponse), time to the full answer.
+    pub innocent: LatencySummary,
+    /// The others.
+    pub misbehaving: LatencySummary,
+    /// Open loop: innocent requests, from their intended start.
+    pub innocent_corrected: Option<LatencySummary>,
+    /// Open loop: the others, from their intended start.
+    pub misbehaving_corrected: Option<LatencySummary>,
+    /// Open loop: requests that started more than 1 ms after their time.
+    pub late_starts: u64,
 }
 
 /// A worker process that answered, by `X-Labour-Worker`.
@@ -113,6 +138,7 @@ pub struct FailureSample {
 /// Fill `cell`'s load figures from what the client counted.
 pub fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
     let tally = &client.tally;
+    let open_loop = test.load().rate.is_some();
     for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
         let requests = counted.requests();
         if entry.behaviour.is_innocent() {
@@ -137,9 +163,29 @@ pub fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
                 .filter(|(outcome, _)| !entry.behaviour.is_expected(outcome))
                 .map(|(outcome, count)| (outcome.key(), *count))
                 .collect(),
-            latency: LatencySummary::from_micros(&counted.latency_us),
+            latency: LatencySummary::of(&counted.latency),
+            headers_latency: LatencySummary::of(&counted.headers),
+            corrected_latency: open_loop.then(|| LatencySummary::of(&counted.corrected)),
         });
     }
+    let mut innocent = (Latency::default(), Latency::default());
+    let mut misbehaving = (Latency::default(), Latency::default());
+    for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
+        let into = if entry.behaviour.is_innocent() {
+            &mut innocent
+        } else {
+            &mut misbehaving
+        };
+        into.0.merge(&counted.latency);
+        into.1.merge(&counted.corrected);
+    }
+    cell.latency = LatencySplit {
+        innocent: LatencySummary::of(&innocent.0),
+        misbehaving: LatencySummary::of(&misbehaving.0),
+        innocent_corrected: open_loop.then(|| LatencySummary::of(&innocent.1)),
+        misbehaving_corrected: open_loop.then(|| LatencySummary::of(&misbehaving.1)),
+        late_starts: tally.late_starts,
+    };
     cell.requests = tally.requests();
     cell.expected = tally.expected();
     cell.failed = cell.requests - cell.expected;

@@ -12,7 +12,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use durability::{Durability, EventRecord, Outage, Phase, Recovery, ResourceSample, Resources};
-pub use load::{BehaviourResult, FailureSample, LatencySummary, Timeline, WorkerSeen};
+pub use load::{
+    BehaviourResult, FailureSample, LatencySplit, LatencySummary, Timeline, WorkerSeen,
+};
 
 use crate::catalogue::Server;
 use crate::client::tally::TIMELINE_BUCKET;
@@ -109,6 +111,21 @@ impl CellStatus {
     }
 }
 
+/// The client's own side of a cell.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClientRecord {
+    /// Worker processes the connections were spread over (1: in labour's
+    /// own process).
+    pub processes: usize,
+    /// Their CPU time and peak memory together, when they were processes.
+    pub cpu_secs: Option<f64>,
+    /// Their peak resident memory, summed.
+    pub peak_rss_bytes: Option<u64>,
+    /// Worker processes that died or did not report, and how: their
+    /// requests are missing from the counts.
+    pub worker_failures: Vec<String>,
+}
+
 /// Why a cell could not run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CellError {
@@ -155,6 +172,10 @@ pub struct Cell {
     pub duration_secs: f64,
     /// `requests / duration_secs`.
     pub requests_per_sec: f64,
+    /// Latency of innocent and misbehaving requests, apart.
+    pub latency: LatencySplit,
+    /// The client that sent the load.
+    pub client: ClientRecord,
     /// Per behaviour of the mix.
     pub behaviours: Vec<BehaviourResult>,
     /// Worker pids that answered.
@@ -211,6 +232,8 @@ impl Cell {
             innocent_failure_ratio: 0.0,
             duration_secs: 0.0,
             requests_per_sec: 0.0,
+            latency: LatencySplit::default(),
+            client: ClientRecord::default(),
             behaviours: Vec::new(),
             workers_seen: Vec::new(),
             timeline: Timeline {
@@ -269,6 +292,12 @@ impl Cell {
         cell.startup_secs = Some(secs(running.startup));
 
         load::fill(&mut cell, test, &client);
+        cell.client = ClientRecord {
+            processes: client.processes,
+            cpu_secs: client.usage.map(|u| u.cpu_secs),
+            peak_rss_bytes: client.usage.map(|u| u.peak_rss_bytes),
+            worker_failures: client.worker_failures.clone(),
+        };
         let load_ms = client.elapsed.as_millis() as usize;
         match stopped {
             Ok(stopped) => {

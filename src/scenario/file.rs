@@ -72,6 +72,29 @@ pub struct TestEntry {
     pub give_up_after: Option<Duration>,
     /// Keep-alive for this test.
     pub keep_alive: Option<bool>,
+    /// Duration for this test.
+    #[serde(default, deserialize_with = "duration")]
+    pub duration: Option<Duration>,
+    /// Rate for this test.
+    pub rate: Option<f64>,
+    /// Worker processes for this test.
+    pub processes: Option<u64>,
+}
+
+impl TestEntry {
+    /// This test's own load settings.
+    pub fn load(&self) -> LoadFile {
+        LoadFile {
+            requests: self.requests,
+            duration: self.duration,
+            rate: self.rate,
+            concurrency: self.concurrency,
+            processes: self.processes,
+            timeout: self.timeout,
+            give_up_after: self.give_up_after,
+            keep_alive: self.keep_alive,
+        }
+    }
 }
 
 /// One behaviour of a mix.
@@ -85,13 +108,20 @@ pub struct MixFile {
 }
 
 /// Load settings.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoadFile {
     /// Requests per cell.
     pub requests: Option<u64>,
+    /// How long to send.
+    #[serde(default, deserialize_with = "duration")]
+    pub duration: Option<Duration>,
+    /// Open loop: requests per second.
+    pub rate: Option<f64>,
     /// Connections at once.
     pub concurrency: Option<u64>,
+    /// Worker processes.
+    pub processes: Option<u64>,
     /// Longest wait for one answer.
     #[serde(default, deserialize_with = "duration")]
     pub timeout: Option<Duration>,
@@ -500,7 +530,7 @@ mod tests {
     fn errors_carry_file_line_and_column() {
         assert_eq!(
             parse("seed: 1\nload:\n  requests: 10\n  colour: red\n").unwrap_err(),
-            "s.yaml:4:3: load: unknown field `colour`, expected one of `requests`, `concurrency`, `timeout`, `give_up_after`, `keep_alive`"
+            "s.yaml:4:3: load: unknown field `colour`, expected one of `requests`, `duration`, `rate`, `concurrency`, `processes`, `timeout`, `give_up_after`, `keep_alive`"
         );
     }
 

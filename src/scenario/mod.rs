@@ -9,12 +9,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use file::{LimitsFile, ScenarioFile, ScenarioFileError, parse_ratio};
+pub use file::{LimitsFile, LoadFile, ScenarioFile, ScenarioFileError, parse_ratio};
 pub use named::named_tests;
 pub use resolve::{
     DEFAULT_BASE_IMAGE, DEFAULT_CONCURRENCY, DEFAULT_GIVE_UP_AFTER, DEFAULT_READY_TIMEOUT,
     DEFAULT_REQUESTS, DEFAULT_STOP_TIMEOUT, DEFAULT_TIMEOUT, Flags, PlanError, Source,
-    container_options, limits, plan, resolve_servers,
+    container_options, limits, merge_load, plan, resolve_servers,
 };
 
 use crate::behaviour::Behaviour;

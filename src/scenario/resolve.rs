@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use super::file::{LimitsFile, ScenarioFile, ScenarioFileError, TestEntry, locate};
+use super::file::{LimitsFile, LoadFile, ScenarioFile, ScenarioFileError, TestEntry, locate};
 use super::{
     MixEntry, Plan, ScenarioError, Selection, TestSpec, Thresholds, check_unique, named_tests,
 };
@@ -42,16 +42,9 @@ pub struct Flags {
     pub tests: Option<Selection>,
     /// `--workers`, `--threads`...
     pub settings: ServerSettings,
-    /// `--requests`.
-    pub requests: Option<u64>,
-    /// `--concurrency`.
-    pub concurrency: Option<u64>,
-    /// `--timeout`.
-    pub timeout: Option<Duration>,
-    /// `--give-up-after`.
-    pub give_up_after: Option<Duration>,
-    /// `--keep-alive`.
-    pub keep_alive: Option<bool>,
+    /// `--requests`, `--duration`, `--rate`, `--concurrency`,
+    /// `--processes`, `--timeout`, `--give-up-after`, `--keep-alive`.
+    pub load: LoadFile,
     /// `--seed`.
     pub seed: Option<u64>,
     /// `--network`.
@@ -265,39 +258,8 @@ pub fn resolve_servers(flags: &Flags, catalogue: &Catalogue) -> Result<Vec<Serve
 /// The tests to run, each with its load.
 pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>, PlanError> {
     let named = named_tests();
-    let global = LoadSpec {
-        requests: flags
-            .requests
-            .or(source.and_then(|s| s.file.load.requests))
-            .unwrap_or(DEFAULT_REQUESTS),
-        concurrency: flags
-            .concurrency
-            .or(source.and_then(|s| s.file.load.concurrency))
-            .unwrap_or(DEFAULT_CONCURRENCY) as usize,
-        timeout: flags
-            .timeout
-            .or(source.and_then(|s| s.file.load.timeout))
-            .unwrap_or(DEFAULT_TIMEOUT),
-        give_up_after: flags
-            .give_up_after
-            .or(source.and_then(|s| s.file.load.give_up_after))
-            .unwrap_or(DEFAULT_GIVE_UP_AFTER),
-        keep_alive: flags
-            .keep_alive
-            .or(source.and_then(|s| s.file.load.keep_alive))
-            .unwrap_or(false),
-    };
-    for (what, value) in [
-        ("requests", global.requests),
-        ("concurrency", global.concurrency as u64),
-    ] {
-        if value == 0 {
-            return Err(PlanError::Invalid(format!("{what} must be at least 1")));
-        }
-    }
-    if global.timeout.is_zero() || global.give_up_after.is_zero() {
-        return Err(PlanError::Invalid("timeouts must be more than zero".into()));
-    }
+    let file_load = source.map(|s| s.file.load.clone()).unwrap_or_default();
+    let global = merge_load(&[&flags.load, &file_load]).map_err(PlanError::Invalid)?;
 
     // Every test the run can name: the named ones, and the file's mixes.
     let mut available = named.clone();
@@ -350,31 +312,9 @@ pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>,
                     format!("test {:?}: policy is set only with a mix", entry.name),
                 ));
             }
-            let own = LoadSpec {
-                requests: flags.requests.or(entry.requests).unwrap_or(global.requests),
-                concurrency: flags
-                    .concurrency
-                    .or(entry.concurrency)
-                    .map_or(global.concurrency, |c| c as usize),
-                timeout: flags.timeout.or(entry.timeout).unwrap_or(global.timeout),
-                give_up_after: flags
-                    .give_up_after
-                    .or(entry.give_up_after)
-                    .unwrap_or(global.give_up_after),
-                keep_alive: flags
-                    .keep_alive
-                    .or(entry.keep_alive)
-                    .unwrap_or(global.keep_alive),
-            };
-            if own.requests == 0 || own.concurrency == 0 {
-                return Err(source.error(
-                    &entry.name,
-                    format!(
-                        "test {:?}: requests and concurrency must be at least 1",
-                        entry.name
-                    ),
-                ));
-            }
+            let own = merge_load(&[&flags.load, &entry.load(), &file_load]).map_err(|problem| {
+                source.error(&entry.name, format!("test {:?}: {problem}", entry.name))
+            })?;
             if own != global {
                 test.load = Some(own);
             }
@@ -407,6 +347,54 @@ pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>,
         test.load.get_or_insert_with(|| global.clone());
     }
     Ok(selected)
+}
+
+/// The load from settings in order of precedence: the first that sets a
+/// value wins; requests and duration go together, from the first layer
+/// that sets either.
+pub fn merge_load(layers: &[&LoadFile]) -> Result<LoadSpec, String> {
+    let first = |pick: &dyn Fn(&LoadFile) -> Option<u64>| layers.iter().find_map(|l| pick(l));
+    let (requests, duration) = layers
+        .iter()
+        .find(|l| l.requests.is_some() || l.duration.is_some())
+        .map_or((Some(DEFAULT_REQUESTS), None), |l| (l.requests, l.duration));
+    let load = LoadSpec {
+        requests,
+        duration,
+        rate: layers.iter().find_map(|l| l.rate),
+        concurrency: first(&|l| l.concurrency).unwrap_or(DEFAULT_CONCURRENCY) as usize,
+        processes: first(&|l| l.processes).map_or_else(crate::client::cpus, |p| p as usize),
+        timeout: layers
+            .iter()
+            .find_map(|l| l.timeout)
+            .unwrap_or(DEFAULT_TIMEOUT),
+        give_up_after: Some(
+            layers
+                .iter()
+                .find_map(|l| l.give_up_after)
+                .unwrap_or(DEFAULT_GIVE_UP_AFTER),
+        ),
+        keep_alive: layers.iter().find_map(|l| l.keep_alive).unwrap_or(false),
+    };
+    if load.requests == Some(0) {
+        return Err("requests must be at least 1".into());
+    }
+    if load.concurrency == 0 || load.processes == 0 {
+        return Err("concurrency and processes must be at least 1".into());
+    }
+    if load.duration.is_some_and(|d| d.is_zero()) {
+        return Err("duration must be more than zero".into());
+    }
+    if load
+        .rate
+        .is_some_and(|rate| !(rate > 0.0 && rate.is_finite()))
+    {
+        return Err("rate must be a number of requests per second above zero".into());
+    }
+    if load.timeout.is_zero() || load.give_up_after.is_some_and(|g| g.is_zero()) {
+        return Err("timeouts must be more than zero".into());
+    }
+    Ok(load)
 }
 
 /// The thresholds: flags, then the file.

@@ -16,8 +16,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use hyper::Uri;
+use hyper::header::HeaderValue;
 use labour::behaviour::{Behaviour, Outcome};
-use labour::client::{self, LoadSpec, Target, exchange};
+use labour::client::{self, Launcher, LoadSpec, Mix, Shared, Target, exchange};
 use labour::policy::PolicyKind;
 use labour::scenario::{MixEntry, TestSpec, named_tests};
 
@@ -134,11 +136,27 @@ fn one_behaviour_test(behaviour: Behaviour) -> TestSpec {
 
 fn load(requests: u64, concurrency: usize, timeout: Duration) -> LoadSpec {
     LoadSpec {
-        requests,
+        requests: Some(requests),
         concurrency,
         timeout,
         ..LoadSpec::default()
     }
+}
+
+/// Run `test` against `address` in this process.
+async fn run_test(test: &TestSpec, address: SocketAddr, load: &LoadSpec) -> client::ClientRun {
+    run_cancellable(test, address, load, &CancellationToken::new()).await
+}
+
+async fn run_cancellable(
+    test: &TestSpec,
+    address: SocketAddr,
+    load: &LoadSpec,
+    cancel: &CancellationToken,
+) -> client::ClientRun {
+    let mix = Mix::from_test(test, &address.to_string());
+    let shared = Arc::new(Shared::default());
+    client::run(&mix, address, load, 1, cancel, shared, &Launcher::InProcess).await
 }
 
 /// Send `requests` of `behaviour` alone to `address`.
@@ -151,7 +169,7 @@ async fn run_one(
 ) -> client::ClientRun {
     let test = one_behaviour_test(behaviour);
     let load = load(requests, concurrency, timeout);
-    client::run(&test, address, &load, 1, &CancellationToken::new()).await
+    run_test(&test, address, &load).await
 }
 
 #[tokio::test]
@@ -165,7 +183,7 @@ async fn keep_alive_connections_carry_every_request_and_judge_the_mix() {
         keep_alive: true,
         ..load(400, 4, Duration::from_secs(5))
     };
-    let run = client::run(&plain, address, &keep_alive, 1, &CancellationToken::new()).await;
+    let run = run_test(&plain, address, &keep_alive).await;
     assert_eq!(run.tally.requests(), 400);
     assert_eq!(
         run.tally.expected(),
@@ -219,23 +237,25 @@ async fn after_a_reset_the_next_request_gets_a_fresh_connection() {
     assert_eq!(run.tally.samples.len(), 1);
 }
 
-fn plain_target(body_check: Option<(u16, u64)>) -> Target<'static> {
-    Target {
-        path: "/PlainResponse",
+/// One `GET /PlainResponse` with `body_check`, on a fresh connection.
+async fn exchange_once(address: SocketAddr, body_check: Option<(u16, u64)>) -> client::Exchange {
+    let uri: Uri = "/PlainResponse".parse().unwrap();
+    let host = HeaderValue::from_str(&address.to_string()).unwrap();
+    let target = Target {
+        uri: &uri,
+        host: &host,
         upload: None,
         keep_alive: false,
         body_check,
-    }
+    };
+    exchange(&mut None, address, target).await
 }
 
 async fn one_exchange(script: Script, body_check: Option<(u16, u64)>) -> Outcome {
     let script = Arc::new(std::sync::Mutex::new(Some(script)));
     let (address, _) =
         raw_server(move |_| script.lock().unwrap().take().unwrap_or(Script::Close)).await;
-    let mut slot = None;
-    exchange(&mut slot, address, plain_target(body_check))
-        .await
-        .outcome
+    exchange_once(address, body_check).await.outcome
 }
 
 #[tokio::test]
@@ -285,8 +305,7 @@ async fn nothing_listening_is_refused() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     drop(listener);
-    let mut slot = None;
-    let answer = exchange(&mut slot, address, plain_target(None)).await;
+    let answer = exchange_once(address, None).await;
     assert_eq!(answer.outcome, Outcome::Refused);
 }
 
@@ -318,11 +337,10 @@ async fn cancelling_stops_the_workers_without_counting_the_cut_request() {
         tokio::time::sleep(Duration::from_millis(100)).await;
         trigger.cancel();
     });
-    let run = client::run(
+    let run = run_cancellable(
         &test,
         address,
         &load(100, 2, Duration::from_secs(30)),
-        1,
         &cancel,
     )
     .await;
@@ -349,11 +367,11 @@ async fn the_load_gives_up_on_a_server_that_stopped_answering() {
     .await;
     let test = one_behaviour_test(Behaviour::plain());
     let load = LoadSpec {
-        give_up_after: Duration::from_millis(500),
+        give_up_after: Some(Duration::from_millis(500)),
         keep_alive: true,
         ..load(1000, 2, Duration::from_millis(200))
     };
-    let run = client::run(&test, address, &load, 1, &CancellationToken::new()).await;
+    let run = run_test(&test, address, &load).await;
     let last_expected = run.gave_up_at.expect("the watchdog gave up");
     assert!(
         last_expected < Duration::from_millis(500),

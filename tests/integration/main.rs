@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod docker;
 mod durability;
+mod load;
 mod scenarios;
 mod schema;
 mod util;

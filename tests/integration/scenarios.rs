@@ -158,7 +158,10 @@ fn flags_override_the_file() {
     };
     let flags = Flags {
         servers: Some("waitress".parse().unwrap()),
-        requests: Some(7),
+        load: labour::scenario::LoadFile {
+            requests: Some(7),
+            ..Default::default()
+        },
         seed: Some(1),
         ..Flags::default()
     };
@@ -174,7 +177,11 @@ fn flags_override_the_file() {
     );
     assert_eq!(waitress.limits.memory_bytes, Some(512 << 20));
     let load = plan.tests[0].load();
-    assert_eq!(load.requests, 7, "the flag beats the test's own requests");
+    assert_eq!(
+        load.requests,
+        Some(7),
+        "the flag beats the test's own requests"
+    );
     assert_eq!(load.concurrency, 16, "the test's own concurrency holds");
     assert_eq!(
         load.timeout,

@@ -23,7 +23,7 @@ fn a_results_document_follows_the_schema() {
             .into_iter()
             .map(|mut test| {
                 test.load = Some(LoadSpec {
-                    requests: 10,
+                    requests: Some(10),
                     ..LoadSpec::default()
                 });
                 test

@@ -1,0 +1,294 @@
+//! One connection's loop: pick a kind of request by the policy, send it
+//! (now, or at its scheduled time in open-loop mode), judge the outcome and
+//! count it in the worker's own tally. Nothing is stored per request.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper::Uri;
+use hyper::header::HeaderValue;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use super::connection::{Connection, Exchange, Target, exchange};
+use super::mix::Mix;
+use super::tally::{Record, Tally};
+use super::{LoadSpec, REFUSED_PAUSE};
+use crate::behaviour::Outcome;
+use crate::policy::Policy;
+
+/// A start later than this after its scheduled time counts as late.
+pub const LATE_TOLERANCE: Duration = Duration::from_millis(1);
+
+/// One connection's share of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerSpec {
+    /// This connection's number in the whole run, from 0.
+    pub index: usize,
+    /// Connections in the whole run (the policy offsets by it).
+    pub workers: usize,
+    /// Requests this connection sends; `None`: until the duration ends.
+    pub requests: Option<u64>,
+}
+
+/// Split the run's requests over its connections, the remainder to the
+/// first ones; connections with nothing to send are left out.
+pub fn split(load: &LoadSpec) -> Vec<WorkerSpec> {
+    let workers = load.concurrency.max(1);
+    (0..workers)
+        .map(|index| WorkerSpec {
+            index,
+            workers,
+            requests: load.requests.map(|requests| {
+                let base = requests / workers as u64;
+                base + u64::from((index as u64) < requests % workers as u64)
+            }),
+        })
+        .filter(|worker| worker.requests != Some(0))
+        .collect()
+}
+
+/// What the workers of one process share: counts for progress and the
+/// give-up watchdog.
+#[derive(Debug, Default)]
+pub struct Shared {
+    done: AtomicU64,
+    failed: AtomicU64,
+    last_expected_ms: AtomicU64,
+}
+
+impl Shared {
+    fn count(&self, expected: bool, at: Duration) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+        if expected {
+            let ms = u64::try_from(at.as_millis()).unwrap_or(u64::MAX);
+            self.last_expected_ms.fetch_max(ms, Ordering::Relaxed);
+        } else {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Requests done so far.
+    pub fn done(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
+    }
+
+    /// Requests not as expected so far.
+    pub fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// When an answer last came back as expected, since the start.
+    pub fn last_expected(&self) -> Duration {
+        Duration::from_millis(self.last_expected_ms.load(Ordering::Relaxed))
+    }
+
+    /// Set the counts from elsewhere (the sum of worker processes).
+    pub fn set(&self, done: u64, failed: u64, last_expected: Duration) {
+        self.done.store(done, Ordering::Relaxed);
+        self.failed.store(failed, Ordering::Relaxed);
+        let ms = u64::try_from(last_expected.as_millis()).unwrap_or(u64::MAX);
+        self.last_expected_ms.fetch_max(ms, Ordering::Relaxed);
+    }
+}
+
+/// A mix made ready to send: parsed targets and upload bodies.
+pub struct Prepared {
+    uris: Vec<Uri>,
+    uploads: Vec<Option<Bytes>>,
+    host: HeaderValue,
+}
+
+impl Prepared {
+    /// Parse `mix` once for all requests.
+    pub fn new(mix: &Mix) -> Result<Self, String> {
+        let uris = mix
+            .items
+            .iter()
+            .map(|item| {
+                item.path
+                    .parse::<Uri>()
+                    .map_err(|e| format!("{:?} is not a request target: {e}", item.path))
+            })
+            .collect::<Result<_, _>>()?;
+        let uploads = mix
+            .items
+            .iter()
+            .map(|item| {
+                let len = item.upload?;
+                Some(Bytes::from(vec![
+                    b'u';
+                    usize::try_from(len).unwrap_or(usize::MAX)
+                ]))
+            })
+            .collect();
+        let host = HeaderValue::from_str(&mix.host)
+            .map_err(|_| format!("{:?} is not a valid Host header", mix.host))?;
+        Ok(Prepared {
+            uris,
+            uploads,
+            host,
+        })
+    }
+}
+
+/// What a worker loop needs besides its share.
+#[derive(Clone, Copy)]
+pub struct WorkerContext<'a> {
+    /// Where the server listens.
+    pub address: SocketAddr,
+    /// What to send.
+    pub mix: &'a Mix,
+    /// The mix, parsed.
+    pub prepared: &'a Prepared,
+    /// How.
+    pub load: &'a LoadSpec,
+    /// Seed of the policy.
+    pub seed: u64,
+    /// When the run started; every time is relative to it.
+    pub started: Instant,
+    /// Stops the loop (the current request is dropped, not counted).
+    pub stop: &'a CancellationToken,
+    /// Counts shared with the other workers of this process.
+    pub shared: &'a Shared,
+}
+
+/// Sleep until `at`; `false` when stopped first.
+async fn sleep_until(at: Instant, stop: &CancellationToken) -> bool {
+    tokio::select! {
+        biased;
+        _ = stop.cancelled() => false,
+        _ = tokio::time::sleep_until(at.into()) => true,
+    }
+}
+
+/// One connection's loop: its share of requests, one at a time.
+pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) -> Tally {
+    let WorkerContext {
+        address,
+        mix,
+        prepared,
+        load,
+        seed,
+        started,
+        stop,
+        shared,
+    } = *context;
+    let deadline = load.duration.map(|duration| started + duration);
+    // Open loop: this connection's share of the rate, its first request
+    // offset by its index so connections do not fire together.
+    let interval = load
+        .rate
+        .filter(|rate| *rate > 0.0)
+        .map(|rate| Duration::from_secs_f64(worker.workers as f64 / rate));
+    let offset = interval.map_or(Duration::ZERO, |interval| {
+        interval.mul_f64(worker.index as f64 / worker.workers as f64)
+    });
+    let mut policy = Policy::new(
+        mix.policy,
+        &mix.weights(),
+        seed,
+        worker.index,
+        worker.workers,
+    );
+    let mut tally = Tally::new(mix.items.len());
+    let mut slot: Option<Connection> = None;
+    let mut sent: u64 = 0;
+    loop {
+        if worker.requests.is_some_and(|cap| sent >= cap) || stop.is_cancelled() {
+            break;
+        }
+        let intended = interval.map(|interval| started + offset + interval.mul_f64(sent as f64));
+        if let Some(intended) = intended
+            && !sleep_until(intended, stop).await
+        {
+            break;
+        }
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            break;
+        }
+        sent += 1;
+        let index = policy.next_index();
+        let item = &mix.items[index];
+        let target = Target {
+            uri: &prepared.uris[index],
+            host: &prepared.host,
+            upload: prepared.uploads[index].as_ref(),
+            keep_alive: load.keep_alive,
+            body_check: item.body_check,
+        };
+        let begin = Instant::now();
+        let answer = tokio::select! {
+            biased;
+            _ = stop.cancelled() => break,
+            _ = async {
+                match deadline {
+                    Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+                    None => std::future::pending().await,
+                }
+            } => break,
+            answer = tokio::time::timeout(load.timeout, exchange(&mut slot, address, target)) => answer,
+        };
+        let done = Instant::now();
+        let answer = answer.unwrap_or_else(|_| {
+            slot = None;
+            Exchange::failed(
+                Outcome::Timeout,
+                format!(
+                    "no complete answer within {:.1} s",
+                    load.timeout.as_secs_f64()
+                ),
+            )
+        });
+        let refused = answer.outcome == Outcome::Refused;
+        let expected = item.judge.is_expected(&answer.outcome);
+        let at = done.duration_since(started);
+        shared.count(expected, at);
+        tally.record(Record {
+            mix_index: index,
+            outcome: answer.outcome,
+            expected,
+            latency: done.duration_since(begin),
+            headers_after: answer.headers_after,
+            corrected: intended.map(|intended| done.duration_since(intended)),
+            late: intended.is_some_and(|intended| begin.duration_since(intended) > LATE_TOLERANCE),
+            at,
+            worker_pid: answer.worker_pid,
+            detail: answer.detail,
+        });
+        if refused && interval.is_none() && !sleep_until(Instant::now() + REFUSED_PAUSE, stop).await
+        {
+            break;
+        }
+    }
+    tally
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_spreads_the_remainder_and_skips_idle_workers() {
+        let load = |requests, concurrency| LoadSpec {
+            requests: Some(requests),
+            concurrency,
+            ..LoadSpec::default()
+        };
+        let shares: Vec<Option<u64>> = split(&load(10, 4)).iter().map(|w| w.requests).collect();
+        assert_eq!(shares, [Some(3), Some(3), Some(2), Some(2)]);
+        let shares: Vec<Option<u64>> = split(&load(2, 4)).iter().map(|w| w.requests).collect();
+        assert_eq!(shares, [Some(1), Some(1)]);
+        assert!(split(&load(2, 4)).iter().all(|w| w.workers == 4));
+        let unbounded = LoadSpec {
+            requests: None,
+            duration: Some(Duration::from_secs(1)),
+            concurrency: 3,
+            ..LoadSpec::default()
+        };
+        assert_eq!(split(&unbounded).len(), 3);
+        assert!(split(&unbounded).iter().all(|w| w.requests.is_none()));
+    }
+}
