@@ -21,7 +21,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-pub use connection::{Connection, Exchange, Target, WORKER_HEADER, exchange};
+pub use connection::{Connection, Exchange, Target, WORKER_HEADER, exchange, request_head};
 pub use mix::{Judge, Mix, MixItem};
 pub use preflight::{PreflightCheck, preflight};
 pub use process::{Usage, WORKER_SUBCOMMAND};

@@ -5,13 +5,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::Bytes;
-use hyper::Uri;
-use hyper::header::HeaderValue;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::connection::{Exchange, Target, exchange};
+use super::connection::{Exchange, Target, exchange, request_head};
 use crate::behaviour::Outcome;
 use crate::scenario::TestSpec;
 
@@ -43,23 +40,25 @@ pub async fn preflight(
     timeout: Duration,
 ) -> Vec<PreflightCheck> {
     let mut checks: Vec<PreflightCheck> = Vec::new();
-    let host = HeaderValue::from_str(&address.to_string()).expect("an address is a valid Host");
+    let host = address.to_string();
     for entry in &test.mix {
         let behaviour = &entry.behaviour;
         let label = behaviour.to_string();
         if !behaviour.preflight() || checks.iter().any(|c| c.behaviour == label) {
             continue;
         }
-        let Ok(uri) = behaviour.path_and_query().parse::<Uri>() else {
-            continue;
-        };
         let upload = behaviour
             .upload_len()
-            .map(|len| Bytes::from(vec![b'u'; usize::try_from(len).unwrap_or(usize::MAX)]));
+            .map(|len| vec![b'u'; usize::try_from(len).unwrap_or(usize::MAX)]);
+        let head = request_head(
+            &behaviour.path_and_query(),
+            &host,
+            behaviour.upload_len(),
+            false,
+        );
         let target = Target {
-            uri: &uri,
-            host: &host,
-            upload: upload.as_ref(),
+            head: &head,
+            upload: upload.as_deref(),
             keep_alive: false,
             body_check: behaviour.body_check(),
         };

@@ -121,11 +121,12 @@ pub async fn run_job(
     stop: &CancellationToken,
     shared: &Shared,
 ) -> Tally {
-    let prepared = match Prepared::new(&job.mix) {
+    let prepared = match Prepared::new(&job.mix, job.load.keep_alive) {
         Ok(prepared) => prepared,
         Err(_) => return Tally::new(job.mix.items.len()),
     };
     tokio::time::sleep_until(started.into()).await;
+    let tally = Mutex::new(Tally::new(job.mix.items.len()));
     let context = WorkerContext {
         address: job.address,
         mix: &job.mix,
@@ -135,16 +136,14 @@ pub async fn run_job(
         started,
         stop,
         shared,
+        tally: &tally,
     };
     let loops = job
         .workers
         .iter()
         .map(|worker| worker_loop(worker, &context));
-    let mut tally = Tally::new(job.mix.items.len());
-    for worker_tally in futures_util::future::join_all(loops).await {
-        tally.merge(worker_tally);
-    }
-    tally
+    futures_util::future::join_all(loops).await;
+    tally.into_inner().expect("a tally is never poisoned")
 }
 
 /// The hidden subcommand: read a job on stdin, run it, write progress and

@@ -3,21 +3,23 @@
 //! count it in the worker's own tally. Nothing is stored per request.
 
 use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use hyper::Uri;
-use hyper::header::HeaderValue;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::connection::{Connection, Exchange, Target, exchange};
+use super::connection::{Connection, Exchange, Target, exchange, request_head};
 use super::mix::Mix;
 use super::tally::{Record, Tally};
 use super::{LoadSpec, REFUSED_PAUSE};
 use crate::behaviour::Outcome;
 use crate::policy::Policy;
+
+/// How much later than `timeout` a request may be cut: the request timer
+/// is moved on at most once per this much time, not for every request.
+pub const TIMER_SLACK: Duration = Duration::from_millis(5);
 
 /// A start later than this after its scheduled time counts as late.
 pub const LATE_TOLERANCE: Duration = Duration::from_millis(1);
@@ -94,43 +96,42 @@ impl Shared {
     }
 }
 
-/// A mix made ready to send: parsed targets and upload bodies.
+/// A mix made ready to send: request heads and upload bodies, built once.
 pub struct Prepared {
-    uris: Vec<Uri>,
-    uploads: Vec<Option<Bytes>>,
-    host: HeaderValue,
+    heads: Vec<Vec<u8>>,
+    uploads: Vec<Option<Vec<u8>>>,
 }
 
 impl Prepared {
-    /// Parse `mix` once for all requests.
-    pub fn new(mix: &Mix) -> Result<Self, String> {
-        let uris = mix
-            .items
-            .iter()
-            .map(|item| {
-                item.path
-                    .parse::<Uri>()
-                    .map_err(|e| format!("{:?} is not a request target: {e}", item.path))
-            })
-            .collect::<Result<_, _>>()?;
+    /// The bytes of every kind of request of `mix`.
+    pub fn new(mix: &Mix, keep_alive: bool) -> Result<Self, String> {
+        if let Some(bad) = mix
+            .host
+            .chars()
+            .find(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(format!(
+                "{:?} is not a valid Host header ({bad:?})",
+                mix.host
+            ));
+        }
+        let mut heads = Vec::new();
+        for item in &mix.items {
+            if !item.path.starts_with('/') || item.path.chars().any(|c| c.is_control() || c == ' ')
+            {
+                return Err(format!("{:?} is not a request target", item.path));
+            }
+            heads.push(request_head(&item.path, &mix.host, item.upload, keep_alive));
+        }
         let uploads = mix
             .items
             .iter()
             .map(|item| {
                 let len = item.upload?;
-                Some(Bytes::from(vec![
-                    b'u';
-                    usize::try_from(len).unwrap_or(usize::MAX)
-                ]))
+                Some(vec![b'u'; usize::try_from(len).unwrap_or(usize::MAX)])
             })
             .collect();
-        let host = HeaderValue::from_str(&mix.host)
-            .map_err(|_| format!("{:?} is not a valid Host header", mix.host))?;
-        Ok(Prepared {
-            uris,
-            uploads,
-            host,
-        })
+        Ok(Prepared { heads, uploads })
     }
 }
 
@@ -153,6 +154,9 @@ pub struct WorkerContext<'a> {
     pub stop: &'a CancellationToken,
     /// Counts shared with the other workers of this process.
     pub shared: &'a Shared,
+    /// The tally every worker of this process counts into (one per
+    /// process, not per connection: histograms are not small).
+    pub tally: &'a Mutex<Tally>,
 }
 
 /// Sleep until `at`; `false` when stopped first.
@@ -165,7 +169,7 @@ async fn sleep_until(at: Instant, stop: &CancellationToken) -> bool {
 }
 
 /// One connection's loop: its share of requests, one at a time.
-pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) -> Tally {
+pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
     let WorkerContext {
         address,
         mix,
@@ -175,6 +179,7 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) -> Ta
         started,
         stop,
         shared,
+        tally,
     } = *context;
     let deadline = load.duration.map(|duration| started + duration);
     // Open loop: this connection's share of the rate, its first request
@@ -193,8 +198,23 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) -> Ta
         worker.index,
         worker.workers,
     );
-    let mut tally = Tally::new(mix.items.len());
     let mut slot: Option<Connection> = None;
+    // One timer for the end of the run, not one per request.
+    let end = async {
+        match deadline {
+            Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(end);
+    // One registration with the stop token, not one per request.
+    let stopped = stop.cancelled();
+    tokio::pin!(stopped);
+    // One request timer, moved on only when it would fire too early: the
+    // timeout fires between `timeout` and `timeout + TIMER_SLACK` after a
+    // request began, never before.
+    let timer = tokio::time::sleep(load.timeout + TIMER_SLACK);
+    tokio::pin!(timer);
     let mut sent: u64 = 0;
     loop {
         if worker.requests.is_some_and(|cap| sent >= cap) || stop.is_cancelled() {
@@ -213,26 +233,26 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) -> Ta
         let index = policy.next_index();
         let item = &mix.items[index];
         let target = Target {
-            uri: &prepared.uris[index],
-            host: &prepared.host,
-            upload: prepared.uploads[index].as_ref(),
+            head: &prepared.heads[index],
+            upload: prepared.uploads[index].as_deref(),
             keep_alive: load.keep_alive,
             body_check: item.body_check,
         };
         let begin = Instant::now();
+        if timer.deadline() < (begin + load.timeout).into() {
+            timer
+                .as_mut()
+                .reset((begin + load.timeout + TIMER_SLACK).into());
+        }
         let answer = tokio::select! {
             biased;
-            _ = stop.cancelled() => break,
-            _ = async {
-                match deadline {
-                    Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-                    None => std::future::pending().await,
-                }
-            } => break,
-            answer = tokio::time::timeout(load.timeout, exchange(&mut slot, address, target)) => answer,
+            _ = &mut stopped => break,
+            _ = &mut end => break,
+            _ = &mut timer => None,
+            answer = exchange(&mut slot, address, target) => Some(answer),
         };
         let done = Instant::now();
-        let answer = answer.unwrap_or_else(|_| {
+        let answer = answer.unwrap_or_else(|| {
             slot = None;
             Exchange::failed(
                 Outcome::Timeout,
@@ -246,24 +266,27 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) -> Ta
         let expected = item.judge.is_expected(&answer.outcome);
         let at = done.duration_since(started);
         shared.count(expected, at);
-        tally.record(Record {
-            mix_index: index,
-            outcome: answer.outcome,
-            expected,
-            latency: done.duration_since(begin),
-            headers_after: answer.headers_after,
-            corrected: intended.map(|intended| done.duration_since(intended)),
-            late: intended.is_some_and(|intended| begin.duration_since(intended) > LATE_TOLERANCE),
-            at,
-            worker_pid: answer.worker_pid,
-            detail: answer.detail,
-        });
+        tally
+            .lock()
+            .expect("a tally is never poisoned")
+            .record(Record {
+                mix_index: index,
+                outcome: answer.outcome,
+                expected,
+                latency: done.duration_since(begin),
+                headers_after: answer.headers_after,
+                corrected: intended.map(|intended| done.duration_since(intended)),
+                late: intended
+                    .is_some_and(|intended| begin.duration_since(intended) > LATE_TOLERANCE),
+                at,
+                worker_pid: answer.worker_pid,
+                detail: answer.detail,
+            });
         if refused && interval.is_none() && !sleep_until(Instant::now() + REFUSED_PAUSE, stop).await
         {
             break;
         }
     }
-    tally
 }
 
 #[cfg(test)]

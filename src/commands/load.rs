@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use hyper::Uri;
+use http::Uri;
 use serde::Serialize;
 
 use super::{Finish, cancel_on_signals};
@@ -124,7 +124,8 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
 
     let tally = &run.tally;
     let counted = &tally.behaviours[0];
-    let usage = run.usage.unwrap_or_else(Usage::of_self);
+    // The worker processes, if any, and labour's own process.
+    let usage = run.usage.unwrap_or_default().plus(Usage::of_self());
     let report = LoadReport {
         labour_version: env!("CARGO_PKG_VERSION").to_string(),
         url: args.url.clone(),

@@ -16,10 +16,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
-use hyper::Uri;
-use hyper::header::HeaderValue;
 use labour::behaviour::{Behaviour, Outcome};
-use labour::client::{self, Launcher, LoadSpec, Mix, Shared, Target, exchange};
+use labour::client::{self, Launcher, LoadSpec, Mix, Shared, Target, exchange, request_head};
 use labour::policy::PolicyKind;
 use labour::scenario::{MixEntry, TestSpec, named_tests};
 
@@ -239,11 +237,9 @@ async fn after_a_reset_the_next_request_gets_a_fresh_connection() {
 
 /// One `GET /PlainResponse` with `body_check`, on a fresh connection.
 async fn exchange_once(address: SocketAddr, body_check: Option<(u16, u64)>) -> client::Exchange {
-    let uri: Uri = "/PlainResponse".parse().unwrap();
-    let host = HeaderValue::from_str(&address.to_string()).unwrap();
+    let head = request_head("/PlainResponse", &address.to_string(), None, false);
     let target = Target {
-        uri: &uri,
-        host: &host,
+        head: &head,
         upload: None,
         keep_alive: false,
         body_check,
@@ -380,4 +376,70 @@ async fn the_load_gives_up_on_a_server_that_stopped_answering() {
     assert!(run.tally.requests() < 1000, "the load stopped");
     assert_eq!(run.tally.expected(), 3);
     assert!(!run.stopped_early, "giving up is not a cancellation");
+}
+
+/// One keep-alive `GET /PlainResponse` over `slot`.
+async fn exchange_on(
+    slot: &mut Option<client::Connection>,
+    address: SocketAddr,
+    body_check: Option<(u16, u64)>,
+) -> client::Exchange {
+    let head = request_head("/PlainResponse", &address.to_string(), None, true);
+    let target = Target {
+        head: &head,
+        upload: None,
+        keep_alive: true,
+        body_check,
+    };
+    exchange(slot, address, target).await
+}
+
+#[tokio::test]
+async fn chunked_bodies_are_counted_and_broken_ones_named() {
+    let chunked: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nPon\r\n3;x=1\r\ng!\n\r\n0\r\nTrailer: t\r\n\r\n";
+    assert_eq!(
+        one_exchange(Script::Answer(chunked), Some((200, 6))).await,
+        Outcome::Status(200)
+    );
+    let cut: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nPon";
+    assert_eq!(
+        one_exchange(Script::AnswerAndClose(cut), None).await,
+        Outcome::Truncated
+    );
+    let garbage: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+    assert_eq!(
+        one_exchange(Script::AnswerAndClose(garbage), None).await,
+        Outcome::ProtocolError
+    );
+    let until_close: &[u8] = b"HTTP/1.1 200 OK\r\n\r\nPong!\n";
+    assert_eq!(
+        one_exchange(Script::AnswerAndClose(until_close), Some((200, 6))).await,
+        Outcome::Status(200)
+    );
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_the_server_closed_while_idle_is_not_reused() {
+    // Like uWSGI's --http-socket: HTTP/1.1, no "Connection: close", and
+    // the connection closed after every answer.
+    let (address, requests) = raw_server(|_| Script::AnswerAndClose(PONG)).await;
+    let mut slot = None;
+    assert_eq!(
+        exchange_on(&mut slot, address, Some((200, 6)))
+            .await
+            .outcome,
+        Outcome::Status(200)
+    );
+    assert!(
+        slot.is_some(),
+        "the answer did not say close, so the connection is kept"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        exchange_on(&mut slot, address, Some((200, 6)))
+            .await
+            .outcome,
+        Outcome::Status(200)
+    );
+    assert_eq!(requests.load(Ordering::SeqCst), 2);
 }
