@@ -42,16 +42,16 @@ pub async fn run<R: Runtime>(
         if cancel.is_cancelled() {
             break;
         }
-        progress.say(format!(
-            "{}: building the image (base {})",
-            server.name, plan.container.base_image
-        ));
         let on_step = |step: &str| progress.say(format!("{}: {step}", server.name));
         let image = match runtime.prepare(server, &on_step).await {
             Ok(image) => image,
             Err(RuntimeError::Interrupted) => break,
             Err(error) => {
-                progress.say(format!("{}: {error}", server.name));
+                // "<server> skipped: why" names the server already.
+                match error {
+                    RuntimeError::Unsupported { .. } => progress.say(error.to_string()),
+                    _ => progress.say(format!("{}: {error}", server.name)),
+                }
                 for test in &plan.tests {
                     results.cells.push(Cell::failed(server, test, &error));
                 }
@@ -139,6 +139,7 @@ async fn run_cell<R: Runtime>(
         cancel.is_cancelled(),
     );
     cell.preflight = checks;
+    cell.not_enforced = runtime.not_enforced(server);
     progress.say(format!("{name}: {}", cell_text(&cell)));
     cell
 }

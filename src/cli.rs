@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
-use crate::runtime::{NetworkMode, RestartPolicy};
+use crate::runtime::{NetworkMode, RestartPolicy, RuntimeChoice};
 use crate::scenario::Selection;
 use crate::scenario::parse_ratio;
 use crate::units::{parse_bytes, parse_duration};
@@ -73,6 +73,13 @@ pub enum Command {
 /// file's value (`--scenario`), then the default.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ContainerArgs {
+    /// Where servers run: `docker` (a container each), `local` (processes
+    /// on this machine, each server in a virtualenv in ~/.cache/labour;
+    /// servers that need system packages are skipped), or `auto`: Docker
+    /// when an engine answers, local otherwise.
+    #[arg(long, value_enum, env = "LABOUR_RUNTIME", default_value_t = RuntimeChoice::Auto)]
+    pub runtime: RuntimeChoice,
+
     /// Network of the server containers: `bridge` publishes the server's
     /// port on 127.0.0.1 only; `host` makes it bind 127.0.0.1 on a free
     /// port (for hosts without a Docker bridge) [default: bridge].

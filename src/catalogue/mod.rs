@@ -40,6 +40,10 @@ pub struct Server {
     /// The knobs it lacks, with why.
     #[serde(default)]
     pub unsupported: BTreeMap<Knob, String>,
+    /// Why the local runtime cannot run it (it needs system packages);
+    /// `None`: it can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_skip: Option<String>,
     /// Once configured for a run: each knob as used (never in the
     /// catalogue file).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

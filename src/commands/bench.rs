@@ -11,8 +11,7 @@ use crate::catalogue::Catalogue;
 use crate::cli::BenchArgs;
 use crate::client::Launcher;
 use crate::images::Images;
-use crate::runtime::Runtime;
-use crate::runtime::docker::DockerRuntime;
+use crate::runtime::{AnyRuntime, Runtime};
 use crate::scenario::{self, LoadFile, Plan, ScenarioFile, Source, Thresholds};
 
 fn check_output_path(path: &Path) -> anyhow::Result<()> {
@@ -74,7 +73,14 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
     let (plan, images) = plan(&args)?;
     let progress = Progress { quiet: args.quiet };
     let cancel = cancel_on_signals(progress)?;
-    let runtime = DockerRuntime::connect(plan.container.clone(), images, cancel.clone()).await?;
+    let runtime = AnyRuntime::connect(
+        args.container.runtime,
+        plan.container.clone(),
+        images,
+        cancel.clone(),
+    )
+    .await?;
+    progress.say(format!("runtime: {}", runtime.selection()));
     progress.say(format!(
         "run {}: {} server(s) x {} test(s), seed {}",
         runtime.run_id(),

@@ -10,8 +10,7 @@ use crate::bench::Progress;
 use crate::catalogue::Catalogue;
 use crate::cli::{BuildArgs, ServerArgs};
 use crate::images::Images;
-use crate::runtime::docker::DockerRuntime;
-use crate::runtime::{Runtime, RuntimeError};
+use crate::runtime::{AnyRuntime, Runtime, RuntimeError};
 use crate::scenario;
 
 /// Lines of a failed build shown on stderr.
@@ -27,7 +26,9 @@ pub async fn build(args: BuildArgs) -> anyhow::Result<Finish> {
     let progress = Progress { quiet: args.quiet };
     let cancel = cancel_on_signals(progress)?;
     let options = scenario::container_options(&flags, None);
-    let runtime = DockerRuntime::connect(options, images, cancel.clone()).await?;
+    let runtime =
+        AnyRuntime::connect(args.container.runtime, options, images, cancel.clone()).await?;
+    progress.say(format!("runtime: {}", runtime.selection()));
     let mut failed = Vec::new();
     let mut stdout = std::io::stdout();
     for server in &servers {

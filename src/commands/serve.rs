@@ -9,8 +9,7 @@ use crate::bench::Progress;
 use crate::catalogue::Catalogue;
 use crate::cli::ServeArgs;
 use crate::images::Images;
-use crate::runtime::Runtime;
-use crate::runtime::docker::DockerRuntime;
+use crate::runtime::{AnyRuntime, Runtime};
 use crate::scenario::{self, Selection};
 
 /// Build and start one server, print its URL, and wait for Ctrl-C.
@@ -24,7 +23,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
     report_ignored_settings(std::slice::from_ref(&server), progress);
     let cancel = cancel_on_signals(progress)?;
     let options = scenario::container_options(&flags, None);
-    let runtime = DockerRuntime::connect(options, images, cancel.clone()).await?;
+    let runtime =
+        AnyRuntime::connect(args.container.runtime, options, images, cancel.clone()).await?;
+    progress.say(format!("runtime: {}", runtime.selection()));
     let served = async {
         progress.say(format!("{}: building the image", server.name));
         let image = runtime

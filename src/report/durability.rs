@@ -49,17 +49,22 @@ pub fn render(results: &Results, out: &mut String) {
     let cells: Vec<&Cell> = results
         .cells
         .iter()
-        .filter(|cell| !cell.status.could_not_run())
+        .filter(|cell| !cell.status.sent_no_load())
         .collect();
     if cells.is_empty() {
         return;
     }
+    let source = if results.environment.engine.runtime == "local" {
+        "server process deaths and restarts from labour's own supervision (no OOM kills \
+         without a memory limit)"
+    } else {
+        "container deaths, OOM kills and restarts from the engine's events"
+    };
     let _ = writeln!(
         out,
-        "\nDurability: container deaths, OOM kills and restarts from the engine's events; \
-         workers from X-Labour-Worker; time to recover (median / max) from each death to \
-         the next answer as expected; downtime while requests failed and none came back \
-         as expected:"
+        "\nDurability: {source}; workers from X-Labour-Worker; time to recover (median / max) \
+         from each death to the next answer as expected; downtime while requests failed and \
+         none came back as expected:"
     );
     let mut table = Table::new();
     table.set_format(*format::consts::FORMAT_DEFAULT);

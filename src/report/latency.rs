@@ -41,7 +41,7 @@ pub fn render(results: &Results, out: &mut String) {
     let cells: Vec<&Cell> = results
         .cells
         .iter()
-        .filter(|cell| !cell.status.could_not_run() && cell.requests > 0)
+        .filter(|cell| !cell.status.sent_no_load() && cell.requests > 0)
         .collect();
     if cells.is_empty() {
         return;

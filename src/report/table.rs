@@ -21,6 +21,7 @@ pub struct TableReport;
 pub fn cell_text(cell: &Cell) -> String {
     match cell.status {
         CellStatus::Error => "Error".into(),
+        CellStatus::Skipped => "Skipped".into(),
         CellStatus::PreflightFailed => "Pre-flight failed".into(),
         CellStatus::ServerDown => match cell.durability.down_at_secs {
             Some(at) => format!("Down at {at:.2} s"),
@@ -64,17 +65,17 @@ type OutcomeRow<'a> = (u64, &'a str, Vec<(&'a str, u64)>);
 fn breakdown(cell: &Cell, out: &mut String) {
     let name = format!("{} / {}", cell.server, cell.test);
     if let Some(error) = &cell.error {
-        let what = if cell.status.could_not_run() {
-            "could not run"
-        } else {
-            "error"
+        let what = match cell.status {
+            CellStatus::Skipped => "skipped",
+            status if status.could_not_run() => "could not run",
+            _ => "error",
         };
         let _ = writeln!(out, "{name}: {what}: {}", error.message);
         let tail = &error.log_tail;
         for line in &tail[tail.len().saturating_sub(ERROR_LOG_LINES)..] {
             let _ = writeln!(out, "    | {line}");
         }
-        if cell.status.could_not_run() {
+        if cell.status.sent_no_load() {
             return;
         }
     }

@@ -101,6 +101,10 @@ pub enum CellStatus {
     PreflightFailed,
     /// The server could not be built or started; nothing was sent.
     Error,
+    /// The runtime cannot run this server (the local runtime and a server
+    /// that needs system packages); nothing was sent, and it is not a
+    /// failure (see `error` for why).
+    Skipped,
 }
 
 impl CellStatus {
@@ -108,6 +112,11 @@ impl CellStatus {
     /// started, or failed pre-flight.
     pub fn could_not_run(self) -> bool {
         matches!(self, CellStatus::Error | CellStatus::PreflightFailed)
+    }
+
+    /// Whether the cell sent no load, for whatever reason.
+    pub fn sent_no_load(self) -> bool {
+        self.could_not_run() || self == CellStatus::Skipped
     }
 }
 
@@ -146,7 +155,8 @@ pub struct Cell {
     pub test: String,
     /// How the cell ended.
     pub status: CellStatus,
-    /// Why it could not run, for `error`.
+    /// Why it could not run, for `error`; why it was skipped, for
+    /// `skipped`.
     pub error: Option<CellError>,
     /// Image tag the server ran from.
     pub image_tag: Option<String>,
@@ -196,6 +206,10 @@ pub struct Cell {
     pub events: Vec<EventRecord>,
     /// Memory and CPU use of the container.
     pub resources: Resources,
+    /// Limits asked for that the runtime did not enforce, in words (the
+    /// local runtime has no cgroup, for example).
+    #[serde(default)]
+    pub not_enforced: Vec<String>,
     /// Last lines of the server's log when it stopped.
     pub log_tail: Vec<String>,
 }
@@ -247,6 +261,7 @@ impl Cell {
             durability: Durability::default(),
             events: Vec::new(),
             resources: Resources::default(),
+            not_enforced: Vec::new(),
             log_tail: Vec::new(),
         }
     }
@@ -255,11 +270,17 @@ impl Cell {
     pub fn failed(server: &Server, test: &TestSpec, error: &RuntimeError) -> Self {
         let status = match error {
             RuntimeError::Interrupted => CellStatus::Interrupted,
+            RuntimeError::Unsupported { .. } => CellStatus::Skipped,
             _ => CellStatus::Error,
         };
         let mut cell = Cell::empty(server, test, status);
+        let message = match error {
+            // The cell names the server; the reason is the message.
+            RuntimeError::Unsupported { reason, .. } => reason.clone(),
+            _ => error.to_string(),
+        };
         cell.error = Some(CellError {
-            message: error.to_string(),
+            message,
             log_tail: error.log_tail().to_vec(),
         });
         cell

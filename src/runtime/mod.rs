@@ -2,15 +2,18 @@
 //! prepare a server (build its image), start it and wait until it answers,
 //! stop it, and at the end remove everything the run created.
 //!
-//! `docker.rs` is the Docker implementation and the only place that talks
-//! to the Docker API.
+//! `docker/` is the Docker implementation and the only place that talks
+//! to the Docker API; `local/` runs servers as processes on this machine;
+//! `select.rs` picks one.
 
 pub mod docker;
+pub mod local;
 mod probe;
+mod select;
 
 use std::fmt;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -20,6 +23,7 @@ use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
 pub use probe::probe;
+pub use select::{AnyRuntime, RuntimeChoice};
 
 use crate::catalogue::Server;
 
@@ -261,8 +265,11 @@ pub struct StoppedServer {
 /// The engine and host the servers ran on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EngineInfo {
-    /// Which runtime (`docker`).
+    /// Which runtime: `docker` or `local`.
     pub runtime: String,
+    /// Why this runtime, in words (`--runtime`, or what `auto` found).
+    #[serde(default)]
+    pub selection: String,
     /// Engine version.
     pub version: String,
     /// API version in use.
@@ -340,6 +347,21 @@ pub enum RuntimeError {
         /// What the engine said.
         reason: String,
     },
+    /// The runtime cannot run this server (the local runtime and a server
+    /// that needs system packages): skipped, not failed.
+    #[error("{server} skipped: {reason}")]
+    Unsupported {
+        /// The server.
+        server: String,
+        /// Why.
+        reason: String,
+    },
+    /// The local runtime cannot work on this machine.
+    #[error("the local runtime cannot run servers here: {reason}")]
+    LocalUnavailable {
+        /// Why.
+        reason: String,
+    },
     /// Cancelled (Ctrl-C, SIGTERM).
     #[error("interrupted")]
     Interrupted,
@@ -389,7 +411,31 @@ pub trait Runtime: Sync {
         running: &RunningServer,
     ) -> impl Future<Output = Result<StoppedServer, RuntimeError>> + Send;
 
+    /// The limits of `server` this runtime cannot enforce, in words; they
+    /// are recorded with every cell, never silently dropped.
+    fn not_enforced(&self, _server: &Server) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Remove everything this run created that is still there; returns how
     /// many objects were removed. Called on every path out of a run.
     fn shutdown(&self) -> impl Future<Output = Result<usize, RuntimeError>> + Send;
+}
+
+/// A run id: short, unique enough, valid in container names.
+pub(crate) fn new_run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "{:08x}",
+        (nanos as u64 ^ (u64::from(std::process::id()) << 32)) as u32
+    )
+}
+
+/// A port on 127.0.0.1 that nothing listens on right now.
+pub(crate) fn free_port() -> std::io::Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(listener.local_addr()?.port())
 }

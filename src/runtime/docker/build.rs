@@ -85,6 +85,10 @@ impl DockerRuntime {
         server: &Server,
         on_step: &(dyn Fn(&str) + Sync),
     ) -> Result<PreparedImage, RuntimeError> {
+        on_step(&format!(
+            "building the image (base {})",
+            self.options.base_image
+        ));
         let context = self.build_context(&server.name)?;
         let tag = self.image_tag(&server.name);
         let previous = self

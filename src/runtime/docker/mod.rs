@@ -6,7 +6,7 @@ mod build;
 mod watch;
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -26,7 +26,8 @@ use tokio_util::sync::CancellationToken;
 use self::watch::{EventLog, Watch};
 use super::{
     ContainerOptions, EngineInfo, LOG_TAIL_LINES, Limits, NetworkMode, PreparedImage, RUN_LABEL,
-    RestartPolicy, RunningServer, Runtime, RuntimeError, SERVER_LABEL, StoppedServer, probe,
+    RestartPolicy, RunningServer, Runtime, RuntimeError, SERVER_LABEL, StoppedServer, free_port,
+    new_run_id, probe,
 };
 use crate::catalogue::Server;
 use crate::images::Images;
@@ -360,6 +361,7 @@ impl Runtime for DockerRuntime {
             os: info.operating_system.unwrap_or_default(),
             cpus: info.ncpu.unwrap_or_default().max(0) as u64,
             memory_bytes: info.mem_total.unwrap_or_default().max(0) as u64,
+            selection: String::new(),
         })
     }
 
@@ -493,18 +495,6 @@ impl Runtime for DockerRuntime {
     }
 }
 
-/// A run id: short, unique enough, valid in container names.
-fn new_run_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!(
-        "{:08x}",
-        (nanos as u64 ^ (u64::from(std::process::id()) << 32)) as u32
-    )
-}
-
 /// `labour-<run>-<server>-<cell>`, in the characters Docker allows.
 fn container_name(run_id: &str, server: &str, cell: &str) -> String {
     format!("labour-{run_id}-{server}-{}", docker_safe(cell))
@@ -522,10 +512,4 @@ fn docker_safe(text: &str) -> String {
             }
         })
         .collect()
-}
-
-/// A port on 127.0.0.1 that nothing listens on right now.
-fn free_port() -> std::io::Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    Ok(listener.local_addr()?.port())
 }

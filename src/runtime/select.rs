@@ -1,0 +1,156 @@
+//! Choosing where servers run: Docker when an engine answers, local
+//! processes otherwise, or whichever the user insists on.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use super::docker::DockerRuntime;
+use super::local::LocalRuntime;
+use super::{
+    ContainerOptions, EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError,
+    StoppedServer,
+};
+use crate::catalogue::Server;
+use crate::images::Images;
+
+/// Which runtime to use.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeChoice {
+    /// Docker when an engine answers, local processes otherwise.
+    #[default]
+    Auto,
+    /// Docker containers; an error when no engine answers.
+    Docker,
+    /// Processes on this machine, each server in a virtualenv.
+    Local,
+}
+
+/// The Docker or the local runtime, chosen at start.
+pub struct AnyRuntime {
+    kind: Kind,
+    selection: String,
+}
+
+enum Kind {
+    Docker(DockerRuntime),
+    Local(LocalRuntime),
+}
+
+impl AnyRuntime {
+    /// The runtime `choice` asks for.
+    pub async fn connect(
+        choice: RuntimeChoice,
+        options: ContainerOptions,
+        images: Images,
+        cancel: CancellationToken,
+    ) -> Result<Self, RuntimeError> {
+        let local = |options, images, cancel, why: String| {
+            LocalRuntime::new(options, images, cancel).map(|runtime| AnyRuntime {
+                kind: Kind::Local(runtime),
+                selection: format!("local processes ({why})"),
+            })
+        };
+        let docker = |runtime, why: &str| AnyRuntime {
+            kind: Kind::Docker(runtime),
+            selection: format!("docker ({why})"),
+        };
+        match choice {
+            RuntimeChoice::Local => local(options, images, cancel, "--runtime local".into()),
+            RuntimeChoice::Docker => Ok(docker(
+                DockerRuntime::connect(options, images, cancel).await?,
+                "--runtime docker",
+            )),
+            RuntimeChoice::Auto => {
+                match DockerRuntime::connect(options.clone(), images.clone(), cancel.clone()).await
+                {
+                    Ok(runtime) => Ok(docker(
+                        runtime,
+                        "an engine answers; --runtime local runs without it",
+                    )),
+                    Err(RuntimeError::Unreachable { endpoint, reason }) => local(
+                        options,
+                        images,
+                        cancel,
+                        format!(
+                            "no Docker engine answers at {endpoint}: {reason}; --runtime docker insists on one"
+                        ),
+                    ),
+                    Err(error) => Err(error),
+                }
+            }
+        }
+    }
+
+    /// Which runtime this is and why, in one line.
+    pub fn selection(&self) -> &str {
+        &self.selection
+    }
+}
+
+impl Runtime for AnyRuntime {
+    fn run_id(&self) -> &str {
+        match &self.kind {
+            Kind::Docker(runtime) => runtime.run_id(),
+            Kind::Local(runtime) => runtime.run_id(),
+        }
+    }
+
+    async fn engine_info(&self) -> Result<EngineInfo, RuntimeError> {
+        match &self.kind {
+            Kind::Docker(runtime) => runtime.engine_info().await,
+            Kind::Local(runtime) => runtime.engine_info().await,
+        }
+        .map(|info| EngineInfo {
+            selection: self.selection.clone(),
+            ..info
+        })
+    }
+
+    async fn prepare(
+        &self,
+        server: &Server,
+        on_step: &(dyn Fn(&str) + Sync),
+    ) -> Result<PreparedImage, RuntimeError> {
+        match &self.kind {
+            Kind::Docker(runtime) => runtime.prepare(server, on_step).await,
+            Kind::Local(runtime) => runtime.prepare(server, on_step).await,
+        }
+    }
+
+    async fn start(
+        &self,
+        server: &Server,
+        image: &PreparedImage,
+        cell: &str,
+    ) -> Result<RunningServer, RuntimeError> {
+        match &self.kind {
+            Kind::Docker(runtime) => runtime.start(server, image, cell).await,
+            Kind::Local(runtime) => runtime.start(server, image, cell).await,
+        }
+    }
+
+    async fn stop(&self, running: &RunningServer) -> Result<StoppedServer, RuntimeError> {
+        match &self.kind {
+            Kind::Docker(runtime) => runtime.stop(running).await,
+            Kind::Local(runtime) => runtime.stop(running).await,
+        }
+    }
+
+    fn not_enforced(&self, server: &Server) -> Vec<String> {
+        match &self.kind {
+            Kind::Docker(runtime) => runtime.not_enforced(server),
+            Kind::Local(runtime) => runtime.not_enforced(server),
+        }
+    }
+
+    async fn shutdown(&self) -> Result<usize, RuntimeError> {
+        match &self.kind {
+            Kind::Docker(runtime) => runtime.shutdown().await,
+            Kind::Local(runtime) => runtime.shutdown().await,
+        }
+    }
+}
