@@ -224,6 +224,7 @@ mod tests {
                 ),
             ]),
             unsupported: BTreeMap::from([(Knob::Threads, "one thread per worker".into())]),
+            local_skip: None,
             settings_used: Vec::new(),
             limits: Default::default(),
         }

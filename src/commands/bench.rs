@@ -108,9 +108,9 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
     // Every path out of a run removes what the run created.
     let removed = runtime.shutdown().await;
     let results = outcome?;
-    let leftovers = removed.context("removing this run's containers")?;
+    let leftovers = removed.context("removing this run's servers")?;
     if leftovers > 0 {
-        progress.say(format!("removed {leftovers} leftover container(s)"));
+        progress.say(format!("removed {leftovers} leftover server(s)"));
     }
 
     let rendered = args.format.report().render(&results)?;

@@ -36,7 +36,6 @@ pub async fn build(args: BuildArgs) -> anyhow::Result<Finish> {
             break;
         }
         let started = Instant::now();
-        progress.say(format!("{}: building", server.name));
         let on_step = |step: &str| progress.say(format!("{}: {step}", server.name));
         match runtime.prepare(server, &on_step).await {
             Ok(image) => {
@@ -50,6 +49,9 @@ pub async fn build(args: BuildArgs) -> anyhow::Result<Finish> {
                 )?;
             }
             Err(RuntimeError::Interrupted) => break,
+            Err(RuntimeError::Unsupported { reason, .. }) => {
+                writeln!(stdout, "{:<18} skipped: {reason}", server.name)?;
+            }
             Err(error) => {
                 eprintln!("error: {error}");
                 let tail = error.log_tail();
@@ -69,7 +71,7 @@ pub async fn build(args: BuildArgs) -> anyhow::Result<Finish> {
     runtime
         .shutdown()
         .await
-        .context("removing this run's containers")?;
+        .context("removing this run's servers")?;
     if cancel.is_cancelled() {
         return Ok(Finish::Interrupted);
     }

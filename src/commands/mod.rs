@@ -139,7 +139,7 @@ fn cancel_on_signals(progress: Progress) -> anyhow::Result<CancellationToken> {
             _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
         }
-        progress.say("interrupted: stopping and removing this run's containers");
+        progress.say("interrupted: stopping and removing this run's servers");
         token.cancel();
     });
     Ok(cancel)

@@ -27,7 +27,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
         AnyRuntime::connect(args.container.runtime, options, images, cancel.clone()).await?;
     progress.say(format!("runtime: {}", runtime.selection()));
     let served = async {
-        progress.say(format!("{}: building the image", server.name));
         let image = runtime
             .prepare(&server, &|step| {
                 progress.say(format!("{}: {step}", server.name))
@@ -38,7 +37,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
         writeln!(stdout, "http://{}/", running.address)?;
         stdout.flush()?;
         progress.say(format!(
-            "{} is serving the stress application (container {}); Ctrl-C stops it",
+            "{} is serving the stress application ({}); Ctrl-C stops it",
             server.name, running.name
         ));
         cancel.cancelled().await;
@@ -56,6 +55,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
         }
         other => other?,
     }
-    removed.context("removing this run's containers")?;
+    removed.context("removing this run's servers")?;
     Ok(Finish::Success)
 }

@@ -1,4 +1,6 @@
 //! The command line without Docker: usage errors, listings, a dead engine.
+//! (A dead engine with `--runtime auto` falls back to local processes: see
+//! local.rs.)
 
 use predicates::prelude::*;
 
@@ -59,9 +61,17 @@ fn an_unknown_test_exits_2_and_lists_the_known_ones() {
 }
 
 #[test]
-fn no_engine_answering_exits_2_and_says_so() {
+fn no_engine_answering_exits_2_and_says_so_when_docker_is_insisted_on() {
     labour()
-        .args(["bench", "--servers", "wsgiref", "--tests", "Plain"])
+        .args([
+            "bench",
+            "--runtime",
+            "docker",
+            "--servers",
+            "wsgiref",
+            "--tests",
+            "Plain",
+        ])
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .assert()
         .code(2)

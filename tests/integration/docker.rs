@@ -3,12 +3,15 @@
 //! when set (labour/base:bookworm on hosts without Docker Hub).
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::util::{bench, cell, containers_of_run, docker_available, labour, run_id};
+use crate::util::{
+    bench, cell, containers_of_run, docker_available, interrupt, labour, run_id, wait_for_line,
+    wait_with_limit,
+};
 
 #[test]
 fn plain_comes_back_as_expected_on_every_server() {
@@ -87,54 +90,6 @@ fn sigsegv_on_wsgiref_is_reported_as_failures_in_bounded_time() {
         .unwrap_or(0);
     assert!(refused > 0, "{cell:#}");
     assert_eq!(containers_of_run(run_id(&results)), Vec::<String>::new());
-}
-
-/// Read `child`'s stderr until a line contains `needle`.
-fn wait_for_line(child: &mut Child, needle: &str, limit: Duration) -> Vec<String> {
-    let stderr = child.stderr.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        // Keep draining after the waiter has gone, so labour never
-        // writes into a closed pipe.
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            let _ = sender.send(line);
-        }
-    });
-    let deadline = Instant::now() + limit;
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(line) = receiver.recv_timeout(Duration::from_millis(200)) {
-            let found = line.contains(needle);
-            seen.push(line);
-            if found {
-                return seen;
-            }
-        }
-    }
-    panic!("no line with {needle:?} within {limit:?}; saw: {seen:#?}");
-}
-
-fn interrupt(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-fn wait_with_limit(child: &mut Child, limit: Duration) -> i32 {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code().unwrap_or(-1);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("labour did not exit within {limit:?} of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! labour's integration tests, one binary: the CLI without Docker, the
-//! client against in-process servers, and bench/serve against the real
-//! Docker engine (skipped with a reason when none answers, failing instead
+//! client against in-process servers, the local runtime, and bench/serve
+//! against the real Docker engine (skipped with a reason when none answers, failing instead
 //! when LABOUR_REQUIRE_DOCKER=1).
 
 mod app;
@@ -9,6 +9,7 @@ mod client;
 mod docker;
 mod durability;
 mod load;
+mod local;
 mod scenarios;
 mod schema;
 mod util;

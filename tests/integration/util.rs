@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests.
 
-use std::process::Command;
-use std::time::Duration;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -95,4 +96,74 @@ pub fn assert_valid(results: &Value) {
         errors.is_empty(),
         "results do not follow the schema: {errors:#?}"
     );
+}
+
+/// Pids of processes the local runtime started for run `run_id` that are
+/// still alive (each carries `LABOUR_RUN=<run_id>` in its environment).
+pub fn processes_of_run(run_id: &str) -> Vec<u32> {
+    let marker = format!("LABOUR_RUN={run_id}");
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ
+            .split(|&byte| byte == 0)
+            .any(|var| var == marker.as_bytes())
+        {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Read `child`'s stderr until a line contains `needle`.
+pub fn wait_for_line(child: &mut Child, needle: &str, limit: Duration) -> Vec<String> {
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // Keep draining after the waiter has gone, so labour never
+        // writes into a closed pipe.
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let _ = sender.send(line);
+        }
+    });
+    let deadline = Instant::now() + limit;
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        if let Ok(line) = receiver.recv_timeout(Duration::from_millis(200)) {
+            let found = line.contains(needle);
+            seen.push(line);
+            if found {
+                return seen;
+            }
+        }
+    }
+    panic!("no line with {needle:?} within {limit:?}; saw: {seen:#?}");
+}
+
+pub fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+pub fn wait_with_limit(child: &mut Child, limit: Duration) -> i32 {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("labour did not exit within {limit:?} of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -473,6 +473,8 @@ impl LocalRuntime {
             ("PYTHONUNBUFFERED".to_string(), "1".to_string()),
             ("PYTHONDONTWRITEBYTECODE".to_string(), "1".to_string()),
             ("PATH".to_string(), path.to_string_lossy().into_owned()),
+            // Marks every process of this run, so a leak can be found.
+            ("LABOUR_RUN".to_string(), self.run_id.clone()),
         ];
         if let Some(venv) = &prepared.venv {
             env.push(("VIRTUAL_ENV".to_string(), venv.display().to_string()));

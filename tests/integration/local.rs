@@ -1,0 +1,295 @@
+//! The local runtime: servers as processes on this machine, no Docker
+//! engine needed (virtualenvs are made from PyPI on first use). One test
+//! compares it with the Docker runtime and needs both.
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::Duration;
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::util::{
+    assert_valid, bench, cell, docker_available, interrupt, labour, processes_of_run, run_id,
+    wait_for_line, wait_with_limit,
+};
+
+/// A Docker endpoint where nothing answers.
+const DEAD_ENGINE: &str = "unix:///nonexistent/docker.sock";
+
+fn events<'a>(cell: &'a Value, action: &str, phase: &str) -> Vec<&'a Value> {
+    cell["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == action && e["phase"] == phase)
+        .collect()
+}
+
+#[test]
+fn plain_and_sigsegv_on_three_servers_run_locally() {
+    let (results, code) = bench(
+        &[
+            "--runtime",
+            "local",
+            "--servers",
+            "wsgiref,gunicorn-sync,waitress",
+            "--tests",
+            "Plain,SIGSEGV",
+            "-n",
+            "300",
+            "--timeout",
+            "5s",
+            "--seed",
+            "7",
+        ],
+        Duration::from_secs(600),
+    );
+    assert_eq!(code, 0, "{results:#}");
+    assert_eq!(results["complete"], true);
+    let engine = &results["environment"]["engine"];
+    assert_eq!(engine["runtime"], "local");
+    assert_eq!(engine["selection"], "local processes (--runtime local)");
+    assert!(engine["version"].as_str().unwrap().starts_with("Python 3."));
+    for server in ["wsgiref", "gunicorn-sync", "waitress"] {
+        let plain = cell(&results, server, "Plain");
+        assert_eq!(plain["status"], "completed", "{plain:#}");
+        assert_eq!(plain["requests"], 300);
+        let expected = plain["expected"].as_u64().unwrap();
+        assert!(expected * 100 >= 300 * 99, "{server}: {expected} of 300");
+        assert_eq!(events(plain, "die", "load").len(), 0, "{plain:#}");
+    }
+
+    // wsgiref runs the app in its only process: each segfault kills it,
+    // exit 139 (128 + SIGSEGV), and the emulated on-failure policy brings
+    // it back.
+    let wsgiref = cell(&results, "wsgiref", "SIGSEGV");
+    assert_eq!(wsgiref["requests"], 300);
+    let dies = events(wsgiref, "die", "load");
+    assert!(!dies.is_empty(), "{:#}", wsgiref["events"]);
+    assert!(dies.iter().all(|die| die["exit_code"] == 139), "{dies:#?}");
+    assert!(
+        dies.iter()
+            .all(|die| !die["log_tail"].as_array().unwrap().is_empty()),
+        "every death keeps the log tail"
+    );
+    let durability = &wsgiref["durability"];
+    assert!(
+        durability["restarts"].as_u64().unwrap() >= 1,
+        "{durability:#}"
+    );
+    assert!(
+        durability["time_to_recover_max_secs"].as_f64().is_some(),
+        "{durability:#}"
+    );
+    assert!(wsgiref["failure_ratio"].as_f64().unwrap() > 0.1);
+
+    // gunicorn's master respawns its segfaulted workers: the server
+    // process never dies, but many worker pids answer.
+    let gunicorn = cell(&results, "gunicorn-sync", "SIGSEGV");
+    assert_eq!(events(gunicorn, "die", "load").len(), 0);
+    assert!(gunicorn["workers_seen"].as_array().unwrap().len() > 2);
+    assert!(gunicorn["failure_ratio"].as_f64().unwrap() < 0.1);
+    // Memory and CPU from /proc, over the whole process group.
+    let resources = &gunicorn["resources"];
+    assert!(
+        resources["memory_max_sampled_bytes"].as_u64().unwrap() > 5 << 20,
+        "{resources:#}"
+    );
+    assert!(
+        resources["cpu_max_percent"].as_f64().is_some(),
+        "{resources:#}"
+    );
+
+    assert_eq!(processes_of_run(run_id(&results)), Vec::<u32>::new());
+}
+
+#[test]
+fn with_restart_no_a_dead_local_server_is_down() {
+    let (results, code) = bench(
+        &[
+            "--runtime",
+            "local",
+            "-s",
+            "wsgiref",
+            "-t",
+            "SIGSEGV",
+            "-n",
+            "200",
+            "--restart",
+            "no",
+        ],
+        Duration::from_secs(120),
+    );
+    assert_eq!(code, 0, "{results:#}");
+    let cell = cell(&results, "wsgiref", "SIGSEGV");
+    assert_eq!(cell["status"], "server_down", "{cell:#}");
+    assert!(cell["durability"]["down_at_secs"].as_f64().is_some());
+    assert!(cell["requests"].as_u64().unwrap() < 200, "the load stopped");
+    assert_eq!(processes_of_run(run_id(&results)), Vec::<u32>::new());
+}
+
+#[test]
+fn limits_the_local_runtime_cannot_enforce_are_said_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("results.json");
+    let assert = labour()
+        .args([
+            "bench",
+            "--runtime",
+            "local",
+            "-s",
+            "wsgiref,mod-wsgi",
+            "-t",
+            "Plain",
+        ])
+        .args(["-n", "50", "--memory", "64m", "--output"])
+        .arg(&output)
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "wsgiref: memory limit 64.0 MiB not enforced: local processes run without a cgroup",
+        ))
+        .stderr(predicate::str::contains(
+            "mod-wsgi skipped: mod_wsgi-express",
+        ));
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(stdout.contains("| mod-wsgi "), "{stdout}");
+    assert!(stdout.contains("Skipped"), "{stdout}");
+    let results: Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    assert_valid(&results);
+    let wsgiref = cell(&results, "wsgiref", "Plain");
+    assert_eq!(wsgiref["status"], "completed");
+    assert_eq!(
+        wsgiref["not_enforced"][0],
+        "memory limit 64.0 MiB not enforced: local processes run without a cgroup (use --runtime docker)"
+    );
+    // Skipped is not a failure: no load, a reason, exit 0 above.
+    let skipped = cell(&results, "mod-wsgi", "Plain");
+    assert_eq!(skipped["status"], "skipped");
+    assert_eq!(skipped["requests"], 0);
+    assert!(
+        skipped["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("apache2-dev")
+    );
+}
+
+#[test]
+fn auto_runs_locally_when_no_engine_answers_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("results.json");
+    labour()
+        .args([
+            "bench", "-s", "wsgiref", "-t", "Plain", "-n", "20", "--output",
+        ])
+        .arg(&output)
+        .env("DOCKER_HOST", DEAD_ENGINE)
+        .env_remove("LABOUR_RUNTIME")
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "labour: runtime: local processes (no Docker engine answers at {DEAD_ENGINE}: "
+        )));
+    let results: Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    assert_eq!(results["environment"]["engine"]["runtime"], "local");
+    assert_eq!(cell(&results, "wsgiref", "Plain")["expected"], 20);
+}
+
+#[test]
+fn a_local_serve_stops_its_whole_process_group_on_ctrl_c() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("labour"))
+        .args([
+            "serve",
+            "gunicorn-sync",
+            "--runtime",
+            "local",
+            "--workers",
+            "3",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = wait_for_line(&mut child, "is serving", Duration::from_secs(300));
+    // "... (labour-<run>-gunicorn-sync-serve-0); Ctrl-C stops it"
+    let line = lines.last().unwrap();
+    let name = line.split('(').nth(1).unwrap().split(')').next().unwrap();
+    let run = name.split('-').nth(1).unwrap().to_string();
+    // Ready means one worker answers; the others may still be forking.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut running = processes_of_run(&run);
+    while running.len() < 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        running = processes_of_run(&run);
+    }
+    assert!(running.len() >= 4, "a master and 3 workers: {running:?}");
+    interrupt(&child);
+    assert_eq!(wait_with_limit(&mut child, Duration::from_secs(30)), 0);
+    assert_eq!(processes_of_run(&run), Vec::<u32>::new());
+}
+
+/// Counts per behaviour of every cell, by server and test.
+fn shape(results: &Value) -> BTreeMap<(String, String), Vec<(String, u64)>> {
+    results["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|cell| {
+            let key = (
+                cell["server"].as_str().unwrap().to_string(),
+                cell["test"].as_str().unwrap().to_string(),
+            );
+            let counts = cell["behaviours"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| {
+                    (
+                        b["behaviour"].as_str().unwrap().to_string(),
+                        b["requests"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            (key, counts)
+        })
+        .collect()
+}
+
+#[test]
+fn local_and_docker_runs_of_one_seed_have_the_same_cells_and_counts() {
+    if !docker_available("local_and_docker_runs_of_one_seed_have_the_same_cells_and_counts") {
+        return;
+    }
+    let args = |runtime: &'static str| {
+        [
+            "--runtime",
+            runtime,
+            "-s",
+            "wsgiref,gunicorn-sync,waitress",
+            "-t",
+            "Plain,SIGSEGV",
+            "-n",
+            "200",
+            "--timeout",
+            "5s",
+            "--seed",
+            "42",
+        ]
+    };
+    let (docker, code) = bench(&args("docker"), Duration::from_secs(600));
+    assert_eq!(code, 0, "{docker:#}");
+    let (local, code) = bench(&args("local"), Duration::from_secs(600));
+    assert_eq!(code, 0, "{local:#}");
+    assert_eq!(docker["environment"]["engine"]["runtime"], "docker");
+    assert_eq!(local["environment"]["engine"]["runtime"], "local");
+    let (docker_shape, local_shape) = (shape(&docker), shape(&local));
+    assert_eq!(docker_shape.len(), 6);
+    assert_eq!(docker_shape, local_shape);
+    for (key, counts) in &local_shape {
+        assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 200, "{key:?}");
+    }
+}
