@@ -15,7 +15,8 @@ use crate::units::{parse_bytes, parse_duration};
 /// Which WSGI server survives a misbehaving application?
 ///
 /// labour builds each WSGI server with a stress application in its own
-/// Docker container, sends a weighted mix of requests that make the
+/// Docker container (or runs it as local processes when no engine answers:
+/// see --runtime), sends a weighted mix of requests that make the
 /// application sleep, leak, wedge or segfault, and reports per server and
 /// test how many requests came back as expected ("OK" never means just
 /// "HTTP 200"), and how much the innocent requests suffered.
@@ -32,7 +33,8 @@ pub struct Cli {
 pub enum Command {
     /// Run tests against servers and report how many requests came back as expected.
     ///
-    /// Each server image is built once; each test gets a fresh container.
+    /// Each server image (or local virtualenv) is built once; each test
+    /// gets a fresh container (or process group).
     /// Exit status: 0 when every cell ran and met the thresholds, 1 when a
     /// threshold failed, 2 on a usage, configuration or environment error
     /// (including a server that could not start), 130 when interrupted.
@@ -116,7 +118,8 @@ pub struct ContainerArgs {
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub stop_timeout: Option<Duration>,
 
-    /// Memory limit of each server container, as Docker writes it (64m, 1g).
+    /// Memory limit of each server container, as Docker writes it (64m, 1g);
+    /// not enforced by the local runtime, which says so.
     #[arg(long, short = 'm', value_parser = parse_bytes, value_name = "SIZE")]
     pub memory: Option<u64>,
 
@@ -124,15 +127,16 @@ pub struct ContainerArgs {
     #[arg(long, value_parser = parse_bytes, value_name = "SIZE")]
     pub memory_swap: Option<u64>,
 
-    /// CPU limit of each server container, in CPUs (0.5, 2).
+    /// CPU limit of each server container, in CPUs (0.5, 2); Docker only.
     #[arg(long, value_parser = parse_cpus, value_name = "CPUS")]
     pub cpus: Option<f64>,
 
-    /// Largest number of processes and threads in each server container.
+    /// Largest number of processes and threads in each server container;
+    /// Docker only.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
     pub pids_limit: Option<u64>,
 
-    /// What the engine does when a server exits: no, on-failure,
+    /// What the engine (or the local runtime) does when a server exits: no, on-failure,
     /// on-failure:N (at most N restarts) or always [default: on-failure].
     #[arg(long, value_name = "POLICY")]
     pub restart: Option<RestartPolicy>,

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::Finish;
 use crate::behaviour::SPECS;
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, Server};
 use crate::cli::{ListArgs, ListWhat};
 use crate::images::Images;
 use crate::scenario::named_tests;
@@ -91,6 +91,18 @@ fn servers_text(catalogue: &Catalogue, all: bool) -> String {
         "\nKnobs: --workers, --threads, --worker-timeout, --max-requests; a server \
          without one says why in `labour list servers --json`.\n",
     );
+    let local_skips: Vec<&Server> = catalogue
+        .servers()
+        .iter()
+        .filter(|server| server.local_skip.is_some())
+        .collect();
+    if !local_skips.is_empty() {
+        out.push_str("\nWithout Docker (--runtime local) these are skipped:\n");
+        for server in local_skips {
+            let reason = server.local_skip.as_deref().unwrap_or_default();
+            out.push_str(&format!("  {:<12} {reason}\n", server.name));
+        }
+    }
     if all && !catalogue.unavailable().is_empty() {
         out.push_str("\nUnavailable (the seed's servers that cannot be installed today):\n");
         for server in catalogue.unavailable() {

@@ -37,8 +37,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
         writeln!(stdout, "http://{}/", running.address)?;
         stdout.flush()?;
         progress.say(format!(
-            "{} is serving the stress application ({}); Ctrl-C stops it",
-            server.name, running.name
+            "{} is serving the stress application ({} {}); Ctrl-C stops it",
+            server.name,
+            runtime.unit(),
+            running.name
         ));
         cancel.cancelled().await;
         let stopped = runtime.stop(&running).await?;

@@ -85,6 +85,14 @@ impl AnyRuntime {
         }
     }
 
+    /// What one running server is: a `container`, or a `process group`.
+    pub fn unit(&self) -> &'static str {
+        match &self.kind {
+            Kind::Docker(_) => "container",
+            Kind::Local(_) => "process group",
+        }
+    }
+
     /// Which runtime this is and why, in one line.
     pub fn selection(&self) -> &str {
         &self.selection

@@ -215,9 +215,13 @@ fn a_local_serve_stops_its_whole_process_group_on_ctrl_c() {
         .spawn()
         .unwrap();
     let lines = wait_for_line(&mut child, "is serving", Duration::from_secs(300));
-    // "... (labour-<run>-gunicorn-sync-serve-0); Ctrl-C stops it"
+    // "... (process group labour-<run>-gunicorn-sync-serve-0); Ctrl-C stops it"
     let line = lines.last().unwrap();
-    let name = line.split('(').nth(1).unwrap().split(')').next().unwrap();
+    let name = line
+        .split("(process group ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("the ready line names the process group: {line}"));
     let run = name.split('-').nth(1).unwrap().to_string();
     // Ready means one worker answers; the others may still be forking.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
