@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make this machine a Docker host labour can use, doing only what is missing:
-#   1. install the engine (docker.io) and debootstrap from Debian's packages;
+#   1. install the engine (docker.io) and debootstrap from Debian's packages
+#      (and python3-venv, which the local runtime needs, if python3 lacks it);
 #   2. start dockerd with no bridge and no iptables (only loopback traffic:
 #      servers then run with --network host and bind 127.0.0.1);
 #   3. build the offline base image labour/base:bookworm (images/base/build.sh)
@@ -24,6 +25,8 @@ say() { echo "docker-host: $*" >&2; }
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 [ "$want_base" = 1 ] && ! command -v debootstrap >/dev/null && missing+=(debootstrap)
+# The local runtime (and its tests) make virtualenvs: Debian splits venv out.
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing ${missing[*]}"
     apt-get update -qq
