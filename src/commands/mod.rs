@@ -69,11 +69,7 @@ fn block_on<F: Future<Output = anyhow::Result<Finish>>>(future: F) -> anyhow::Re
 
 /// Where build logs go when `--build-logs` is not given.
 fn default_build_log_dir() -> Option<PathBuf> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|dir| dir.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    Some(cache.join("labour").join("build-logs"))
+    crate::runtime::labour_cache_dir().map(|dir| dir.join("build-logs"))
 }
 
 fn server_settings(args: &ServerArgs) -> ServerSettings {

@@ -1,10 +1,13 @@
 //! Readiness: one plain HTTP request that must come back 200.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+use super::RuntimeError;
 
 /// Ask `address` for `/PlainResponse` once; `Ok` when it answers 200
 /// within `timeout`, otherwise why not.
@@ -46,6 +49,63 @@ async fn probe_once(address: SocketAddr) -> Result<(), String> {
         Err(format!("{address} closed the connection without answering"))
     } else {
         Err(format!("{address} answered {status_line:?}"))
+    }
+}
+
+/// Pause between readiness probes.
+const PROBE_INTERVAL: Duration = Duration::from_millis(100);
+/// Longest wait for one readiness probe.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How to wait for a started server.
+pub(crate) struct Readiness<'a> {
+    /// The server, for errors.
+    pub server: &'a str,
+    /// Where it should answer.
+    pub address: SocketAddr,
+    /// How long it may take.
+    pub timeout: Duration,
+    /// Ends the wait with [`RuntimeError::Interrupted`].
+    pub cancel: &'a CancellationToken,
+}
+
+impl Readiness<'_> {
+    /// Probe until the server answers, the deadline passes, or the run is
+    /// cancelled. After each failed probe `gone` says whether the server has
+    /// exited (its error ends the wait); `log_tail` gives its last lines for
+    /// a server that never answered.
+    pub async fn wait<G, T>(
+        &self,
+        mut gone: impl FnMut() -> G,
+        log_tail: impl FnOnce() -> T,
+    ) -> Result<(), RuntimeError>
+    where
+        G: Future<Output = Result<(), RuntimeError>>,
+        T: Future<Output = Vec<String>>,
+    {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let last = tokio::select! {
+                _ = self.cancel.cancelled() => return Err(RuntimeError::Interrupted),
+                result = probe(self.address, PROBE_TIMEOUT) => match result {
+                    Ok(()) => return Ok(()),
+                    Err(reason) => reason,
+                },
+            };
+            gone().await?;
+            if Instant::now() >= deadline {
+                return Err(RuntimeError::NotReady {
+                    server: self.server.to_string(),
+                    timeout: self.timeout,
+                    reason: last,
+                    log_tail: log_tail().await,
+                });
+            }
+            tokio::select! {
+                _ = self.cancel.cancelled() => return Err(RuntimeError::Interrupted),
+                _ = tokio::time::sleep(PROBE_INTERVAL) => {}
+            }
+        }
     }
 }
 

@@ -297,3 +297,53 @@ fn local_and_docker_runs_of_one_seed_have_the_same_cells_and_counts() {
         assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 200, "{key:?}");
     }
 }
+
+#[test]
+fn a_local_server_that_exits_before_answering_fails_fast_with_its_log() {
+    let tree = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("images");
+    std::fs::create_dir_all(tree.path().join("app")).unwrap();
+    std::fs::copy(
+        root.join("app/labour_app.py"),
+        tree.path().join("app/labour_app.py"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(tree.path().join("quitter")).unwrap();
+    std::fs::write(tree.path().join("quitter/Dockerfile"), "FROM scratch\n").unwrap();
+    std::fs::write(
+        tree.path().join("servers.yaml"),
+        "servers:\n  - name: quitter\n    description: gives up at once\n    version: \"0\"\n    \
+         concurrency: []\n    command: [python3, -c, \"import sys; print('no port for me'); sys.exit(3)\", \"{port}\"]\n    \
+         unsupported: {workers: x, threads: x, worker_timeout: x, max_requests: x}\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("results.json");
+    labour()
+        .args([
+            "bench",
+            "--runtime",
+            "local",
+            "-t",
+            "Plain",
+            "--quiet",
+            "--images",
+        ])
+        .arg(tree.path())
+        .arg("--output")
+        .arg(&output)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("1 of 1 cell(s) could not run"));
+    let results: Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    let cell = cell(&results, "quitter", "Plain");
+    assert_eq!(cell["status"], "error");
+    let error = &cell["error"];
+    assert_eq!(
+        error["message"],
+        "quitter exited with code 3 before it answered a request"
+    );
+    assert_eq!(error["log_tail"][0], "no port for me");
+    assert_eq!(processes_of_run(run_id(&results)), Vec::<u32>::new());
+}

@@ -24,20 +24,17 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use self::watch::{EventLog, Watch};
+use super::probe::Readiness;
 use super::{
     ContainerOptions, EngineInfo, LOG_TAIL_LINES, Limits, NetworkMode, PreparedImage, RUN_LABEL,
     RestartPolicy, RunningServer, Runtime, RuntimeError, SERVER_LABEL, StoppedServer, free_port,
-    new_run_id, probe,
+    new_run_id,
 };
 use crate::catalogue::Server;
 use crate::images::Images;
 
 /// Port servers listen on inside their container with bridge networking.
 const CONTAINER_PORT: u16 = 8000;
-/// Pause between readiness probes.
-const PROBE_INTERVAL: Duration = Duration::from_millis(100);
-/// Longest wait for one readiness probe.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longest wait for the engine to report a removed container's last events.
 const EVENTS_SETTLE: Duration = Duration::from_secs(3);
 
@@ -290,23 +287,21 @@ impl DockerRuntime {
             .and_then(|port| port.parse().ok()))
     }
 
-    /// Probe until the server answers, it exits, the deadline passes or the
-    /// run is cancelled.
+    /// Wait until the server answers; fail fast, with its log tail, when
+    /// the container exits.
     async fn wait_ready(
         &self,
         server: &str,
         id: &str,
         address: SocketAddr,
     ) -> Result<(), RuntimeError> {
-        let deadline = Instant::now() + self.options.ready_timeout;
-        loop {
-            let last = tokio::select! {
-                _ = self.cancel.cancelled() => return Err(RuntimeError::Interrupted),
-                result = probe(address, PROBE_TIMEOUT) => match result {
-                    Ok(()) => return Ok(()),
-                    Err(reason) => reason,
-                },
-            };
+        let readiness = Readiness {
+            server,
+            address,
+            timeout: self.options.ready_timeout,
+            cancel: &self.cancel,
+        };
+        let gone = || async {
             let state = self
                 .docker
                 .inspect_container(id, None::<InspectContainerOptions>)
@@ -321,19 +316,9 @@ impl DockerRuntime {
                     log_tail: log_tail(&self.docker, id).await,
                 });
             }
-            if Instant::now() >= deadline {
-                return Err(RuntimeError::NotReady {
-                    server: server.to_string(),
-                    timeout: self.options.ready_timeout,
-                    reason: last,
-                    log_tail: log_tail(&self.docker, id).await,
-                });
-            }
-            tokio::select! {
-                _ = self.cancel.cancelled() => return Err(RuntimeError::Interrupted),
-                _ = tokio::time::sleep(PROBE_INTERVAL) => {}
-            }
-        }
+            Ok(())
+        };
+        readiness.wait(gone, || log_tail(&self.docker, id)).await
     }
 }
 

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -23,18 +23,15 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use self::supervise::{Groups, LaunchSpec, Seen, Supervisor};
+use super::probe::Readiness;
 use super::{
     ContainerOptions, EngineInfo, LOG_TAIL_LINES, Limits, PreparedImage, RunningServer, Runtime,
-    RuntimeError, StatsSample, StoppedServer, free_port, new_run_id, probe,
+    RuntimeError, StatsSample, StoppedServer, free_port, labour_cache_dir, new_run_id,
 };
 use crate::catalogue::Server;
 use crate::images::Images;
 use crate::units::format_bytes;
 
-/// Pause between readiness probes.
-const PROBE_INTERVAL: Duration = Duration::from_millis(100);
-/// Longest wait for one readiness probe.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Written into a virtualenv once pip has installed everything.
 const COMPLETE_MARKER: &str = ".labour-complete";
 /// Interpreters older than this cannot run the stress application.
@@ -122,15 +119,6 @@ pub struct LocalRuntime {
     started: AtomicU64,
 }
 
-/// `$XDG_CACHE_HOME/labour/venvs`, or `~/.cache/labour/venvs`.
-fn default_venv_dir() -> Option<PathBuf> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|dir| dir.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    Some(cache.join("labour").join("venvs"))
-}
-
 /// A stable 64-bit FNV-1a hash: the virtualenv key must not change between
 /// builds of labour.
 fn fnv1a(parts: &[&[u8]]) -> u64 {
@@ -186,7 +174,7 @@ impl LocalRuntime {
         let python = Python::find()?;
         let venvs = std::env::var_os("LABOUR_VENVS")
             .map(PathBuf::from)
-            .or_else(default_venv_dir)
+            .or_else(|| labour_cache_dir().map(|dir| dir.join("venvs")))
             .ok_or_else(|| RuntimeError::LocalUnavailable {
                 reason: "no HOME or XDG_CACHE_HOME to keep virtualenvs in (LABOUR_VENVS names a directory)".into(),
             })?;
@@ -487,43 +475,31 @@ impl LocalRuntime {
         }
     }
 
-    /// Probe until the server answers, it dies, the deadline passes or the
-    /// run is cancelled.
+    /// Wait until the server answers; fail fast, with its log tail, when
+    /// it dies first.
     async fn wait_ready(
         &self,
         server: &str,
         seen: &Seen,
         address: SocketAddr,
     ) -> Result<(), RuntimeError> {
-        let deadline = Instant::now() + self.options.ready_timeout;
-        loop {
-            let last = tokio::select! {
-                _ = self.cancel.cancelled() => return Err(RuntimeError::Interrupted),
-                result = probe(address, PROBE_TIMEOUT) => match result {
-                    Ok(()) => return Ok(()),
-                    Err(reason) => reason,
-                },
-            };
-            if let Some(exit_code) = seen.first_death() {
-                return Err(RuntimeError::ExitedEarly {
+        let readiness = Readiness {
+            server,
+            address,
+            timeout: self.options.ready_timeout,
+            cancel: &self.cancel,
+        };
+        let gone = || async {
+            match seen.first_death() {
+                Some(exit_code) => Err(RuntimeError::ExitedEarly {
                     server: server.to_string(),
                     exit_code,
                     log_tail: seen.log_tail(),
-                });
+                }),
+                None => Ok(()),
             }
-            if Instant::now() >= deadline {
-                return Err(RuntimeError::NotReady {
-                    server: server.to_string(),
-                    timeout: self.options.ready_timeout,
-                    reason: last,
-                    log_tail: seen.log_tail(),
-                });
-            }
-            tokio::select! {
-                _ = self.cancel.cancelled() => return Err(RuntimeError::Interrupted),
-                _ = tokio::time::sleep(PROBE_INTERVAL) => {}
-            }
-        }
+        };
+        readiness.wait(gone, || async { seen.log_tail() }).await
     }
 }
 
