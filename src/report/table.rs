@@ -32,6 +32,7 @@ pub fn cell_text(cell: &Cell) -> String {
             None => "Unresponsive".into(),
         },
         _ if cell.requests == 0 => "Interrupted".into(),
+        CellStatus::Interrupted if cell.is_disqualified() => "Failed (interrupted)".into(),
         _ if cell.is_disqualified() => "Failed".into(),
         CellStatus::Interrupted => format!(
             "f%: {:.2}; RPS: {:.2} (interrupted)",

@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::util::{
-    bench, cell, containers_of_run, docker_available, interrupt, labour, run_id, wait_for_line,
-    wait_with_limit,
+    Spawned, bench, cell, containers_of_run, docker_available, interrupt, labour, run_id,
+    wait_for_line, wait_with_limit,
 };
 
 #[test]
@@ -99,22 +99,24 @@ fn ctrl_c_during_a_bench_exits_130_and_leaves_no_container() {
     }
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("results.json");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("labour"))
-        .args([
-            "bench",
-            "--network",
-            "host",
-            "--servers",
-            "wsgiref",
-            "--tests",
-            "HeavySleep,Plain",
-        ])
-        .args(["-n", "100000", "--output"])
-        .arg(&output)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Spawned(
+        Command::new(assert_cmd::cargo::cargo_bin("labour"))
+            .args([
+                "bench",
+                "--network",
+                "host",
+                "--servers",
+                "wsgiref",
+                "--tests",
+                "HeavySleep,Plain",
+            ])
+            .args(["-n", "100000", "--output"])
+            .arg(&output)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     wait_for_line(&mut child, "requests over", Duration::from_secs(600));
     std::thread::sleep(Duration::from_secs(1));
     interrupt(&child);
@@ -133,12 +135,14 @@ fn serve_prints_a_url_that_answers_and_cleans_up_on_ctrl_c() {
     if !docker_available("serve_prints_a_url_that_answers_and_cleans_up_on_ctrl_c") {
         return;
     }
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("labour"))
-        .args(["serve", "waitress", "--network", "host"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Spawned(
+        Command::new(assert_cmd::cargo::cargo_bin("labour"))
+            .args(["serve", "waitress", "--network", "host"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let lines = wait_for_line(&mut child, "Ctrl-C stops it", Duration::from_secs(600));
     let container = lines
         .last()

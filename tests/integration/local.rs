@@ -10,8 +10,8 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 use crate::util::{
-    assert_valid, bench, cell, docker_available, interrupt, labour, processes_of_run, run_id,
-    wait_for_line, wait_with_limit,
+    Spawned, assert_valid, bench, cell, docker_available, interrupt, labour, processes_of_run,
+    run_id, wait_for_line, wait_with_limit,
 };
 
 /// A Docker endpoint where nothing answers.
@@ -201,19 +201,21 @@ fn auto_runs_locally_when_no_engine_answers_and_says_why() {
 
 #[test]
 fn a_local_serve_stops_its_whole_process_group_on_ctrl_c() {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("labour"))
-        .args([
-            "serve",
-            "gunicorn-sync",
-            "--runtime",
-            "local",
-            "--workers",
-            "3",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Spawned(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("labour"))
+            .args([
+                "serve",
+                "gunicorn-sync",
+                "--runtime",
+                "local",
+                "--workers",
+                "3",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let lines = wait_for_line(&mut child, "is serving", Duration::from_secs(300));
     // "... (process group labour-<run>-gunicorn-sync-serve-0); Ctrl-C stops it"
     let line = lines.last().unwrap();

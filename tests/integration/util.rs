@@ -167,3 +167,40 @@ pub fn wait_with_limit(child: &mut Child, limit: Duration) -> i32 {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A `labour` child process that is interrupted (SIGINT, then SIGKILL after
+/// a grace) if still running when the test ends, failing tests included, so
+/// no test leaves servers behind.
+pub struct Spawned(pub Child);
+
+impl std::ops::Deref for Spawned {
+    type Target = Child;
+
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Spawned {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if !matches!(self.0.try_wait(), Ok(None)) {
+            return;
+        }
+        interrupt(&self.0);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if !matches!(self.0.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -69,15 +69,29 @@ impl LaunchSpec {
     /// Start the main process in a process group of its own, so the
     /// terminal's Ctrl-C does not reach it and its workers go with it.
     pub fn spawn(&self) -> io::Result<Child> {
-        Command::new(&self.program)
+        let mut command = Command::new(&self.program);
+        command
             .args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(&self.cwd)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0)
-            .spawn()
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe. Should labour itself be
+        // killed outright (SIGKILL, no chance to stop anything), the kernel
+        // kills the server's main process; its workers notice their master
+        // is gone. Children are spawned from the runtime's worker threads,
+        // which live as long as labour.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        command.spawn()
     }
 }
 
