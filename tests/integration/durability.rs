@@ -5,16 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::util::{bench, cell, containers_of_run, docker_available, run_id};
-
-fn events<'a>(cell: &'a Value, action: &str) -> Vec<&'a Value> {
-    cell["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == action && e["phase"] == "load")
-        .collect()
-}
+use crate::util::{bench, cell, containers_of_run, docker_available, load_events, run_id};
 
 #[test]
 fn wsgiref_segfaults_die_139_restart_and_recover() {
@@ -42,7 +33,7 @@ fn wsgiref_segfaults_die_139_restart_and_recover() {
     let cell = cell(&results, "wsgiref", "SIGSEGV");
     assert_eq!(cell["status"], "completed", "{cell:#}");
     let durability = &cell["durability"];
-    let deaths = events(cell, "die");
+    let deaths = load_events(cell, "die");
     assert!(!deaths.is_empty(), "{cell:#}");
     assert!(deaths.iter().all(|d| d["exit_code"] == 139), "{deaths:#?}");
     assert_eq!(durability["dies"], deaths.len());
@@ -92,7 +83,7 @@ fn gunicorn_respawns_segfaulted_workers_where_docker_sees_nothing() {
     assert_eq!(code, 0);
     let cell = cell(&results, "gunicorn-sync", "SIGSEGV");
     assert_eq!(cell["durability"]["dies"], 0, "{:#}", cell["events"]);
-    assert!(events(cell, "die").is_empty());
+    assert!(load_events(cell, "die").is_empty());
     let workers = cell["workers_seen"].as_array().unwrap().len();
     assert!(
         workers > 2,
@@ -146,7 +137,9 @@ fn leaking_past_the_memory_limit_is_an_oom_kill_with_exit_137() {
         cell["events"]
     );
     assert!(
-        events(cell, "die").iter().any(|d| d["exit_code"] == 137),
+        load_events(cell, "die")
+            .iter()
+            .any(|d| d["exit_code"] == 137),
         "{:#}",
         cell["events"]
     );
@@ -191,7 +184,7 @@ fn with_restart_no_a_dead_server_is_down_and_the_cell_ends() {
         "the load stopped when it went down"
     );
     assert_eq!(cell["durability"]["restarts"], 0);
-    assert_eq!(events(cell, "die").len(), 1);
+    assert_eq!(load_events(cell, "die").len(), 1);
     assert_eq!(results["scenario"]["servers"][0]["limits"]["restart"], "no");
     assert_eq!(containers_of_run(run_id(&results)), Vec::<String>::new());
 }

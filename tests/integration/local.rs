@@ -10,21 +10,12 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 use crate::util::{
-    Spawned, assert_valid, bench, cell, docker_available, interrupt, labour, processes_of_run,
-    run_id, wait_for_line, wait_with_limit,
+    Spawned, assert_valid, bench, cell, docker_available, interrupt, labour, load_events,
+    processes_of_run, run_id, wait_for_line, wait_with_limit,
 };
 
 /// A Docker endpoint where nothing answers.
 const DEAD_ENGINE: &str = "unix:///nonexistent/docker.sock";
-
-fn events<'a>(cell: &'a Value, action: &str, phase: &str) -> Vec<&'a Value> {
-    cell["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == action && e["phase"] == phase)
-        .collect()
-}
 
 #[test]
 fn plain_and_sigsegv_on_three_servers_run_locally() {
@@ -57,7 +48,7 @@ fn plain_and_sigsegv_on_three_servers_run_locally() {
         assert_eq!(plain["requests"], 300);
         let expected = plain["expected"].as_u64().unwrap();
         assert!(expected * 100 >= 300 * 99, "{server}: {expected} of 300");
-        assert_eq!(events(plain, "die", "load").len(), 0, "{plain:#}");
+        assert_eq!(load_events(plain, "die").len(), 0, "{plain:#}");
     }
 
     // wsgiref runs the app in its only process: each segfault kills it,
@@ -65,7 +56,7 @@ fn plain_and_sigsegv_on_three_servers_run_locally() {
     // it back.
     let wsgiref = cell(&results, "wsgiref", "SIGSEGV");
     assert_eq!(wsgiref["requests"], 300);
-    let dies = events(wsgiref, "die", "load");
+    let dies = load_events(wsgiref, "die");
     assert!(!dies.is_empty(), "{:#}", wsgiref["events"]);
     assert!(dies.iter().all(|die| die["exit_code"] == 139), "{dies:#?}");
     assert!(
@@ -87,7 +78,7 @@ fn plain_and_sigsegv_on_three_servers_run_locally() {
     // gunicorn's master respawns its segfaulted workers: the server
     // process never dies, but many worker pids answer.
     let gunicorn = cell(&results, "gunicorn-sync", "SIGSEGV");
-    assert_eq!(events(gunicorn, "die", "load").len(), 0);
+    assert_eq!(load_events(gunicorn, "die").len(), 0);
     assert!(gunicorn["workers_seen"].as_array().unwrap().len() > 2);
     assert!(gunicorn["failure_ratio"].as_f64().unwrap() < 0.1);
     // Memory and CPU from /proc, over the whole process group.

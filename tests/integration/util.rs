@@ -79,6 +79,16 @@ pub fn cell<'a>(results: &'a Value, server: &str, test: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no cell {server} / {test}"))
 }
 
+/// The events of `cell` with `action` that happened during the load.
+pub fn load_events<'a>(cell: &'a Value, action: &str) -> Vec<&'a Value> {
+    cell["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == action && e["phase"] == "load")
+        .collect()
+}
+
 pub fn run_id(results: &Value) -> &str {
     results["run_id"].as_str().unwrap()
 }
