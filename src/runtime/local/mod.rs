@@ -132,6 +132,17 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
     hash
 }
 
+/// An I/O error at `path` while preparing `server`, as a build error.
+fn file_error(server: &str, path: &Path) -> impl FnOnce(std::io::Error) -> RuntimeError {
+    let (server, path) = (server.to_string(), path.display().to_string());
+    move |error| RuntimeError::Build {
+        server,
+        reason: format!("{path}: {error}"),
+        log_tail: Vec::new(),
+        log_file: None,
+    }
+}
+
 /// The limits the local runtime cannot enforce, in words.
 pub fn not_enforced(limits: &Limits) -> Vec<String> {
     let mut notes = Vec::new();
@@ -239,15 +250,14 @@ impl LocalRuntime {
             }
             wanted.push((files.join(relative), file));
         }
-        std::fs::create_dir_all(&app).map_err(|e| fail(format!("{}: {e}", app.display())))?;
-        std::fs::create_dir_all(&files).map_err(|e| fail(format!("{}: {e}", files.display())))?;
+        // The working directory of the server, even if the tree has no
+        // file in it; the files' own folders are made as they are written.
+        std::fs::create_dir_all(&app).map_err(file_error(&server.name, &app))?;
         for (path, file) in wanted {
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| fail(format!("{}: {e}", parent.display())))?;
+                std::fs::create_dir_all(parent).map_err(file_error(&server.name, parent))?;
             }
-            std::fs::write(&path, &file.contents)
-                .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+            std::fs::write(&path, &file.contents).map_err(file_error(&server.name, &path))?;
         }
         Ok((app, files))
     }
@@ -279,12 +289,11 @@ impl LocalRuntime {
             log_tail: log_file.map(read_tail).unwrap_or_default(),
             log_file: log_file.map(Path::to_path_buf),
         };
-        std::fs::create_dir_all(&self.venvs)
-            .map_err(|e| fail(format!("{}: {e}", self.venvs.display()), None))?;
+        std::fs::create_dir_all(&self.venvs).map_err(file_error(&server.name, &self.venvs))?;
         // Another labour may be making the same virtualenv: one at a time.
         let lock_path = venv.with_extension("lock");
-        let lock = std::fs::File::create(&lock_path)
-            .map_err(|e| fail(format!("{}: {e}", lock_path.display()), None))?;
+        let lock =
+            std::fs::File::create(&lock_path).map_err(file_error(&server.name, &lock_path))?;
         let lock = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))
             .await
             .map_err(|e| fail(e.to_string(), None))?
@@ -307,14 +316,13 @@ impl LocalRuntime {
             .build_log_dir
             .clone()
             .unwrap_or_else(|| self.venvs.clone());
-        std::fs::create_dir_all(&log_dir)
-            .map_err(|e| fail(format!("{}: {e}", log_dir.display()), None))?;
+        std::fs::create_dir_all(&log_dir).map_err(file_error(&server.name, &log_dir))?;
         let log_path = log_dir.join(format!("{}.local.log", server.name));
-        let mut log = std::fs::File::create(&log_path)
-            .map_err(|e| fail(format!("{}: {e}", log_path.display()), None))?;
+        let mut log =
+            std::fs::File::create(&log_path).map_err(file_error(&server.name, &log_path))?;
         let requirements_path = venv.with_extension("requirements.txt");
         std::fs::write(&requirements_path, &requirements)
-            .map_err(|e| fail(format!("{}: {e}", requirements_path.display()), None))?;
+            .map_err(file_error(&server.name, &requirements_path))?;
         let python = venv.join("bin").join("python");
         let steps: [(String, Vec<OsString>); 2] = [
             (
@@ -363,7 +371,7 @@ impl LocalRuntime {
             }
         }
         std::fs::write(venv.join(COMPLETE_MARKER), &requirements)
-            .map_err(|e| fail(format!("{}: {e}", venv.display()), None))?;
+            .map_err(file_error(&server.name, &venv))?;
         drop(lock);
         Ok(Some((venv, key)))
     }
