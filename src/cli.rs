@@ -261,10 +261,24 @@ pub struct BenchArgs {
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
 
+    /// A cell's time budget: its load ends at its request count or when
+    /// this is spent, whichever comes first, and the cell says which
+    /// (`ended_by`). Long enough by default to see a server's 30 s worker
+    /// timeout fire and the worker come back [default: 45s].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", conflicts_with = "duration")]
+    pub cell_time: Option<Duration>,
+
     /// Stop a cell's load when nothing has come back as expected for this
-    /// long: the server is unresponsive [default: 60s].
+    /// long: the server is unresponsive [default: 80% of the cell's time
+    /// budget].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub give_up_after: Option<Duration>,
+
+    /// Cells that run at once, each with its own server. Cells whose
+    /// headline is throughput (Plain) always run alone [default: 4 per
+    /// CPU, at least 2, at most 32].
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u64).range(1..=256), value_name = "N")]
+    pub jobs: Option<u64>,
 
     /// Reuse connections (HTTP keep-alive). Without it each request gets a
     /// new connection and asks the server to close it, as the seed's client

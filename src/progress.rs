@@ -1,48 +1,94 @@
-//! Progress on stderr: one line per step, and a live bar while a load
-//! runs (requests done, current rate, failures so far). The bar is drawn
-//! only when stderr is a terminal; `--quiet` hides everything.
+//! Progress on stderr: one line per step, and on a terminal live bars: one
+//! for the whole run (cells done, ETA) and one per running cell (requests
+//! done, current rate, failures so far). When stderr is not a terminal the
+//! bars are not drawn and the lines stay plain; `--quiet` hides everything.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinHandle;
 
 use crate::client::{LoadSpec, Shared};
 
-/// How often the bar is redrawn.
+/// How often a load bar is redrawn.
 const TICK: Duration = Duration::from_millis(100);
 
-/// Progress lines on stderr, unless quiet.
-#[derive(Debug, Clone, Copy)]
+/// Progress on stderr: lines, and bars on a terminal.
+#[derive(Debug, Clone)]
 pub struct Progress {
-    /// Print nothing.
-    pub quiet: bool,
+    quiet: bool,
+    bars: Option<MultiProgress>,
 }
 
 impl Progress {
-    /// Print one line of progress.
+    /// Lines unless `quiet`; bars too when stderr is a terminal.
+    pub fn new(quiet: bool) -> Self {
+        let bars = (!quiet && std::io::stderr().is_terminal())
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        Progress { quiet, bars }
+    }
+
+    /// Nothing at all.
+    pub fn quiet() -> Self {
+        Progress::new(true)
+    }
+
+    /// Whether live bars are drawn.
+    pub fn draws_bars(&self) -> bool {
+        self.bars.is_some()
+    }
+
+    /// Print one line of progress (above the bars, if any).
     pub fn say(&self, line: impl AsRef<str>) {
-        if !self.quiet {
-            // Progress is best effort: a closed stderr must not end a run.
-            let _ = writeln!(std::io::stderr(), "labour: {}", line.as_ref());
+        if self.quiet {
+            return;
         }
+        let line = format!("labour: {}", line.as_ref());
+        match &self.bars {
+            Some(bars) => {
+                let _ = bars.println(line);
+            }
+            // Progress is best effort: a closed stderr must not end a run.
+            None => {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
+        }
+    }
+
+    fn add(&self, bar: ProgressBar) -> ProgressBar {
+        match &self.bars {
+            Some(bars) => bars.add(bar),
+            None => {
+                bar.set_draw_target(ProgressDrawTarget::hidden());
+                bar
+            }
+        }
+    }
+
+    /// The whole run's bar: cells done of `cells`, with an ETA.
+    pub fn run_bar(&self, cells: u64) -> RunBar {
+        let bar = self.add(ProgressBar::new(cells));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "cells [{bar:30}] {pos}/{len} {elapsed_precise} elapsed, ETA {eta} {msg}",
+            )
+            .expect("the bar template is valid")
+            .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_secs(1));
+        RunBar { bar }
     }
 
     /// A live bar for a load described by `load`, fed by `shared`.
     pub fn load_bar(&self, name: &str, load: &LoadSpec, shared: Arc<Shared>) -> LoadBar {
-        let target = if self.quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
         let by_requests = load.requests;
         let length = by_requests.unwrap_or_else(|| {
             load.duration
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         });
-        let bar = ProgressBar::with_draw_target(Some(length), target);
+        let bar = self.add(ProgressBar::new(length));
         let template = if by_requests.is_some() {
             "{prefix} [{bar:30}] {pos}/{len} requests {msg}"
         } else {
@@ -76,6 +122,38 @@ impl Progress {
             }
         });
         LoadBar { bar, task }
+    }
+}
+
+/// The run's bar; cleared when finished.
+pub struct RunBar {
+    bar: ProgressBar,
+}
+
+impl RunBar {
+    /// One more cell is done.
+    pub fn cell_done(&self) {
+        self.bar.inc(1);
+    }
+
+    /// How many cells are done.
+    pub fn done(&self) -> u64 {
+        self.bar.position()
+    }
+
+    /// How many cells there are.
+    pub fn total(&self) -> u64 {
+        self.bar.length().unwrap_or(0)
+    }
+
+    /// Say what is running now.
+    pub fn running(&self, message: String) {
+        self.bar.set_message(message);
+    }
+
+    /// Clear the bar.
+    pub fn finish(self) {
+        self.bar.finish_and_clear();
     }
 }
 

@@ -49,6 +49,20 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
+/// A stable 64-bit FNV-1a hash of `parts`, each followed by a 0xff
+/// separator: keys and seeds derived from it must not change between builds
+/// of labour (the standard library's hasher may).
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.iter().chain(&[0xff]) {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
 /// Serde for a [`Duration`] as seconds (a float).
 pub mod duration_secs {
     use std::time::Duration;
@@ -106,6 +120,14 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("soon").unwrap_err().contains("soon"));
+    }
+
+    #[test]
+    fn fnv1a_is_stable() {
+        // FNV-1a of "a" then the 0xff separator, computed independently.
+        assert_eq!(fnv1a(&[]), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(&[b"a"]), 0x089b_c907_b544_c769);
+        assert_ne!(fnv1a(&[b"ab", b"c"]), fnv1a(&[b"a", b"bc"]));
     }
 
     #[test]

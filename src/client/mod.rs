@@ -100,14 +100,11 @@ impl Default for LoadSpec {
 }
 
 impl LoadSpec {
-    /// The load in words: `1000 requests over 8 connections`.
+    /// The load in words: `1000 requests over 8 connections, within 45.0 s`.
     pub fn describe(&self) -> String {
         let mut text = match (self.requests, self.duration) {
-            (Some(requests), None) => format!("{requests} requests"),
+            (Some(requests), _) => format!("{requests} requests"),
             (None, Some(duration)) => format!("{:.1} s", duration.as_secs_f64()),
-            (Some(requests), Some(duration)) => {
-                format!("{requests} requests or {:.1} s", duration.as_secs_f64())
-            }
             (None, None) => "no requests".into(),
         };
         text.push_str(&format!(" over {} connections", self.concurrency));
@@ -117,8 +114,25 @@ impl LoadSpec {
         if let Some(rate) = self.rate {
             text.push_str(&format!(" at {rate} req/s"));
         }
+        if let (Some(_), Some(duration)) = (self.requests, self.duration) {
+            text.push_str(&format!(", within {:.1} s", duration.as_secs_f64()));
+        }
         text
     }
+}
+
+/// Why a load ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadEnd {
+    /// Every request was sent and its outcome counted.
+    Requests,
+    /// Its time ([`LoadSpec::duration`]) ran out first.
+    Budget,
+    /// Nothing came back as expected for [`LoadSpec::give_up_after`].
+    GaveUp,
+    /// Its cancellation token was cancelled (the server went down for
+    /// good, or the run was interrupted).
+    Stopped,
 }
 
 /// What one client run measured.
@@ -132,6 +146,8 @@ pub struct ClientRun {
     pub elapsed: Duration,
     /// Whether the run was cut short by its cancellation token.
     pub stopped_early: bool,
+    /// Why the load ended.
+    pub ended: LoadEnd,
     /// When the load gave up on an unresponsive server: the time of the
     /// last answer as expected (since the start).
     pub gave_up_at: Option<Duration>,
@@ -227,11 +243,30 @@ pub async fn run(
     };
     done.cancel();
     let gave_up_at = watchdog.await.unwrap_or(None);
+    let stopped_early = cancel.is_cancelled();
+    let ended = if gave_up_at.is_some() {
+        LoadEnd::GaveUp
+    } else if stopped_early {
+        LoadEnd::Stopped
+    } else if load
+        .requests
+        .is_none_or(|requests| tally.requests() < requests)
+        && load.duration.is_some()
+    {
+        // Not every request was counted and nothing else stopped the load:
+        // its time ran out (requests in flight then are not counted).
+        LoadEnd::Budget
+    } else {
+        // Every request was counted, or a worker process died before
+        // reporting (`worker_failures` says so).
+        LoadEnd::Requests
+    };
     ClientRun {
         tally,
         started,
         elapsed,
-        stopped_early: cancel.is_cancelled(),
+        stopped_early,
+        ended,
         gave_up_at,
         worker_failures,
         processes: if usage.is_some() { processes } else { 1 },

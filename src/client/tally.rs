@@ -214,6 +214,23 @@ pub struct Tally {
     pub failed_ms: MsBits,
     /// Requests that started late on their schedule (open loop).
     pub late_starts: u64,
+    /// Per connection (by its index in the run): requests counted, and a
+    /// digest of their mix indexes in the order they were sent.
+    #[serde(default)]
+    pub sequences: BTreeMap<usize, (u64, u64)>,
+}
+
+/// Start value of a sequence digest (FNV-1a's offset basis).
+pub const SEQUENCE_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// The digest of a sequence so far, after one more mix index.
+pub fn sequence_step(digest: u64, mix_index: usize) -> u64 {
+    let mut hash = digest;
+    for byte in (mix_index as u64).to_le_bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 impl Tally {
@@ -227,7 +244,27 @@ impl Tally {
             ok_ms: MsBits::default(),
             failed_ms: MsBits::default(),
             late_starts: 0,
+            sequences: BTreeMap::new(),
         }
+    }
+
+    /// One digest of what every connection sent, in order: equal for two
+    /// runs exactly when each connection sent the same requests in the
+    /// same order.
+    pub fn sequence_digest(&self) -> u64 {
+        let parts: Vec<[u8; 24]> = self
+            .sequences
+            .iter()
+            .map(|(index, (count, digest))| {
+                let mut part = [0u8; 24];
+                part[..8].copy_from_slice(&(*index as u64).to_le_bytes());
+                part[8..16].copy_from_slice(&count.to_le_bytes());
+                part[16..].copy_from_slice(&digest.to_le_bytes());
+                part
+            })
+            .collect();
+        let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
+        crate::units::fnv1a(&parts)
     }
 
     /// Count one request.
@@ -304,6 +341,7 @@ impl Tally {
             mine.corrected.merge(&theirs.corrected);
         }
         self.late_starts += other.late_starts;
+        self.sequences.extend(other.sequences);
         for (pid, at) in other.worker_pids {
             let first = self.worker_pids.entry(pid).or_insert(at);
             *first = (*first).min(at);

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::connection::{Connection, Exchange, Target, exchange, request_head};
 use super::mix::Mix;
-use super::tally::{Record, Tally};
+use super::tally::{Record, SEQUENCE_START, Tally, sequence_step};
 use super::{LoadSpec, REFUSED_PAUSE};
 use crate::behaviour::Outcome;
 use crate::policy::Policy;
@@ -216,6 +216,8 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
     let timer = tokio::time::sleep(load.timeout + TIMER_SLACK);
     tokio::pin!(timer);
     let mut sent: u64 = 0;
+    let mut counted: u64 = 0;
+    let mut digest = SEQUENCE_START;
     loop {
         if worker.requests.is_some_and(|cap| sent >= cap) || stop.is_cancelled() {
             break;
@@ -282,11 +284,18 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
                 worker_pid: answer.worker_pid,
                 detail: answer.detail,
             });
+        counted += 1;
+        digest = sequence_step(digest, index);
         if refused && interval.is_none() && !sleep_until(Instant::now() + REFUSED_PAUSE, stop).await
         {
             break;
         }
     }
+    tally
+        .lock()
+        .expect("a tally is never poisoned")
+        .sequences
+        .insert(worker.index, (counted, digest));
 }
 
 #[cfg(test)]

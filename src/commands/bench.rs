@@ -42,6 +42,7 @@ fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
     flags.load = LoadFile {
         requests: args.load.requests,
         duration: args.load.duration,
+        cell_time: args.cell_time,
         rate: args.load.rate,
         concurrency: args.load.concurrency,
         processes: args.load.processes,
@@ -50,6 +51,7 @@ fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
         keep_alive: args.keep_alive.then_some(true),
     };
     flags.seed = args.seed;
+    flags.jobs = args.jobs;
     flags.thresholds = Thresholds {
         max_failure_ratio: args.max_failure,
         max_innocent_failure_ratio: args.max_innocent_failure,
@@ -71,8 +73,8 @@ fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
 /// Run the plan the flags describe and print the report.
 pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
     let (plan, images) = plan(&args)?;
-    let progress = Progress { quiet: args.quiet };
-    let cancel = cancel_on_signals(progress)?;
+    let progress = Progress::new(args.quiet);
+    let cancel = cancel_on_signals(progress.clone())?;
     let runtime = AnyRuntime::connect(
         args.container.runtime,
         plan.container.clone(),
@@ -88,12 +90,12 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
         plan.tests.len(),
         plan.seed
     ));
-    report_ignored_settings(&plan.servers, progress);
+    report_ignored_settings(&plan.servers, &progress);
     let output = args.output.clone();
     let launcher = Launcher::current();
     let context = bench::Context {
         cancel: &cancel,
-        progress,
+        progress: &progress,
         launcher: &launcher,
     };
     let outcome = bench::run(&plan, &runtime, context, |results| {

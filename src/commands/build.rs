@@ -23,8 +23,8 @@ pub async fn build(args: BuildArgs) -> anyhow::Result<Finish> {
     let mut flags = container_flags(&args.container, &ServerArgs::default());
     flags.servers = args.servers.clone();
     let servers = scenario::resolve_servers(&flags, &catalogue)?;
-    let progress = Progress { quiet: args.quiet };
-    let cancel = cancel_on_signals(progress)?;
+    let progress = Progress::new(args.quiet);
+    let cancel = cancel_on_signals(progress.clone())?;
     let options = scenario::container_options(&flags, None);
     let runtime =
         AnyRuntime::connect(args.container.runtime, options, images, cancel.clone()).await?;

@@ -94,6 +94,7 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
     let flags = LoadFile {
         requests: args.load.requests,
         duration: args.load.duration,
+        cell_time: None,
         rate: args.load.rate,
         concurrency: args.load.concurrency,
         processes: args.load.processes,
@@ -101,12 +102,12 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
         give_up_after: None,
         keep_alive: Some(!args.no_keep_alive),
     };
-    let mut spec = merge_load(&[&flags]).map_err(|problem| anyhow::anyhow!(problem))?;
+    let mut spec = merge_load(&[&flags], None).map_err(|problem| anyhow::anyhow!(problem))?;
     // A plain load generator does not give up on a slow target.
     spec.give_up_after = None;
     let (address, host, path) = target(&args.url).await?;
-    let progress = Progress { quiet: args.quiet };
-    let cancel = cancel_on_signals(progress)?;
+    let progress = Progress::new(args.quiet);
+    let cancel = cancel_on_signals(progress.clone())?;
     let mix = Mix::single(&host, &path);
     let shared = Arc::new(Shared::default());
     let bar = progress.load_bar(&args.url, &spec, Arc::clone(&shared));

@@ -110,7 +110,7 @@ fn container_flags(container: &ContainerArgs, server: &ServerArgs) -> Flags {
 }
 
 /// Say which asked-for settings a server cannot take.
-fn report_ignored_settings(servers: &[Server], progress: Progress) {
+fn report_ignored_settings(servers: &[Server], progress: &Progress) {
     for server in servers {
         for setting in server.ignored_settings() {
             progress.say(format!(

@@ -19,9 +19,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
     let mut flags = container_flags(&args.container, &args.options);
     flags.servers = Some(Selection::Named(vec![args.server.clone()]));
     let server = scenario::resolve_servers(&flags, &catalogue)?.remove(0);
-    let progress = Progress { quiet: false };
-    report_ignored_settings(std::slice::from_ref(&server), progress);
-    let cancel = cancel_on_signals(progress)?;
+    let progress = Progress::new(false);
+    report_ignored_settings(std::slice::from_ref(&server), &progress);
+    let cancel = cancel_on_signals(progress.clone())?;
     let options = scenario::container_options(&flags, None);
     let runtime =
         AnyRuntime::connect(args.container.runtime, options, images, cancel.clone()).await?;

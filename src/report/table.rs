@@ -9,7 +9,7 @@ use prettytable::{Cell as TableCell, Row, Table, format};
 
 use super::Report;
 use crate::behaviour::Outcome;
-use crate::results::{Cell, CellStatus, Results};
+use crate::results::{Cell, CellStatus, EndedBy, Results};
 
 /// Lines of a server's log shown under a cell that could not run.
 const ERROR_LOG_LINES: usize = 12;
@@ -40,9 +40,14 @@ pub fn cell_text(cell: &Cell) -> String {
             cell.requests_per_sec
         ),
         CellStatus::Completed => format!(
-            "f%: {:.2}; RPS: {:.2}",
+            "f%: {:.2}; RPS: {:.2}{}",
             cell.failure_ratio * 100.0,
-            cell.requests_per_sec
+            cell.requests_per_sec,
+            if cell.ended_by == Some(EndedBy::Budget) {
+                " (budget)"
+            } else {
+                ""
+            }
         ),
     }
 }
@@ -171,6 +176,25 @@ impl Report for TableReport {
             table.add_row(Row::new(row));
         }
         let _ = write!(out, "{table}");
+        if results
+            .cells
+            .iter()
+            .any(|cell| cell.ended_by == Some(EndedBy::Budget))
+        {
+            let _ = writeln!(
+                out,
+                "(budget): the cell's time budget ended its load before all its requests were \
+                 sent; f% and RPS count what was sent."
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{} cell(s) at once; {:.0} s in all, {:.0} s ({:.1}%) with no cell sending load.",
+            results.jobs,
+            results.wall_secs,
+            results.orchestration_secs,
+            results.orchestration_share * 100.0
+        );
         super::durability::render(results, &mut out);
         super::latency::render(results, &mut out);
 

@@ -18,14 +18,14 @@ pub use load::{
 
 use crate::catalogue::Server;
 use crate::client::tally::TIMELINE_BUCKET;
-use crate::client::{ClientRun, PreflightCheck};
+use crate::client::{ClientRun, LoadEnd, PreflightCheck};
 use crate::runtime::{
     ContainerOptions, EngineInfo, PreparedImage, RunningServer, RuntimeError, StoppedServer,
 };
 use crate::scenario::{Plan, TestSpec, Thresholds};
 
 /// Version of the results document; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A cell is reported as `Failed` when more than this share of its
 /// requests came back not as expected (the seed's 10%).
@@ -52,9 +52,21 @@ pub struct Results {
     pub environment: Environment,
     /// What was asked, as resolved.
     pub scenario: ScenarioRecord,
-    /// Seed of the request policies.
+    /// Seed of the request policies; each cell's own seed derives from it.
     pub seed: u64,
-    /// One per server x test that ran or tried to.
+    /// Cells that could run at once (`--jobs`).
+    pub jobs: usize,
+    /// Seconds from the first prepare to the end of the last cell.
+    pub wall_secs: f64,
+    /// Seconds of the wall time in which no cell was sending load:
+    /// builds, starts, pre-flight, teardown and waiting, the run's overhead.
+    pub orchestration_secs: f64,
+    /// `orchestration_secs / wall_secs`.
+    pub orchestration_share: f64,
+    /// Each server's preparation (image build or virtualenv), in run order.
+    #[serde(default)]
+    pub prepares: Vec<PrepareRecord>,
+    /// One per server x test that ran or tried to, in plan order.
     pub cells: Vec<Cell>,
     /// Every threshold a cell failed, in words; non-empty means exit 1.
     pub threshold_failures: Vec<String>,
@@ -82,11 +94,76 @@ pub struct ScenarioRecord {
     pub thresholds: Thresholds,
 }
 
+/// One server's preparation for its cells.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PrepareRecord {
+    /// The server.
+    pub server: String,
+    /// Seconds since the run started when it began.
+    pub started_secs: f64,
+    /// How long it took.
+    pub secs: f64,
+    /// Whether its cells could run.
+    pub ready: bool,
+}
+
+/// What ended a cell's load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndedBy {
+    /// Every request was sent and counted.
+    Requests,
+    /// Its time budget (`load.duration`) ran out first; requests in flight
+    /// then are not counted.
+    Budget,
+    /// Nothing came back as expected for the give-up time.
+    Unresponsive,
+    /// The server died and its restart policy did not bring it back.
+    ServerDown,
+    /// The run was interrupted by a signal.
+    Interrupted,
+}
+
+/// How long each phase of a cell took, in seconds; `None` for a phase it
+/// did not reach.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Phases {
+    /// From the start of the run until the cell could begin (its server
+    /// prepared, a job free, or the host quiet for a throughput cell).
+    pub queued_secs: Option<f64>,
+    /// Its server's preparation (image build or virtualenv), shared by the
+    /// server's cells.
+    pub prepare_secs: Option<f64>,
+    /// From starting the server until it answered.
+    pub start_secs: Option<f64>,
+    /// Pre-flight requests.
+    pub preflight_secs: Option<f64>,
+    /// A throughput cell's wait for other cells' teardown to end.
+    pub quiet_secs: Option<f64>,
+    /// The load.
+    pub load_secs: Option<f64>,
+    /// Stopping the server (SIGTERM, grace, SIGKILL), off the critical path.
+    pub stop_secs: Option<f64>,
+    /// Removing it and settling its events.
+    pub remove_secs: Option<f64>,
+}
+
+/// What else used the host while a cell sent its load.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Overlap {
+    /// Other cells (`server / test`) that were starting, loading or tearing
+    /// down at some point of this cell's load.
+    pub cells: Vec<String>,
+    /// Servers whose preparation (image build) ran during this cell's load.
+    pub builds: Vec<String>,
+}
+
 /// How a cell ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CellStatus {
-    /// Every request was sent and counted.
+    /// The load ran to its end: every request, or its time budget (see
+    /// `ended_by`).
     Completed,
     /// Cut short by a signal; the counts are what was done.
     Interrupted,
@@ -133,6 +210,10 @@ pub struct ClientRecord {
     /// Worker processes that died or did not report, and how: their
     /// requests are missing from the counts.
     pub worker_failures: Vec<String>,
+    /// A digest of the requests every connection sent, in order (hex):
+    /// equal in two cells exactly when they sent the same sequence.
+    #[serde(default)]
+    pub sequence_digest: Option<String>,
 }
 
 /// Why a cell could not run.
@@ -153,8 +234,18 @@ pub struct Cell {
     pub server_version: String,
     /// Test name.
     pub test: String,
+    /// Seed of this cell's request policies, derived from the run's seed
+    /// and the test: the same in every server's cell of a test, whatever
+    /// `--jobs` or `--shard`.
+    pub seed: u64,
     /// How the cell ended.
     pub status: CellStatus,
+    /// What ended its load, for a cell that sent one.
+    pub ended_by: Option<EndedBy>,
+    /// How long each phase took.
+    pub phases: Phases,
+    /// What else used the host during its load.
+    pub overlap: Overlap,
     /// Why it could not run, for `error`; why it was skipped, for
     /// `skipped`.
     pub error: Option<CellError>,
@@ -232,7 +323,11 @@ impl Cell {
             server: server.name.clone(),
             server_version: server.version.clone(),
             test: test.name.clone(),
+            seed: 0,
             status,
+            ended_by: None,
+            phases: Phases::default(),
+            overlap: Overlap::default(),
             error: None,
             image_tag: None,
             image_id: None,
@@ -298,16 +393,21 @@ impl Cell {
         stopped: Result<StoppedServer, RuntimeError>,
         interrupted: bool,
     ) -> Self {
-        let status = if interrupted {
-            CellStatus::Interrupted
-        } else if client.stopped_early {
-            CellStatus::ServerDown
-        } else if client.gave_up_at.is_some() {
-            CellStatus::Unresponsive
-        } else {
-            CellStatus::Completed
+        let ended_by = match client.ended {
+            _ if interrupted => EndedBy::Interrupted,
+            LoadEnd::Stopped => EndedBy::ServerDown,
+            LoadEnd::GaveUp => EndedBy::Unresponsive,
+            LoadEnd::Budget => EndedBy::Budget,
+            LoadEnd::Requests => EndedBy::Requests,
+        };
+        let status = match ended_by {
+            EndedBy::Interrupted => CellStatus::Interrupted,
+            EndedBy::ServerDown => CellStatus::ServerDown,
+            EndedBy::Unresponsive => CellStatus::Unresponsive,
+            EndedBy::Budget | EndedBy::Requests => CellStatus::Completed,
         };
         let mut cell = Cell::empty(server, test, status);
+        cell.ended_by = Some(ended_by);
         cell.image_tag = Some(image.tag.clone());
         cell.image_id = Some(image.id.clone());
         cell.startup_secs = Some(secs(running.startup));
@@ -318,6 +418,7 @@ impl Cell {
             cpu_secs: client.usage.map(|u| u.cpu_secs),
             peak_rss_bytes: client.usage.map(|u| u.peak_rss_bytes),
             worker_failures: client.worker_failures.clone(),
+            sequence_digest: Some(format!("{:016x}", client.tally.sequence_digest())),
         };
         let load_ms = client.elapsed.as_millis() as usize;
         match stopped {
@@ -472,6 +573,11 @@ impl Results {
                 thresholds: plan.thresholds.clone(),
             },
             seed: plan.seed,
+            jobs: plan.jobs,
+            wall_secs: 0.0,
+            orchestration_secs: 0.0,
+            orchestration_share: 0.0,
+            prepares: Vec::new(),
             cells: Vec::new(),
             threshold_failures: Vec::new(),
         }

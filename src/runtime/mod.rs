@@ -8,12 +8,13 @@
 
 pub mod docker;
 pub mod local;
+mod ports;
 mod probe;
 mod select;
 
 use std::fmt;
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -260,6 +261,10 @@ pub struct StoppedServer {
     pub stats: Vec<StatsSample>,
     /// The last lines of its log.
     pub log_tail: Vec<String>,
+    /// How long stopping it took (SIGTERM, grace, SIGKILL).
+    pub stop_took: Duration,
+    /// How long removing it and settling its events took.
+    pub remove_took: Duration,
 }
 
 /// The engine and host the servers ran on.
@@ -432,12 +437,6 @@ pub(crate) fn new_run_id() -> String {
         "{:08x}",
         (nanos as u64 ^ (u64::from(std::process::id()) << 32)) as u32
     )
-}
-
-/// A port on 127.0.0.1 that nothing listens on right now.
-pub(crate) fn free_port() -> std::io::Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    Ok(listener.local_addr()?.port())
 }
 
 /// labour's directory in the user's cache: `$XDG_CACHE_HOME/labour`, or

@@ -22,6 +22,8 @@ use crate::units::{parse_bytes, parse_duration};
 pub struct ScenarioFile {
     /// Seed of the request mix.
     pub seed: Option<u64>,
+    /// Cells at once.
+    pub jobs: Option<u64>,
     /// Servers to test.
     pub servers: Option<Vec<ServerEntry>>,
     /// Tests to run.
@@ -75,6 +77,12 @@ pub struct TestEntry {
     /// Duration for this test.
     #[serde(default, deserialize_with = "duration")]
     pub duration: Option<Duration>,
+    /// Time budget for this test's cells.
+    #[serde(default, deserialize_with = "duration")]
+    pub cell_time: Option<Duration>,
+    /// Its headline is throughput: its cells run with nothing else
+    /// loading the host.
+    pub throughput: Option<bool>,
     /// Rate for this test.
     pub rate: Option<f64>,
     /// Worker processes for this test.
@@ -87,6 +95,7 @@ impl TestEntry {
         LoadFile {
             requests: self.requests,
             duration: self.duration,
+            cell_time: self.cell_time,
             rate: self.rate,
             concurrency: self.concurrency,
             processes: self.processes,
@@ -113,9 +122,13 @@ pub struct MixFile {
 pub struct LoadFile {
     /// Requests per cell.
     pub requests: Option<u64>,
-    /// How long to send.
+    /// How long to send (no request count).
     #[serde(default, deserialize_with = "duration")]
     pub duration: Option<Duration>,
+    /// A cell's time budget: its load ends at its request count or when
+    /// this is spent, whichever comes first.
+    #[serde(default, deserialize_with = "duration")]
+    pub cell_time: Option<Duration>,
     /// Open loop: requests per second.
     pub rate: Option<f64>,
     /// Connections at once.
@@ -392,6 +405,7 @@ where
 #[serde(deny_unknown_fields)]
 struct RawScenario {
     seed: Option<u64>,
+    jobs: Option<u64>,
     #[serde(default, deserialize_with = "name_or_map_list")]
     servers: Option<Vec<ServerEntry>>,
     #[serde(default, deserialize_with = "name_or_map_list")]
@@ -443,7 +457,7 @@ impl ScenarioFile {
                     file: file.display().to_string(),
                     line: 1,
                     column: 1,
-                    message: "a scenario is a map with the keys seed, servers, tests, load, \
+                    message: "a scenario is a map with the keys seed, jobs, servers, tests, load, \
                               container and thresholds"
                         .into(),
                 });
@@ -464,6 +478,7 @@ impl ScenarioFile {
         })?;
         Ok(ScenarioFile {
             seed: raw.seed,
+            jobs: raw.jobs,
             servers: raw.servers,
             tests: raw.tests,
             load: raw.load,
@@ -530,7 +545,7 @@ mod tests {
     fn errors_carry_file_line_and_column() {
         assert_eq!(
             parse("seed: 1\nload:\n  requests: 10\n  colour: red\n").unwrap_err(),
-            "s.yaml:4:3: load: unknown field `colour`, expected one of `requests`, `duration`, `rate`, `concurrency`, `processes`, `timeout`, `give_up_after`, `keep_alive`"
+            "s.yaml:4:3: load: unknown field `colour`, expected one of `requests`, `duration`, `cell_time`, `rate`, `concurrency`, `processes`, `timeout`, `give_up_after`, `keep_alive`"
         );
     }
 

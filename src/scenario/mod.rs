@@ -12,9 +12,9 @@ use thiserror::Error;
 pub use file::{LimitsFile, LoadFile, ScenarioFile, ScenarioFileError, parse_ratio};
 pub use named::named_tests;
 pub use resolve::{
-    DEFAULT_BASE_IMAGE, DEFAULT_CONCURRENCY, DEFAULT_GIVE_UP_AFTER, DEFAULT_READY_TIMEOUT,
-    DEFAULT_REQUESTS, DEFAULT_STOP_TIMEOUT, DEFAULT_TIMEOUT, Flags, PlanError, Source,
-    container_options, limits, merge_load, plan, resolve_servers,
+    DEFAULT_BASE_IMAGE, DEFAULT_CELL_TIME, DEFAULT_CONCURRENCY, DEFAULT_GIVE_UP_AFTER,
+    DEFAULT_READY_TIMEOUT, DEFAULT_REQUESTS, DEFAULT_STOP_TIMEOUT, DEFAULT_TIMEOUT, Flags,
+    PlanError, Source, container_options, default_jobs, limits, merge_load, plan, resolve_servers,
 };
 
 use crate::behaviour::Behaviour;
@@ -53,6 +53,11 @@ pub struct TestSpec {
     /// Load for this test, when it differs from the run's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<LoadSpec>,
+    /// Its headline is throughput: its cells run with nothing else loading
+    /// the host (no other cell, no image build). Cells of other tests
+    /// mostly wait on sleeping, wedged or respawning workers, and share it.
+    #[serde(default)]
+    pub throughput: bool,
 }
 
 /// `all`, or a list of names.
@@ -139,6 +144,8 @@ pub struct Plan {
     pub tests: Vec<TestSpec>,
     /// Seed of the policies; the same seed sends the same requests.
     pub seed: u64,
+    /// Cells that may run at once (`--jobs`).
+    pub jobs: usize,
     /// How servers are built and run.
     pub container: ContainerOptions,
     /// Limits that fail the run.

@@ -12,6 +12,7 @@ fn test(name: &str, description: &str, policy: PolicyKind, mix: Vec<MixEntry>) -
         policy,
         mix,
         load: None,
+        throughput: false,
     }
 }
 
@@ -28,21 +29,25 @@ pub fn named_tests() -> Vec<TestSpec> {
     use Behaviour::*;
     let ok = Behaviour::plain;
     vec![
-        test(
-            "Plain",
-            "99 HTTP 200 and 1 HTTP 404, in order",
-            PolicyKind::Repeat,
-            vec![
-                MixEntry::new(ok(), 99),
-                MixEntry::new(
-                    PlainResponse {
-                        length: None,
-                        status: 404,
-                    },
-                    1,
-                ),
-            ],
-        ),
+        TestSpec {
+            // Its headline is requests per second: it runs alone.
+            throughput: true,
+            ..test(
+                "Plain",
+                "99 HTTP 200 and 1 HTTP 404, in order",
+                PolicyKind::Repeat,
+                vec![
+                    MixEntry::new(ok(), 99),
+                    MixEntry::new(
+                        PlainResponse {
+                            length: None,
+                            status: 404,
+                        },
+                        1,
+                    ),
+                ],
+            )
+        },
         random(
             "LightSleep",
             "99% HTTP 200, 1% sleep 0.5 s",

@@ -22,7 +22,13 @@ pub const DEFAULT_REQUESTS: u64 = 1000;
 pub const DEFAULT_CONCURRENCY: u64 = 8;
 /// Request timeout unless told (the seed's).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Give-up time unless told.
+/// A bench cell's time budget unless told: long enough to see gunicorn's
+/// default 30 s worker timeout fire and the worker come back.
+pub const DEFAULT_CELL_TIME: Duration = Duration::from_secs(45);
+/// The give-up time, unless told, is this share of the load's time budget
+/// (36 s of 45 s), and [`DEFAULT_GIVE_UP_AFTER`] without a budget.
+pub const GIVE_UP_SHARE_OF_BUDGET: f64 = 0.8;
+/// Give-up time unless told, for a load without a time budget.
 pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(60);
 // LoadSpec::default() says the same; keep them one.
 const _: () = assert!(DEFAULT_REQUESTS == 1000 && DEFAULT_CONCURRENCY == 8);
@@ -47,6 +53,8 @@ pub struct Flags {
     pub load: LoadFile,
     /// `--seed`.
     pub seed: Option<u64>,
+    /// `--jobs`.
+    pub jobs: Option<u64>,
     /// `--network`.
     pub network: Option<NetworkMode>,
     /// `--base-image`.
@@ -247,6 +255,7 @@ fn custom_test(
         policy: entry.policy.unwrap_or(PolicyKind::Random),
         mix: entries,
         load: None,
+        throughput: false,
     })
 }
 
@@ -259,7 +268,8 @@ pub fn resolve_servers(flags: &Flags, catalogue: &Catalogue) -> Result<Vec<Serve
 pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>, PlanError> {
     let named = named_tests();
     let file_load = source.map(|s| s.file.load.clone()).unwrap_or_default();
-    let global = merge_load(&[&flags.load, &file_load]).map_err(PlanError::Invalid)?;
+    let global = merge_load(&[&flags.load, &file_load], Some(DEFAULT_CELL_TIME))
+        .map_err(PlanError::Invalid)?;
 
     // Every test the run can name: the named ones, and the file's mixes.
     let mut available = named.clone();
@@ -312,9 +322,16 @@ pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>,
                     format!("test {:?}: policy is set only with a mix", entry.name),
                 ));
             }
-            let own = merge_load(&[&flags.load, &entry.load(), &file_load]).map_err(|problem| {
+            let own = merge_load(
+                &[&flags.load, &entry.load(), &file_load],
+                Some(DEFAULT_CELL_TIME),
+            )
+            .map_err(|problem| {
                 source.error(&entry.name, format!("test {:?}: {problem}", entry.name))
             })?;
+            if let Some(throughput) = entry.throughput {
+                test.throughput = throughput;
+            }
             if own != global {
                 test.load = Some(own);
             }
@@ -351,13 +368,33 @@ pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>,
 
 /// The load from settings in order of precedence: the first that sets a
 /// value wins; requests and duration go together, from the first layer
-/// that sets either.
-pub fn merge_load(layers: &[&LoadFile]) -> Result<LoadSpec, String> {
+/// that sets either. Without a duration the load's time budget is the
+/// first `cell_time`, or `default_budget`.
+pub fn merge_load(
+    layers: &[&LoadFile],
+    default_budget: Option<Duration>,
+) -> Result<LoadSpec, String> {
     let first = |pick: &dyn Fn(&LoadFile) -> Option<u64>| layers.iter().find_map(|l| pick(l));
+    if let Some(layer) = layers
+        .iter()
+        .find(|l| l.duration.is_some() || l.cell_time.is_some())
+        && layer.duration.is_some()
+        && layer.cell_time.is_some()
+    {
+        return Err(
+            "duration and cell_time both limit the load's time: give one (duration sends for \
+             that long; cell_time caps a load of --requests)"
+                .into(),
+        );
+    }
     let (requests, duration) = layers
         .iter()
         .find(|l| l.requests.is_some() || l.duration.is_some())
         .map_or((Some(DEFAULT_REQUESTS), None), |l| (l.requests, l.duration));
+    let duration = duration.or_else(|| layers.iter().find_map(|l| l.cell_time).or(default_budget));
+    let give_up_default = duration.map_or(DEFAULT_GIVE_UP_AFTER, |budget| {
+        budget.mul_f64(GIVE_UP_SHARE_OF_BUDGET)
+    });
     let load = LoadSpec {
         requests,
         duration,
@@ -372,7 +409,7 @@ pub fn merge_load(layers: &[&LoadFile]) -> Result<LoadSpec, String> {
             layers
                 .iter()
                 .find_map(|l| l.give_up_after)
-                .unwrap_or(DEFAULT_GIVE_UP_AFTER),
+                .unwrap_or(give_up_default),
         ),
         keep_alive: layers.iter().find_map(|l| l.keep_alive).unwrap_or(false),
     };
@@ -383,7 +420,7 @@ pub fn merge_load(layers: &[&LoadFile]) -> Result<LoadSpec, String> {
         return Err("concurrency and processes must be at least 1".into());
     }
     if load.duration.is_some_and(|d| d.is_zero()) {
-        return Err("duration must be more than zero".into());
+        return Err("duration and cell_time must be more than zero".into());
     }
     if load
         .rate
@@ -395,6 +432,13 @@ pub fn merge_load(layers: &[&LoadFile]) -> Result<LoadSpec, String> {
         return Err("timeouts must be more than zero".into());
     }
     Ok(load)
+}
+
+/// Cells at once unless told, on a host with `cpus` CPUs. Most cells wait
+/// on sleeping, wedged or respawning workers rather than use the CPU, so a
+/// host runs several per CPU; throughput cells run alone whatever this is.
+pub fn default_jobs(cpus: usize) -> usize {
+    (cpus * 4).clamp(2, 32)
 }
 
 /// The thresholds: flags, then the file.
@@ -428,6 +472,10 @@ pub fn plan(
     let file = source.map(|s| s.file);
     let servers = servers(flags, source, catalogue)?;
     let tests = tests(flags, source)?;
+    let jobs = flags.jobs.or(file.and_then(|f| f.jobs));
+    if jobs == Some(0) {
+        return Err(PlanError::Invalid("jobs must be at least 1".into()));
+    }
     Ok(Plan {
         servers,
         tests,
@@ -435,6 +483,7 @@ pub fn plan(
             .seed
             .or(file.and_then(|f| f.seed))
             .unwrap_or_else(rand::random),
+        jobs: jobs.map_or_else(|| default_jobs(crate::client::cpus()), |n| n as usize),
         container: container_options(flags, file),
         thresholds: thresholds(flags, file),
     })

@@ -129,6 +129,7 @@ fn one_behaviour_test(behaviour: Behaviour) -> TestSpec {
         policy: PolicyKind::Random,
         mix: vec![MixEntry::new(behaviour, 1)],
         load: None,
+        throughput: false,
     }
 }
 

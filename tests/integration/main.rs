@@ -10,6 +10,7 @@ mod docker;
 mod durability;
 mod load;
 mod local;
+mod matrix;
 mod scenarios;
 mod schema;
 mod util;

@@ -67,7 +67,7 @@ fn broken_scenarios_get_their_message_word_for_word() {
         ),
         (
             "not-a-map.yaml",
-            "not-a-map.yaml:1:1: a scenario is a map with the keys seed, servers, tests, load, container and thresholds",
+            "not-a-map.yaml:1:1: a scenario is a map with the keys seed, jobs, servers, tests, load, container and thresholds",
         ),
         (
             "swap-below-memory.yaml",
@@ -79,7 +79,7 @@ fn broken_scenarios_get_their_message_word_for_word() {
         ),
         (
             "unknown-key.yaml",
-            "unknown-key.yaml:2:1: unknown field `colour`, expected one of `seed`, `servers`, `tests`, `load`, `container`, `thresholds`",
+            "unknown-key.yaml:2:1: unknown field `colour`, expected one of `seed`, `jobs`, `servers`, `tests`, `load`, `container`, `thresholds`",
         ),
         (
             "unknown-option.yaml",

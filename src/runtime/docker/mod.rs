@@ -24,11 +24,11 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use self::watch::{EventLog, Watch};
+use super::ports::{Port, Ports};
 use super::probe::Readiness;
 use super::{
     ContainerOptions, EngineInfo, LOG_TAIL_LINES, Limits, NetworkMode, PreparedImage, RUN_LABEL,
-    RestartPolicy, RunningServer, Runtime, RuntimeError, SERVER_LABEL, StoppedServer, free_port,
-    new_run_id,
+    RestartPolicy, RunningServer, Runtime, RuntimeError, SERVER_LABEL, StoppedServer, new_run_id,
 };
 use crate::catalogue::Server;
 use crate::images::Images;
@@ -49,6 +49,8 @@ pub struct DockerRuntime {
     events_stop: CancellationToken,
     events_task: Mutex<Option<JoinHandle<()>>>,
     watches: Mutex<HashMap<String, Watch>>,
+    ports: Ports,
+    held_ports: Mutex<HashMap<String, Port>>,
 }
 
 fn engine_error(
@@ -125,6 +127,8 @@ impl DockerRuntime {
             events_stop,
             events_task: Mutex::new(Some(events_task)),
             watches: Mutex::new(HashMap::new()),
+            ports: Ports::new(),
+            held_ports: Mutex::new(HashMap::new()),
         })
     }
 
@@ -141,6 +145,7 @@ impl DockerRuntime {
         if let Some(watch) = self.watches.lock().unwrap().remove(id) {
             watch.abandon();
         }
+        self.held_ports.lock().unwrap().remove(id);
         let options = RemoveContainerOptions {
             force: true,
             v: true,
@@ -209,12 +214,15 @@ impl DockerRuntime {
             server: server.name.clone(),
             reason,
         };
-        let host_port = match self.options.network {
-            NetworkMode::Host => {
-                Some(free_port().map_err(|e| start_error(format!("finding a free port: {e}")))?)
-            }
+        let held = match self.options.network {
+            NetworkMode::Host => Some(
+                self.ports
+                    .take()
+                    .map_err(|e| start_error(format!("finding a free port: {e}")))?,
+            ),
             NetworkMode::Bridge => None,
         };
+        let host_port = held.as_ref().map(|port| port.number);
         let key = format!("{CONTAINER_PORT}/tcp");
         let (command, network_mode, port_bindings, exposed) = match host_port {
             Some(port) => (server.command_for("127.0.0.1", port), "host", None, None),
@@ -248,6 +256,9 @@ impl DockerRuntime {
         let id = created.id;
         let watch = Watch::start(&self.docker, &self.events, &id, down.clone());
         self.watches.lock().unwrap().insert(id.clone(), watch);
+        if let Some(port) = held {
+            self.held_ports.lock().unwrap().insert(id.clone(), port);
+        }
         let started = async {
             self.docker
                 .start_container(&id, None)
@@ -397,7 +408,10 @@ impl Runtime for DockerRuntime {
         };
         // Docker's stop is the escalation: SIGTERM, `t` seconds, SIGKILL.
         // A container that already exited answers 304, which is fine.
+        let stopping = Instant::now();
         let stopped = self.docker.stop_container(&running.id, Some(options)).await;
+        let stop_took = stopping.elapsed();
+        let removing = Instant::now();
         let inspect = self
             .docker
             .inspect_container(&running.id, None::<InspectContainerOptions>)
@@ -411,6 +425,7 @@ impl Runtime for DockerRuntime {
             Some(watch) => watch.finish().await,
             None => Default::default(),
         };
+        let remove_took = removing.elapsed();
         match stopped {
             Ok(())
             | Err(bollard::errors::Error::DockerResponseServerError {
@@ -443,6 +458,8 @@ impl Runtime for DockerRuntime {
             events,
             stats,
             log_tail,
+            stop_took,
+            remove_took,
         })
     }
 

@@ -23,14 +23,15 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use self::supervise::{Groups, LaunchSpec, Seen, Supervisor};
+use super::ports::{Port, Ports};
 use super::probe::Readiness;
 use super::{
     ContainerOptions, EngineInfo, LOG_TAIL_LINES, Limits, PreparedImage, RunningServer, Runtime,
-    RuntimeError, StatsSample, StoppedServer, free_port, labour_cache_dir, new_run_id,
+    RuntimeError, StatsSample, StoppedServer, labour_cache_dir, new_run_id,
 };
 use crate::catalogue::Server;
 use crate::images::Images;
-use crate::units::format_bytes;
+use crate::units::{fnv1a, format_bytes};
 
 /// Written into a virtualenv once pip has installed everything.
 const COMPLETE_MARKER: &str = ".labour-complete";
@@ -100,6 +101,7 @@ struct Prepared {
 /// A server running locally.
 struct Running {
     supervisor: Supervisor,
+    _port: Port,
     stats_stop: CancellationToken,
     stats: JoinHandle<Vec<StatsSample>>,
 }
@@ -117,19 +119,7 @@ pub struct LocalRuntime {
     running: Mutex<HashMap<String, Running>>,
     groups: Arc<Groups>,
     started: AtomicU64,
-}
-
-/// A stable 64-bit FNV-1a hash: the virtualenv key must not change between
-/// builds of labour.
-fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for byte in part.iter().chain(&[0xff]) {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    hash
+    ports: Ports,
 }
 
 /// An I/O error at `path` while preparing `server`, as a build error.
@@ -208,6 +198,7 @@ impl LocalRuntime {
             running: Mutex::new(HashMap::new()),
             groups: Arc::new(Groups::default()),
             started: AtomicU64::new(0),
+            ports: Ports::new(),
         })
     }
 
@@ -624,7 +615,11 @@ impl Runtime for LocalRuntime {
             .get(&server.name)
             .cloned()
             .ok_or_else(|| start_error("it was not prepared".into()))?;
-        let port = free_port().map_err(|e| start_error(format!("finding a free port: {e}")))?;
+        let held = self
+            .ports
+            .take()
+            .map_err(|e| start_error(format!("finding a free port: {e}")))?;
+        let port = held.number;
         let spec = self.launch_spec(server, &prepared, port);
         let started = Instant::now();
         let first = spec
@@ -649,6 +644,7 @@ impl Runtime for LocalRuntime {
             .await;
         let running = Running {
             supervisor,
+            _port: held,
             stats_stop,
             stats,
         };
@@ -677,7 +673,10 @@ impl Runtime for LocalRuntime {
             });
         };
         let stop_requested_at = std::time::SystemTime::now();
+        let stopping = Instant::now();
         let seen = entry.supervisor.stop().await;
+        let stop_took = stopping.elapsed();
+        let removing = Instant::now();
         entry.stats_stop.cancel();
         let stats = entry.stats.await.unwrap_or_default();
         Ok(StoppedServer {
@@ -689,6 +688,8 @@ impl Runtime for LocalRuntime {
             events: seen.events(),
             stats,
             log_tail: seen.log_tail(),
+            stop_took,
+            remove_took: removing.elapsed(),
         })
     }
 
@@ -723,14 +724,6 @@ impl Drop for LocalRuntime {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_virtualenv_key_is_stable() {
-        // FNV-1a of "a" then the 0xff separator, computed independently.
-        assert_eq!(fnv1a(&[]), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(&[b"a"]), 0x089b_c907_b544_c769);
-        assert_ne!(fnv1a(&[b"ab", b"c"]), fnv1a(&[b"a", b"bc"]));
-    }
 
     #[test]
     fn limits_that_cannot_be_enforced_are_named() {

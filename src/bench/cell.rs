@@ -1,0 +1,152 @@
+//! One cell's phases: wait for a job, start a fresh server, pre-flight,
+//! the load, then give the job back and tear the server down, each phase
+//! timed.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::Context;
+use super::schedule::Board;
+use crate::catalogue::Server;
+use crate::client::{self, Mix, Shared};
+use crate::report::table::cell_text;
+use crate::results::{Cell, Phases};
+use crate::runtime::{PreparedImage, Runtime};
+use crate::scenario::TestSpec;
+
+/// What one cell is.
+pub(super) struct CellPlan<'a> {
+    /// Its index in plan order.
+    pub index: usize,
+    /// Its server, configured.
+    pub server: &'a Server,
+    /// Its test.
+    pub test: &'a TestSpec,
+    /// Seed of its request policies.
+    pub seed: u64,
+}
+
+impl CellPlan<'_> {
+    pub fn name(&self) -> String {
+        format!("{} / {}", self.server.name, self.test.name)
+    }
+}
+
+fn secs_since(start: Instant) -> Option<f64> {
+    Some(start.elapsed().as_secs_f64())
+}
+
+/// Run `plan`'s cell once its job is free; `None` when the run was
+/// cancelled before the cell began.
+pub(super) async fn run<R: Runtime>(
+    runtime: &R,
+    board: &Board,
+    context: &Context<'_>,
+    plan: &CellPlan<'_>,
+    image: &PreparedImage,
+) -> Option<Cell> {
+    let Context {
+        cancel,
+        progress,
+        launcher,
+    } = context;
+    let (server, test) = (plan.server, plan.test);
+    let name = plan.name();
+    board.admit(plan.index, cancel).await?;
+    let mut phases = Phases {
+        queued_secs: Some(board.secs(Instant::now())),
+        ..Phases::default()
+    };
+    let started = Instant::now();
+    let running = match runtime.start(server, image, &test.name).await {
+        Ok(running) => running,
+        Err(error) => {
+            board.release(plan.index);
+            board.torn_down(plan.index);
+            progress.say(format!("{name}: {error}"));
+            let mut cell = Cell::failed(server, test, &error);
+            phases.start_secs = secs_since(started);
+            cell.phases = phases;
+            return Some(cell);
+        }
+    };
+    phases.start_secs = secs_since(started);
+    let load = test.load();
+    let checking = Instant::now();
+    let checks = client::preflight(test, running.address, load.timeout).await;
+    phases.preflight_secs = secs_since(checking);
+    if checks.iter().any(|check| !check.expected) {
+        board.release(plan.index);
+        let stopped = runtime.stop(&running).await;
+        board.torn_down(plan.index);
+        if let Ok(stopped) = &stopped {
+            phases.stop_secs = Some(stopped.stop_took.as_secs_f64());
+            phases.remove_secs = Some(stopped.remove_took.as_secs_f64());
+        }
+        let mut cell = Cell::preflight_failed(server, test, image, checks, stopped);
+        if let Some(error) = &cell.error {
+            progress.say(format!("{name}: {}", error.message));
+        }
+        cell.phases = phases;
+        return Some(cell);
+    }
+    if test.throughput {
+        let waiting = Instant::now();
+        if board.quiet(cancel).await.is_none() {
+            // Interrupted while waiting: nothing was sent.
+            board.release(plan.index);
+            let _ = runtime.stop(&running).await;
+            board.torn_down(plan.index);
+            return None;
+        }
+        phases.quiet_secs = secs_since(waiting);
+    }
+    progress.say(format!(
+        "{name}: {} to {}",
+        load.describe(),
+        running.address
+    ));
+    let mix = Mix::from_test(test, &running.address.to_string());
+    let shared = Arc::new(Shared::default());
+    let bar = progress.load_bar(&name, &load, Arc::clone(&shared));
+    board.load_started(plan.index);
+    let loading = Instant::now();
+    // The server's `down` token ends the load early when the server is
+    // down for good; it is also cancelled with the run.
+    let measured = client::run(
+        &mix,
+        running.address,
+        &load,
+        plan.seed,
+        &running.down,
+        shared,
+        launcher,
+    )
+    .await;
+    phases.load_secs = secs_since(loading);
+    bar.finish();
+    board.release(plan.index);
+    for failure in &measured.worker_failures {
+        progress.say(format!("{name}: {failure}"));
+    }
+    let stopped = runtime.stop(&running).await;
+    board.torn_down(plan.index);
+    if let Ok(stopped) = &stopped {
+        phases.stop_secs = Some(stopped.stop_took.as_secs_f64());
+        phases.remove_secs = Some(stopped.remove_took.as_secs_f64());
+    }
+    let mut cell = Cell::measured(
+        server,
+        test,
+        image,
+        &running,
+        measured,
+        stopped,
+        cancel.is_cancelled(),
+    );
+    cell.preflight = checks;
+    cell.not_enforced = runtime.not_enforced(server);
+    cell.phases = phases;
+    progress.say(format!("{name}: {}", cell_text(&cell)));
+    Some(cell)
+}

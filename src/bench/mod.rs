@@ -1,0 +1,231 @@
+//! Drives a plan: prepares each server ahead of its cells (one build at a
+//! time, in plan order, overlapping other servers' cells), runs up to
+//! `plan.jobs` cells at once, each with its own fresh server, and tears
+//! each server down off the critical path. Cells whose headline is
+//! throughput run alone (see [`schedule`]). Every cell is recorded with its
+//! phases and what overlapped it.
+
+mod cell;
+mod schedule;
+
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio_util::sync::CancellationToken;
+
+use self::cell::CellPlan;
+use self::schedule::{Board, Slot};
+use crate::client::Launcher;
+pub use crate::progress::Progress;
+use crate::report::table::cell_text;
+use crate::results::{Cell, Overlap, PrepareRecord, Results};
+use crate::runtime::{PreparedImage, Runtime, RuntimeError};
+use crate::scenario::Plan;
+use crate::units::fnv1a;
+
+/// What a run needs besides its plan and runtime.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// Cancelled on SIGINT or SIGTERM.
+    pub cancel: &'a CancellationToken,
+    /// Where progress goes.
+    pub progress: &'a Progress,
+    /// Where the client's worker processes come from.
+    pub launcher: &'a Launcher,
+}
+
+/// The seed of a test's cells: derived from the run's seed and the test's
+/// name, so every server gets the same requests in a test, and a cell's
+/// requests do not depend on `--jobs`, the order cells run in, or shards.
+pub fn cell_seed(run_seed: u64, test: &str) -> u64 {
+    fnv1a(&[&run_seed.to_le_bytes(), test.as_bytes()])
+}
+
+/// How a prepared server went.
+enum Preparation {
+    Ready(PreparedImage),
+    Failed(RuntimeError),
+}
+
+/// Run every cell of `plan` on `runtime`. `after_cell` sees the results
+/// after each cell (to write them out); an error from it stops the run.
+/// Cancellation ends the run after the current request of each worker;
+/// cells not begun by then are not recorded.
+pub async fn run<R: Runtime>(
+    plan: &Plan,
+    runtime: &R,
+    context: Context<'_>,
+    mut after_cell: impl FnMut(&Results) -> anyhow::Result<()>,
+) -> anyhow::Result<Results> {
+    let Context {
+        cancel, progress, ..
+    } = context;
+    let engine = runtime.engine_info().await?;
+    let mut results = Results::new(runtime.run_id(), plan, engine);
+    let tests = plan.tests.len();
+    let plans: Vec<CellPlan> = plan
+        .servers
+        .iter()
+        .enumerate()
+        .flat_map(|(s, server)| {
+            plan.tests
+                .iter()
+                .enumerate()
+                .map(move |(t, test)| CellPlan {
+                    index: s * tests + t,
+                    server,
+                    test,
+                    seed: cell_seed(plan.seed, &test.name),
+                })
+        })
+        .collect();
+    let slots = plans
+        .iter()
+        .map(|cell| Slot {
+            server: cell.index / tests.max(1),
+            alone: cell.test.throughput,
+        })
+        .collect();
+    let board = Board::new(slots, plan.servers.len(), plan.jobs);
+    let run_bar = progress.run_bar(plans.len() as u64);
+    let preparations: Vec<tokio::sync::OnceCell<Preparation>> =
+        plan.servers.iter().map(|_| Default::default()).collect();
+    let prepares: std::sync::Mutex<Vec<PrepareRecord>> = Default::default();
+    let prepares = &prepares;
+
+    // One build at a time, in plan order, ahead of the cells that need it.
+    let prepare_all = async {
+        for (index, server) in plan.servers.iter().enumerate() {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let on_step = |step: &str| progress.say(format!("{}: {step}", server.name));
+            board.build_started(index);
+            let began = Instant::now();
+            let outcome = runtime.prepare(server, &on_step).await;
+            let ready = outcome.is_ok();
+            if let Err(error) = &outcome {
+                match error {
+                    RuntimeError::Interrupted => {}
+                    // "<server> skipped: why" names the server already.
+                    RuntimeError::Unsupported { .. } => progress.say(error.to_string()),
+                    _ => progress.say(format!("{}: {error}", server.name)),
+                }
+            }
+            let _ = preparations[index].set(match outcome {
+                Ok(image) => Preparation::Ready(image),
+                Err(error) => Preparation::Failed(error),
+            });
+            prepares.lock().unwrap().push(PrepareRecord {
+                server: server.name.clone(),
+                started_secs: board.secs(began),
+                secs: began.elapsed().as_secs_f64(),
+                ready,
+            });
+            board.build_finished(index, ready);
+        }
+    };
+
+    let names: Vec<String> = plans.iter().map(CellPlan::name).collect();
+    let cells = plans.iter().map(|cell_plan| {
+        let board = &board;
+        let preparations = &preparations;
+        let names = &names;
+        async move {
+            let server = cell_plan.index / tests.max(1);
+            let ready = board.prepared(cell_plan.index, cancel).await?;
+            let preparation = preparations[server].get()?;
+            let mut cell = match (ready, preparation) {
+                (true, Preparation::Ready(image)) => {
+                    cell::run(runtime, board, &context, cell_plan, image).await?
+                }
+                (_, Preparation::Failed(RuntimeError::Interrupted)) => return None,
+                (_, Preparation::Failed(error)) => {
+                    board.skip(cell_plan.index);
+                    Cell::failed(cell_plan.server, cell_plan.test, error)
+                }
+                (false, Preparation::Ready(_)) => return None,
+            };
+            cell.seed = cell_plan.seed;
+            let overlaps = board.overlaps(cell_plan.index);
+            cell.overlap = Overlap {
+                cells: overlaps.cells.iter().map(|&i| names[i].clone()).collect(),
+                builds: overlaps
+                    .builds
+                    .iter()
+                    .map(|&s| plan.servers[s].name.clone())
+                    .collect(),
+            };
+            Some((cell_plan.index, cell))
+        }
+    });
+    let mut cells: FuturesUnordered<_> = cells.collect();
+    // Cells in plan order, whatever order they finish in.
+    let mut order: Vec<usize> = Vec::new();
+    tokio::pin!(prepare_all);
+    let mut preparing = true;
+    loop {
+        let finished = tokio::select! {
+            () = &mut prepare_all, if preparing => {
+                preparing = false;
+                continue;
+            }
+            finished = cells.next() => finished,
+        };
+        let Some(finished) = finished else { break };
+        let Some((index, mut cell)) = finished else {
+            continue;
+        };
+        let prepared = prepares.lock().unwrap().clone();
+        if let Some(record) = prepared.iter().find(|p| p.server == cell.server) {
+            cell.phases.prepare_secs = Some(record.secs);
+        }
+        run_bar.cell_done();
+        if !progress.draws_bars() {
+            progress.say(format!(
+                "[{}/{}] {} / {}: {}",
+                run_bar.done(),
+                run_bar.total(),
+                cell.server,
+                cell.test,
+                cell_text(&cell)
+            ));
+        }
+        let at = order.partition_point(|&i| i < index);
+        order.insert(at, index);
+        results.cells.insert(at, cell);
+        results.prepares = prepared;
+        after_cell(&results)?;
+    }
+    if preparing {
+        // Every cell ended before every server was prepared (interrupted).
+        prepare_all.await;
+    }
+    drop(cells);
+    run_bar.finish();
+    let end = Instant::now();
+    results.prepares = prepares.lock().unwrap().clone();
+    results.wall_secs = board.secs(end);
+    results.orchestration_secs = board.idle_secs(end);
+    results.orchestration_share = if results.wall_secs > 0.0 {
+        results.orchestration_secs / results.wall_secs
+    } else {
+        0.0
+    };
+    results.finish(cancel.is_cancelled());
+    after_cell(&results)?;
+    Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_seed_depends_on_the_run_seed_and_the_test_only() {
+        assert_eq!(cell_seed(1, "Plain"), cell_seed(1, "Plain"));
+        assert_ne!(cell_seed(1, "Plain"), cell_seed(2, "Plain"));
+        assert_ne!(cell_seed(1, "Plain"), cell_seed(1, "SIGSEGV"));
+    }
+}
