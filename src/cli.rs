@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::plan::{NetworkMode, RestartPolicy};
 use crate::report::Format;
-use crate::runtime::{NetworkMode, RestartPolicy, RuntimeChoice};
+use crate::runtime::RuntimeChoice;
 use crate::scenario::Selection;
 use crate::scenario::parse_ratio;
 use crate::units::{parse_bytes, parse_duration};

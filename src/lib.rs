@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod cli;
 pub mod client;
 pub mod images;
+pub mod plan;
 pub mod policy;
 pub mod progress;
 pub mod report;

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinHandle;
 
-use crate::client::{LoadSpec, Shared};
+use crate::client::Shared;
+use crate::plan::LoadSpec;
 
 /// How often a load bar is redrawn.
 const TICK: Duration = Duration::from_millis(100);

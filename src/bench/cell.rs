@@ -9,10 +9,10 @@ use super::Context;
 use super::schedule::Board;
 use crate::catalogue::Server;
 use crate::client::{self, Mix, Shared};
+use crate::plan::TestSpec;
 use crate::report::table::cell_text;
 use crate::results::{Cell, Phases};
 use crate::runtime::{PreparedImage, Runtime};
-use crate::scenario::TestSpec;
 
 /// What one cell is.
 pub(super) struct CellPlan<'a> {

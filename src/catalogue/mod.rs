@@ -13,7 +13,7 @@ use thiserror::Error;
 pub use options::{Knob, KnobSetting, KnobSource, KnobSpec, OPTIONS_PLACEHOLDER, ServerSettings};
 
 use crate::images::{Images, ImagesError};
-use crate::runtime::Limits;
+use crate::plan::Limits;
 
 /// Path of the catalogue inside the images tree.
 pub const CATALOGUE_FILE: &str = "servers.yaml";

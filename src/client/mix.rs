@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::behaviour::{Behaviour, Outcome};
+use crate::plan::TestSpec;
 use crate::policy::PolicyKind;
-use crate::scenario::TestSpec;
 
 /// How an outcome is judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

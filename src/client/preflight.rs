@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::connection::{Exchange, Target, exchange, request_head};
 use crate::behaviour::Outcome;
-use crate::scenario::TestSpec;
+use crate::plan::TestSpec;
 
 /// One behaviour asked once, and what came back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

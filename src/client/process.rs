@@ -17,10 +17,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
-use super::LoadSpec;
 use super::mix::Mix;
 use super::tally::Tally;
 use super::worker::{Prepared, Shared, WorkerContext, WorkerSpec, worker_loop};
+use crate::plan::LoadSpec;
 
 /// The hidden subcommand that runs a worker process.
 pub const WORKER_SUBCOMMAND: &str = "load-worker";

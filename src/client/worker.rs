@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use super::REFUSED_PAUSE;
 use super::connection::{Connection, Exchange, Target, exchange, request_head};
 use super::mix::Mix;
 use super::tally::{Record, SEQUENCE_START, Tally, sequence_step};
-use super::{LoadSpec, REFUSED_PAUSE};
 use crate::behaviour::Outcome;
+use crate::plan::LoadSpec;
 use crate::policy::Policy;
 
 /// How much later than `timeout` a request may be cut: the request timer

@@ -11,8 +11,9 @@ use crate::catalogue::Catalogue;
 use crate::cli::BenchArgs;
 use crate::client::Launcher;
 use crate::images::Images;
+use crate::plan::Thresholds;
 use crate::runtime::{AnyRuntime, Runtime};
-use crate::scenario::{self, LoadFile, Plan, ScenarioFile, Source, Thresholds};
+use crate::scenario::{self, LoadFile, Plan, ScenarioFile, Source};
 
 fn check_output_path(path: &Path) -> anyhow::Result<()> {
     let dir = match path.parent() {

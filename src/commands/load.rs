@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use super::{Finish, cancel_on_signals};
 use crate::cli::LoadCommandArgs;
-use crate::client::{self, Launcher, LoadSpec, Mix, Shared, Usage};
+use crate::client::{self, Launcher, Mix, Shared, Usage};
+use crate::plan::LoadSpec;
 use crate::progress::Progress;
 use crate::report::Format;
 use crate::results::LatencySummary;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Cell, ratio, secs};
 use crate::client::ClientRun;
 use crate::client::tally::Latency;
-use crate::scenario::TestSpec;
+use crate::plan::TestSpec;
 
 /// Latency of a set of requests, in milliseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

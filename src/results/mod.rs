@@ -19,10 +19,9 @@ pub use load::{
 use crate::catalogue::Server;
 use crate::client::tally::TIMELINE_BUCKET;
 use crate::client::{ClientRun, LoadEnd, PreflightCheck};
-use crate::runtime::{
-    ContainerOptions, EngineInfo, PreparedImage, RunningServer, RuntimeError, StoppedServer,
-};
-use crate::scenario::{Plan, TestSpec, Thresholds};
+use crate::plan::{ContainerOptions, TestSpec, Thresholds};
+use crate::runtime::{EngineInfo, PreparedImage, RunningServer, RuntimeError, StoppedServer};
+use crate::scenario::Plan;
 
 /// Version of the results document; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 2;

@@ -7,12 +7,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::docker::DockerRuntime;
 use super::local::LocalRuntime;
-use super::{
-    ContainerOptions, EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError,
-    StoppedServer,
-};
+use super::{EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError, StoppedServer};
 use crate::catalogue::Server;
 use crate::images::Images;
+use crate::plan::ContainerOptions;
 
 /// Which runtime to use.
 #[derive(

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::catalogue::Knob;
+use crate::plan::{NetworkMode, RestartPolicy};
 use crate::policy::PolicyKind;
-use crate::runtime::{NetworkMode, RestartPolicy};
 use crate::units::{parse_bytes, parse_duration};
 
 /// A scenario file as written.

@@ -5,8 +5,6 @@ mod file;
 mod named;
 mod resolve;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use file::{LimitsFile, LoadFile, ScenarioFile, ScenarioFileError, parse_ratio};
@@ -17,48 +15,8 @@ pub use resolve::{
     PlanError, Source, container_options, default_jobs, limits, merge_load, plan, resolve_servers,
 };
 
-use crate::behaviour::Behaviour;
 use crate::catalogue::{Catalogue, Server};
-use crate::client::LoadSpec;
-use crate::policy::PolicyKind;
-use crate::runtime::ContainerOptions;
-
-/// One behaviour of a test's mix, with its weight.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct MixEntry {
-    /// What the request asks for.
-    pub behaviour: Behaviour,
-    /// Relative share of requests.
-    pub weight: u32,
-}
-
-impl MixEntry {
-    /// `behaviour` with `weight`.
-    pub fn new(behaviour: Behaviour, weight: u32) -> Self {
-        MixEntry { behaviour, weight }
-    }
-}
-
-/// A test: a weighted mix of behaviours and how to pick from it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct TestSpec {
-    /// Name, CamelCase as in the seed (`Plain`, `SIGSEGV`).
-    pub name: String,
-    /// One line for listings.
-    pub description: String,
-    /// How workers pick from the mix.
-    pub policy: PolicyKind,
-    /// The behaviours and their weights.
-    pub mix: Vec<MixEntry>,
-    /// Load for this test, when it differs from the run's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load: Option<LoadSpec>,
-    /// Its headline is throughput: its cells run with nothing else loading
-    /// the host (no other cell, no image build). Cells of other tests
-    /// mostly wait on sleeping, wedged or respawning workers, and share it.
-    #[serde(default)]
-    pub throughput: bool,
-}
+use crate::plan::{ContainerOptions, TestSpec, Thresholds};
 
 /// `all`, or a list of names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,22 +77,6 @@ pub enum ScenarioError {
     },
 }
 
-/// Limits on a cell's failures; a cell past one fails the run (exit 1).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Thresholds {
-    /// Largest share of requests not as expected.
-    pub max_failure_ratio: Option<f64>,
-    /// Largest share of innocent requests that failed.
-    pub max_innocent_failure_ratio: Option<f64>,
-}
-
-impl Thresholds {
-    /// Whether any threshold is set.
-    pub fn any(&self) -> bool {
-        self.max_failure_ratio.is_some() || self.max_innocent_failure_ratio.is_some()
-    }
-}
-
 /// Everything a bench run needs, validated.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -150,13 +92,6 @@ pub struct Plan {
     pub container: ContainerOptions,
     /// Limits that fail the run.
     pub thresholds: Thresholds,
-}
-
-impl TestSpec {
-    /// The load this test runs with.
-    pub fn load(&self) -> LoadSpec {
-        self.load.clone().unwrap_or_default()
-    }
 }
 
 /// Resolve a server selection against the catalogue.

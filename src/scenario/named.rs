@@ -1,8 +1,8 @@
 //! The named tests: the seed's four mixes, unchanged, and mixes for the
 //! other ways applications misbehave.
 
-use super::{MixEntry, TestSpec};
 use crate::behaviour::{BadStatusMode, Behaviour};
+use crate::plan::{MixEntry, TestSpec};
 use crate::policy::PolicyKind;
 
 fn test(name: &str, description: &str, policy: PolicyKind, mix: Vec<MixEntry>) -> TestSpec {

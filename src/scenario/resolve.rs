@@ -7,14 +7,13 @@ use std::time::Duration;
 use thiserror::Error;
 
 use super::file::{LimitsFile, LoadFile, ScenarioFile, ScenarioFileError, TestEntry, locate};
-use super::{
-    MixEntry, Plan, ScenarioError, Selection, TestSpec, Thresholds, check_unique, named_tests,
-};
+use super::{Plan, ScenarioError, Selection, check_unique, named_tests};
 use crate::behaviour::Behaviour;
 use crate::catalogue::{Catalogue, Server, ServerSettings};
-use crate::client::LoadSpec;
+use crate::plan::{
+    ContainerOptions, Limits, LoadSpec, MixEntry, NetworkMode, TestSpec, Thresholds,
+};
 use crate::policy::PolicyKind;
-use crate::runtime::{ContainerOptions, Limits, NetworkMode};
 
 /// Requests per cell unless told.
 pub const DEFAULT_REQUESTS: u64 = 1000;
@@ -400,7 +399,7 @@ pub fn merge_load(
         duration,
         rate: layers.iter().find_map(|l| l.rate),
         concurrency: first(&|l| l.concurrency).unwrap_or(DEFAULT_CONCURRENCY) as usize,
-        processes: first(&|l| l.processes).map_or_else(crate::client::cpus, |p| p as usize),
+        processes: first(&|l| l.processes).map_or_else(crate::plan::cpus, |p| p as usize),
         timeout: layers
             .iter()
             .find_map(|l| l.timeout)
@@ -483,7 +482,7 @@ pub fn plan(
             .seed
             .or(file.and_then(|f| f.seed))
             .unwrap_or_else(rand::random),
-        jobs: jobs.map_or_else(|| default_jobs(crate::client::cpus()), |n| n as usize),
+        jobs: jobs.map_or_else(|| default_jobs(crate::plan::cpus()), |n| n as usize),
         container: container_options(flags, file),
         thresholds: thresholds(flags, file),
     })

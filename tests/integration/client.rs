@@ -17,9 +17,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use labour::behaviour::{Behaviour, Outcome};
-use labour::client::{self, Launcher, LoadSpec, Mix, Shared, Target, exchange, request_head};
+use labour::client::{self, Launcher, Mix, Shared, Target, exchange, request_head};
+use labour::plan::{LoadSpec, MixEntry, TestSpec};
 use labour::policy::PolicyKind;
-use labour::scenario::{MixEntry, TestSpec, named_tests};
+use labour::scenario::named_tests;
 
 /// A hyper server speaking the behaviour protocol for PlainResponse;
 /// returns its address and a count of accepted connections.

@@ -4,13 +4,11 @@
 use std::time::Duration;
 
 use labour::catalogue::Catalogue;
-use labour::client::LoadSpec;
 use labour::images::Images;
+use labour::plan::{ContainerOptions, Limits, LoadSpec, NetworkMode, RestartPolicy, Thresholds};
 use labour::results::{Cell, Results};
-use labour::runtime::{
-    ContainerOptions, EngineInfo, Limits, NetworkMode, RestartPolicy, RuntimeError,
-};
-use labour::scenario::{Plan, Thresholds, named_tests};
+use labour::runtime::{EngineInfo, RuntimeError};
+use labour::scenario::{Plan, named_tests};
 
 use crate::util::assert_valid;
 

@@ -8,7 +8,8 @@ use futures_util::StreamExt;
 
 use super::{DockerRuntime, docker_safe};
 use crate::catalogue::Server;
-use crate::runtime::{NetworkMode, PreparedImage, RuntimeError};
+use crate::plan::NetworkMode;
+use crate::runtime::{PreparedImage, RuntimeError};
 
 /// Lines of build output kept for an error.
 const BUILD_TAIL_LINES: usize = 30;

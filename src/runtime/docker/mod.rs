@@ -27,11 +27,12 @@ use self::watch::{EventLog, Watch};
 use super::ports::{Port, Ports};
 use super::probe::Readiness;
 use super::{
-    ContainerOptions, EngineInfo, LOG_TAIL_LINES, Limits, NetworkMode, PreparedImage, RUN_LABEL,
-    RestartPolicy, RunningServer, Runtime, RuntimeError, SERVER_LABEL, StoppedServer, new_run_id,
+    EngineInfo, LOG_TAIL_LINES, PreparedImage, RUN_LABEL, RunningServer, Runtime, RuntimeError,
+    SERVER_LABEL, StoppedServer, new_run_id,
 };
 use crate::catalogue::Server;
 use crate::images::Images;
+use crate::plan::{ContainerOptions, Limits, NetworkMode, RestartPolicy};
 
 /// Port servers listen on inside their container with bridge networking.
 const CONTAINER_PORT: u16 = 8000;

@@ -26,11 +26,12 @@ use self::supervise::{Groups, LaunchSpec, Seen, Supervisor};
 use super::ports::{Port, Ports};
 use super::probe::Readiness;
 use super::{
-    ContainerOptions, EngineInfo, LOG_TAIL_LINES, Limits, PreparedImage, RunningServer, Runtime,
-    RuntimeError, StatsSample, StoppedServer, labour_cache_dir, new_run_id,
+    EngineInfo, LOG_TAIL_LINES, PreparedImage, RunningServer, Runtime, RuntimeError, StatsSample,
+    StoppedServer, labour_cache_dir, new_run_id,
 };
 use crate::catalogue::Server;
 use crate::images::Images;
+use crate::plan::{ContainerOptions, Limits};
 use crate::units::{fnv1a, format_bytes};
 
 /// Written into a virtualenv once pip has installed everything.

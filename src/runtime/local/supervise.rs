@@ -16,7 +16,8 @@ use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::runtime::{LOG_TAIL_LINES, RestartPolicy, ServerEvent};
+use crate::plan::RestartPolicy;
+use crate::runtime::{LOG_TAIL_LINES, ServerEvent};
 
 /// First pause before a restart; doubled for each restart in a row, as
 /// Docker does.

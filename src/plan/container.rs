@@ -1,0 +1,40 @@
+//! How servers are built, networked and stopped.
+
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How a server container is networked.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// Docker's bridge; the server's port is published on 127.0.0.1 only.
+    Bridge,
+    /// The host's network; the server binds 127.0.0.1 on a free port.
+    Host,
+}
+
+/// How servers are built and run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ContainerOptions {
+    /// Network of server containers.
+    pub network: NetworkMode,
+    /// Base image every server image builds `FROM`.
+    pub base_image: String,
+    /// Network for image builds (`host` lets pip reach the registry on
+    /// hosts without a bridge); `None` is Docker's default.
+    pub build_network: Option<String>,
+    /// Longest wait for a started server to answer its first request.
+    #[serde(with = "crate::units::duration_secs")]
+    #[schemars(with = "f64")]
+    pub ready_timeout: Duration,
+    /// Grace between SIGTERM and SIGKILL when stopping a server.
+    #[serde(with = "crate::units::duration_secs")]
+    #[schemars(with = "f64")]
+    pub stop_timeout: Duration,
+    /// Where each server's full build log is kept, as `<server>.log`.
+    pub build_log_dir: Option<std::path::PathBuf>,
+}

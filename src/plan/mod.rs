@@ -1,0 +1,15 @@
+//! The plan's vocabulary: what a run is made of, as plain data. Limits,
+//! restart policy, network and container options, the load, tests and their
+//! mixes, thresholds. The scenario builds these from flags and files; the
+//! runtime and the client take them as input; the results record them.
+//! Nothing here imports the runtime, the client or the results.
+
+mod container;
+mod limits;
+mod load;
+mod test;
+
+pub use container::{ContainerOptions, NetworkMode};
+pub use limits::{Limits, RestartPolicy};
+pub use load::{LoadSpec, cpus};
+pub use test::{MixEntry, TestSpec, Thresholds};

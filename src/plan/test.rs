@@ -1,0 +1,69 @@
+//! A test: a weighted mix of behaviours, how to pick from it, its load; and
+//! the thresholds a cell must meet.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::LoadSpec;
+use crate::behaviour::Behaviour;
+use crate::policy::PolicyKind;
+
+/// One behaviour of a test's mix, with its weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MixEntry {
+    /// What the request asks for.
+    pub behaviour: Behaviour,
+    /// Relative share of requests.
+    pub weight: u32,
+}
+
+impl MixEntry {
+    /// `behaviour` with `weight`.
+    pub fn new(behaviour: Behaviour, weight: u32) -> Self {
+        MixEntry { behaviour, weight }
+    }
+}
+
+/// A test: a weighted mix of behaviours and how to pick from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TestSpec {
+    /// Name, CamelCase as in the seed (`Plain`, `SIGSEGV`).
+    pub name: String,
+    /// One line for listings.
+    pub description: String,
+    /// How workers pick from the mix.
+    pub policy: PolicyKind,
+    /// The behaviours and their weights.
+    pub mix: Vec<MixEntry>,
+    /// Load for this test, when it differs from the run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadSpec>,
+    /// Its headline is throughput: its cells run with nothing else loading
+    /// the host (no other cell, no image build). Cells of other tests
+    /// mostly wait on sleeping, wedged or respawning workers, and share it.
+    #[serde(default)]
+    pub throughput: bool,
+}
+
+impl TestSpec {
+    /// The load this test runs with.
+    pub fn load(&self) -> LoadSpec {
+        self.load.clone().unwrap_or_default()
+    }
+}
+
+/// Limits on a cell's failures; a cell past one fails the run (exit 1).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Thresholds {
+    /// Largest share of requests not as expected.
+    pub max_failure_ratio: Option<f64>,
+    /// Largest share of innocent requests that failed.
+    pub max_innocent_failure_ratio: Option<f64>,
+}
+
+impl Thresholds {
+    /// Whether any threshold is set.
+    pub fn any(&self) -> bool {
+        self.max_failure_ratio.is_some() || self.max_innocent_failure_ratio.is_some()
+    }
+}
