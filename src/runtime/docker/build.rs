@@ -3,13 +3,13 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use bollard::query_parameters::{BuildImageOptions, RemoveImageOptions};
+use bollard::query_parameters::{BuildImageOptions, RemoveImageOptions, TagImageOptions};
 use futures_util::StreamExt;
 
 use super::{DockerRuntime, docker_safe};
 use crate::catalogue::Server;
 use crate::plan::NetworkMode;
-use crate::runtime::{PreparedImage, RuntimeError};
+use crate::runtime::{PreparedImage, RuntimeError, SERVER_LABEL};
 
 /// Lines of build output kept for an error.
 const BUILD_TAIL_LINES: usize = 30;
@@ -78,6 +78,26 @@ impl DockerRuntime {
         text.push('\n');
         let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&file, text));
         written.ok().map(|()| file)
+    }
+
+    /// Remove image `id` if it is labour's, no tag names it any more (no
+    /// other run holds it) and no container uses it.
+    pub(super) async fn remove_if_unused(&self, id: &str) {
+        let Ok(image) = self.docker.inspect_image(id).await else {
+            return;
+        };
+        let ours = image
+            .config
+            .and_then(|config| config.labels)
+            .is_some_and(|labels| labels.contains_key(SERVER_LABEL));
+        let tagged = image.repo_tags.is_some_and(|tags| !tags.is_empty());
+        if ours && !tagged {
+            // Without force the engine refuses while a container uses it.
+            let _ = self
+                .docker
+                .remove_image(id, None::<RemoveImageOptions>, None)
+                .await;
+        }
     }
 
     /// Build `server`'s image, following the build output.
@@ -161,13 +181,27 @@ impl DockerRuntime {
             .map_err(|e| failed(format!("the built image {tag} is missing: {e}"), &log))?;
         self.keep_build_log(&server.name, &log);
         let id = inspect.id.unwrap_or_default();
+        // The shared tag moves with every build, another labour's included:
+        // a tag of this run's own holds this image until the run ends, so
+        // no other run's cleanup can remove it from under this run's cells.
+        let repo = tag.split(':').next().unwrap_or(&tag).to_string();
+        let run_tag = format!("run-{}", self.run_id);
+        self.docker
+            .tag_image(
+                &id,
+                Some(TagImageOptions {
+                    repo: Some(repo.clone()),
+                    tag: Some(run_tag.clone()),
+                }),
+            )
+            .await
+            .map_err(|e| failed(format!("tagging the built image {id}: {e}"), &log))?;
+        self.run_tags
+            .lock()
+            .unwrap()
+            .push(format!("{repo}:{run_tag}"));
         if let Some(previous) = previous.filter(|previous| *previous != id) {
-            // The run label makes each build a new image; the one this tag
-            // named before is left untagged: remove it unless in use.
-            let _ = self
-                .docker
-                .remove_image(&previous, None::<RemoveImageOptions>, None)
-                .await;
+            self.remove_if_unused(&previous).await;
         }
         Ok(PreparedImage {
             server: server.name.clone(),

@@ -17,7 +17,7 @@ use bollard::models::{
 };
 use bollard::query_parameters::{
     CreateContainerOptions, InspectContainerOptions, ListContainersOptions, LogsOptions,
-    RemoveContainerOptions, StopContainerOptions,
+    RemoveContainerOptions, RemoveImageOptions, StopContainerOptions,
 };
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
@@ -52,6 +52,8 @@ pub struct DockerRuntime {
     watches: Mutex<HashMap<String, Watch>>,
     ports: Ports,
     held_ports: Mutex<HashMap<String, Port>>,
+    /// The images' tags of this run, untagged at its end.
+    run_tags: Mutex<Vec<String>>,
 }
 
 fn engine_error(
@@ -130,6 +132,7 @@ impl DockerRuntime {
             watches: Mutex::new(HashMap::new()),
             ports: Ports::new(),
             held_ports: Mutex::new(HashMap::new()),
+            run_tags: Mutex::new(Vec::new()),
         })
     }
 
@@ -488,6 +491,19 @@ impl Runtime for DockerRuntime {
         }
         for (_, watch) in self.watches.lock().unwrap().drain() {
             watch.abandon();
+        }
+        // This run's own tags go; an image no tag names any more goes too,
+        // unless a container (another run's) uses it.
+        let run_tags: Vec<String> = self.run_tags.lock().unwrap().drain(..).collect();
+        for tag in run_tags {
+            let image = self.docker.inspect_image(&tag).await.ok().and_then(|i| i.id);
+            let _ = self
+                .docker
+                .remove_image(&tag, None::<RemoveImageOptions>, None)
+                .await;
+            if let Some(id) = image {
+                self.remove_if_unused(&id).await;
+            }
         }
         self.events_stop.cancel();
         let task = self.events_task.lock().unwrap().take();
