@@ -2,16 +2,15 @@
 //! into a plan and runs it.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::plan::{NetworkMode, RestartPolicy};
+use crate::plan::options::{
+    KnobOptions, LimitOptions, LoadOptions, RunOptions, ThresholdOptions, parse_jobs,
+};
 use crate::report::Format;
 use crate::runtime::RuntimeChoice;
 use crate::scenario::Selection;
-use crate::scenario::parse_ratio;
-use crate::units::{parse_bytes, parse_duration};
 
 /// Which WSGI server survives a misbehaving application?
 ///
@@ -72,8 +71,8 @@ pub enum Command {
     LoadWorker,
 }
 
-/// How servers are built and run. Flags left out take the scenario
-/// file's value (`--scenario`), then the default.
+/// Where and how servers run. Flags left out take the scenario file's
+/// value (`--scenario`), then the default.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ContainerArgs {
     /// Where servers run: `docker` (a container each), `local` (processes
@@ -83,100 +82,18 @@ pub struct ContainerArgs {
     #[arg(long, value_enum, env = "LABOUR_RUNTIME", default_value_t = RuntimeChoice::Auto)]
     pub runtime: RuntimeChoice,
 
-    /// Network of the server containers: `bridge` publishes the server's
-    /// port on 127.0.0.1 only; `host` makes it bind 127.0.0.1 on a free
-    /// port (for hosts without a Docker bridge) [default: bridge].
-    #[arg(long, value_enum, env = "LABOUR_NETWORK")]
-    pub network: Option<NetworkMode>,
-
-    /// Base image every server image builds FROM (images/base/build.sh
-    /// builds labour/base:bookworm for hosts without Docker Hub)
-    /// [default: python:3.12-slim].
-    #[arg(long, env = "LABOUR_BASE_IMAGE", value_name = "IMAGE")]
-    pub base_image: Option<String>,
-
-    /// Network used while building images [default: host with
-    /// --network host, Docker's default otherwise].
-    #[arg(long, env = "LABOUR_BUILD_NETWORK", value_name = "NETWORK")]
-    pub build_network: Option<String>,
-
     /// Read server images and the catalogue from DIR instead of the copy
     /// built into labour.
     #[arg(long, env = "LABOUR_IMAGES", value_name = "DIR")]
     pub images: Option<PathBuf>,
 
-    /// Keep each server's full build log in DIR/<server>.log [default:
-    /// $XDG_CACHE_HOME/labour/build-logs, or ~/.cache/labour/build-logs].
-    #[arg(long, env = "LABOUR_BUILD_LOGS", value_name = "DIR")]
-    pub build_logs: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub run: RunOptions,
 
-    /// Longest wait for a started server to answer its first request
-    /// [default: 60s].
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub ready_timeout: Option<Duration>,
-
-    /// Grace between SIGTERM and SIGKILL when stopping a server [default: 10s].
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub stop_timeout: Option<Duration>,
-
-    /// Memory limit of each server container, as Docker writes it (64m, 1g);
-    /// not enforced by the local runtime, which says so.
-    #[arg(long, short = 'm', value_parser = parse_bytes, value_name = "SIZE")]
-    pub memory: Option<u64>,
-
-    /// Memory plus swap limit [default: equal to --memory, so no swap].
-    #[arg(long, value_parser = parse_bytes, value_name = "SIZE")]
-    pub memory_swap: Option<u64>,
-
-    /// CPU limit of each server container, in CPUs (0.5, 2); Docker only.
-    #[arg(long, value_parser = parse_cpus, value_name = "CPUS")]
-    pub cpus: Option<f64>,
-
-    /// Largest number of processes and threads in each server container;
-    /// Docker only.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
-    pub pids_limit: Option<u64>,
-
-    /// What the engine (or the local runtime) does when a server exits: no, on-failure,
-    /// on-failure:N (at most N restarts) or always [default: on-failure].
-    #[arg(long, value_name = "POLICY")]
-    pub restart: Option<RestartPolicy>,
-
-    /// Run an init process in each server container (reaps zombies,
-    /// forwards signals). Without it a server running as PID 1 ignores its
-    /// own SIGSEGV and looks falsely robust [default: true].
-    #[arg(long, action = clap::ArgAction::Set, value_name = "BOOL")]
-    pub init: Option<bool>,
-}
-
-fn parse_cpus(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(cpus) if cpus > 0.0 && cpus.is_finite() => Ok(cpus),
-        _ => Err(format!("{text:?} is not a number of CPUs above zero")),
-    }
-}
-
-/// Server options, mapped per server onto its own flags (see
-/// `labour list servers`); a server without the knob says so in the
-/// results.
-#[derive(Debug, Clone, Default, Args)]
-pub struct ServerArgs {
-    /// Worker processes [default: per server, see `labour list servers`].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024), value_name = "N")]
-    pub workers: Option<u64>,
-
-    /// Threads per worker process.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000), value_name = "N")]
-    pub threads: Option<u64>,
-
-    /// Seconds before the server kills and replaces a stuck worker
-    /// (gunicorn --timeout, uWSGI --harakiri...).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
-    pub worker_timeout: Option<u64>,
-
-    /// Requests after which the server recycles a worker.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
-    pub max_requests: Option<u64>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub limits: LimitOptions,
 }
 
 /// `labour build` flags.
@@ -193,44 +110,6 @@ pub struct BuildArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub container: ContainerArgs,
-}
-
-/// How much load, and how it is sent; shared by `bench` and `load`.
-#[derive(Debug, Clone, Default, Args)]
-pub struct LoadArgs {
-    /// Requests per server and test (with --duration too, whichever ends
-    /// first) [default: 1000, or none with --duration].
-    #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..))]
-    pub requests: Option<u64>,
-
-    /// Send for this long (30s, 2m) instead of a number of requests.
-    #[arg(long, short = 'd', value_parser = parse_duration, value_name = "DURATION")]
-    pub duration: Option<Duration>,
-
-    /// Open loop: this many requests per second over all connections, each
-    /// request on a schedule; latency counts from when it was meant to
-    /// start, so a stalled server cannot hide its stall (wrk2-style)
-    /// [default: closed loop, each connection as fast as answers come].
-    #[arg(long, short = 'r', value_parser = parse_rate, value_name = "REQ/S")]
-    pub rate: Option<f64>,
-
-    /// Connections sending requests at once [default: 8].
-    #[arg(long, short = 'c', value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    pub concurrency: Option<u64>,
-
-    /// Worker processes the connections are spread over, as the seed
-    /// forked them [default: the number of CPUs].
-    #[arg(long, short = 'p', value_parser = clap::value_parser!(u64).range(1..=1024))]
-    pub processes: Option<u64>,
-}
-
-fn parse_rate(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
-        _ => Err(format!(
-            "{text:?} is not a number of requests per second above zero"
-        )),
-    }
 }
 
 /// `labour bench` flags. Flags left out take the scenario file's value
@@ -255,52 +134,22 @@ pub struct BenchArgs {
 
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub load: LoadArgs,
-
-    /// Longest wait for one complete answer; a request past it counts as a
-    /// timeout [default: 30s].
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: Option<Duration>,
-
-    /// A cell's time budget: its load ends at its request count or when
-    /// this is spent, whichever comes first, and the cell says which
-    /// (`ended_by`). Long enough by default to see a server's 30 s worker
-    /// timeout fire and the worker come back [default: 45s].
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION", conflicts_with = "duration")]
-    pub cell_time: Option<Duration>,
-
-    /// Stop a cell's load when nothing has come back as expected for this
-    /// long: the server is unresponsive [default: 80% of the cell's time
-    /// budget].
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub give_up_after: Option<Duration>,
+    pub load: LoadOptions,
 
     /// Cells that run at once, each with its own server. Cells whose
     /// headline is throughput (Plain) always run alone [default: 4 per
     /// CPU, at least 2, at most 32].
-    #[arg(long, short = 'j', value_parser = clap::value_parser!(u64).range(1..=256), value_name = "N")]
+    #[arg(long, short = 'j', value_parser = parse_jobs, value_name = "N")]
     pub jobs: Option<u64>,
 
-    /// Reuse connections (HTTP keep-alive). Without it each request gets a
-    /// new connection and asks the server to close it, as the seed's client
-    /// and nginx's default upstream do.
-    #[arg(long)]
-    pub keep_alive: bool,
-
-    /// Seed of the request mix: the same seed sends the same requests [default: random,
-    /// recorded in the results].
+    /// Seed of the request mix: the same seed sends the same requests
+    /// [default: random, recorded in the results].
     #[arg(long)]
     pub seed: Option<u64>,
 
-    /// Fail the run (exit status 1) when a cell has a larger share of
-    /// requests not as expected: 0.1 or 10%.
-    #[arg(long, value_parser = parse_ratio, value_name = "SHARE")]
-    pub max_failure: Option<f64>,
-
-    /// Fail the run (exit status 1) when a cell has a larger share of
-    /// innocent requests (PlainResponse) that failed: 0.01 or 1%.
-    #[arg(long, value_parser = parse_ratio, value_name = "SHARE")]
-    pub max_innocent_failure: Option<f64>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub thresholds: ThresholdOptions,
 
     /// What to print on stdout.
     #[arg(long, value_enum, default_value = "table")]
@@ -317,7 +166,7 @@ pub struct BenchArgs {
 
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub server: ServerArgs,
+    pub knobs: KnobOptions,
 
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -332,16 +181,7 @@ pub struct LoadCommandArgs {
 
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub load: LoadArgs,
-
-    /// Longest wait for one complete answer [default: 30s].
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: Option<Duration>,
-
-    /// A new connection for every request (`Connection: close`) instead of
-    /// keep-alive.
-    #[arg(long)]
-    pub no_keep_alive: bool,
+    pub load: LoadOptions,
 
     /// What to print on stdout.
     #[arg(long, value_enum, default_value = "table")]
@@ -392,7 +232,7 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub options: ServerArgs,
+    pub options: KnobOptions,
 
     #[command(flatten)]
     #[allow(missing_docs)]

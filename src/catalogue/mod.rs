@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use options::{Knob, KnobSetting, KnobSource, KnobSpec, OPTIONS_PLACEHOLDER, ServerSettings};
+pub use options::{Knob, KnobSetting, KnobSource, KnobSpec, OPTIONS_PLACEHOLDER};
 
 use crate::images::{Images, ImagesError};
 use crate::plan::Limits;

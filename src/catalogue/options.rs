@@ -2,13 +2,13 @@
 //! processes, etc.)": four knobs, each mapped per server onto its own flags,
 //! or declared missing with a reason.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Server;
+use crate::plan::options::KnobOptions;
 
 /// A server setting labour knows how to ask for.
 #[derive(
@@ -34,6 +34,16 @@ impl Knob {
         Knob::WorkerTimeout,
         Knob::MaxRequests,
     ];
+
+    /// The value `options` asks for this knob.
+    pub fn asked(self, options: &KnobOptions) -> Option<u64> {
+        match self {
+            Knob::Workers => options.workers,
+            Knob::Threads => options.threads,
+            Knob::WorkerTimeout => options.worker_timeout,
+            Knob::MaxRequests => options.max_requests,
+        }
+    }
 
     /// The `bench` flag that sets it.
     pub fn flag(self) -> &'static str {
@@ -67,13 +77,6 @@ pub struct KnobSpec {
     /// server's own default holds and nothing is passed.
     #[serde(default)]
     pub default: Option<u64>,
-}
-
-/// The knobs a user asked for (`--workers`, `--threads`...).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct ServerSettings {
-    /// Asked values, by knob.
-    pub values: BTreeMap<Knob, u64>,
 }
 
 /// Where a knob's value came from.
@@ -112,11 +115,11 @@ impl Server {
     /// This server with `settings` applied: the command's `{options}`
     /// element replaced by the knob arguments, and `settings_used` saying,
     /// knob by knob, what was used and what the server could not take.
-    pub fn configure(&self, settings: &ServerSettings) -> Server {
+    pub fn configure(&self, asked: &KnobOptions) -> Server {
         let mut args = Vec::new();
         let mut used = Vec::new();
         for knob in Knob::ALL {
-            let asked = settings.values.get(&knob).copied();
+            let asked = knob.asked(asked);
             let setting = match (self.options.get(&knob), asked) {
                 (Some(spec), _) => {
                     let (value, source) = match (asked, spec.default) {
@@ -198,6 +201,8 @@ impl Server {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn server() -> Server {
@@ -232,10 +237,12 @@ mod tests {
 
     #[test]
     fn defaults_and_flags_become_arguments_in_place() {
-        let configured = server().configure(&ServerSettings::default());
+        let configured = server().configure(&KnobOptions::default());
         assert_eq!(configured.command, ["serve", "-w", "2", "app"]);
-        let settings = ServerSettings {
-            values: BTreeMap::from([(Knob::Workers, 4), (Knob::MaxRequests, 100)]),
+        let settings = KnobOptions {
+            workers: Some(4),
+            max_requests: Some(100),
+            ..KnobOptions::default()
         };
         let configured = server().configure(&settings);
         assert_eq!(configured.command, ["serve", "-w", "4", "--max=100", "app"]);
@@ -244,8 +251,10 @@ mod tests {
 
     #[test]
     fn a_missing_knob_is_recorded_with_its_reason_not_dropped() {
-        let settings = ServerSettings {
-            values: BTreeMap::from([(Knob::Threads, 8), (Knob::WorkerTimeout, 5)]),
+        let settings = KnobOptions {
+            threads: Some(8),
+            worker_timeout: Some(5),
+            ..KnobOptions::default()
         };
         let configured = server().configure(&settings);
         let ignored: Vec<(Knob, Option<String>)> = configured

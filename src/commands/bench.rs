@@ -11,9 +11,8 @@ use crate::catalogue::Catalogue;
 use crate::cli::BenchArgs;
 use crate::client::Launcher;
 use crate::images::Images;
-use crate::plan::Thresholds;
 use crate::runtime::{AnyRuntime, Runtime};
-use crate::scenario::{self, LoadFile, Plan, ScenarioFile, Source};
+use crate::scenario::{self, Plan, ScenarioFile, Source};
 
 fn check_output_path(path: &Path) -> anyhow::Result<()> {
     let dir = match path.parent() {
@@ -37,26 +36,13 @@ fn check_output_path(path: &Path) -> anyhow::Result<()> {
 fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
     let images = Images::new(args.container.images.clone());
     let catalogue = Catalogue::load(&images)?;
-    let mut flags = container_flags(&args.container, &args.server);
+    let mut flags = container_flags(&args.container, &args.knobs);
     flags.servers = args.servers.clone();
     flags.tests = args.tests.clone();
-    flags.load = LoadFile {
-        requests: args.load.requests,
-        duration: args.load.duration,
-        cell_time: args.cell_time,
-        rate: args.load.rate,
-        concurrency: args.load.concurrency,
-        processes: args.load.processes,
-        timeout: args.timeout,
-        give_up_after: args.give_up_after,
-        keep_alive: args.keep_alive.then_some(true),
-    };
+    flags.load = args.load.clone();
     flags.seed = args.seed;
     flags.jobs = args.jobs;
-    flags.thresholds = Thresholds {
-        max_failure_ratio: args.max_failure,
-        max_innocent_failure_ratio: args.max_innocent_failure,
-    };
+    flags.thresholds = args.thresholds.clone();
     let file = match &args.scenario {
         Some(path) => Some((path.as_path(), ScenarioFile::read(path)?)),
         None => None,

@@ -8,8 +8,9 @@ use anyhow::{Context, bail};
 use super::{Finish, cancel_on_signals, container_flags};
 use crate::bench::Progress;
 use crate::catalogue::Catalogue;
-use crate::cli::{BuildArgs, ServerArgs};
+use crate::cli::BuildArgs;
 use crate::images::Images;
+use crate::plan::options::KnobOptions;
 use crate::runtime::{AnyRuntime, Runtime, RuntimeError};
 use crate::scenario;
 
@@ -20,7 +21,7 @@ const FAILED_BUILD_LINES: usize = 15;
 pub async fn build(args: BuildArgs) -> anyhow::Result<Finish> {
     let images = Images::new(args.container.images.clone());
     let catalogue = Catalogue::load(&images)?;
-    let mut flags = container_flags(&args.container, &ServerArgs::default());
+    let mut flags = container_flags(&args.container, &KnobOptions::default());
     flags.servers = args.servers.clone();
     let servers = scenario::resolve_servers(&flags, &catalogue)?;
     let progress = Progress::new(args.quiet);

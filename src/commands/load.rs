@@ -13,10 +13,10 @@ use super::{Finish, cancel_on_signals};
 use crate::cli::LoadCommandArgs;
 use crate::client::{self, Launcher, Mix, Shared, Usage};
 use crate::plan::LoadSpec;
+use crate::plan::options::LoadDefaults;
 use crate::progress::Progress;
 use crate::report::Format;
 use crate::results::LatencySummary;
-use crate::scenario::{LoadFile, merge_load};
 use crate::units::format_bytes;
 
 /// What a `labour load` run measured.
@@ -92,20 +92,17 @@ async fn target(url: &str) -> anyhow::Result<(SocketAddr, String, String)> {
 
 /// Load the URL and print what came back.
 pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
-    let flags = LoadFile {
-        requests: args.load.requests,
-        duration: args.load.duration,
-        cell_time: None,
-        rate: args.load.rate,
-        concurrency: args.load.concurrency,
-        processes: args.load.processes,
-        timeout: args.timeout,
-        give_up_after: None,
-        keep_alive: Some(!args.no_keep_alive),
+    // A plain load generator keeps connections open, has no time budget
+    // unless given one, and does not give up on a slow target.
+    let defaults = LoadDefaults {
+        budget: None,
+        keep_alive: true,
+        give_up: false,
     };
-    let mut spec = merge_load(&[&flags], None).map_err(|problem| anyhow::anyhow!(problem))?;
-    // A plain load generator does not give up on a slow target.
-    spec.give_up_after = None;
+    let spec = args
+        .load
+        .resolve(defaults)
+        .map_err(|problem| anyhow::anyhow!(problem))?;
     let (address, host, path) = target(&args.url).await?;
     let progress = Progress::new(args.quiet);
     let cancel = cancel_on_signals(progress.clone())?;

@@ -14,9 +14,10 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::bench::Progress;
-use crate::catalogue::{Knob, Server, ServerSettings};
-use crate::cli::{Cli, Command, ContainerArgs, ServerArgs};
-use crate::scenario::{Flags, LimitsFile};
+use crate::catalogue::Server;
+use crate::cli::{Cli, Command, ContainerArgs};
+use crate::plan::options::KnobOptions;
+use crate::scenario::Flags;
 
 /// How a successful invocation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,39 +73,14 @@ fn default_build_log_dir() -> Option<PathBuf> {
     crate::runtime::labour_cache_dir().map(|dir| dir.join("build-logs"))
 }
 
-fn server_settings(args: &ServerArgs) -> ServerSettings {
-    let pairs = [
-        (Knob::Workers, args.workers),
-        (Knob::Threads, args.threads),
-        (Knob::WorkerTimeout, args.worker_timeout),
-        (Knob::MaxRequests, args.max_requests),
-    ];
-    ServerSettings {
-        values: pairs
-            .into_iter()
-            .filter_map(|(knob, value)| value.map(|value| (knob, value)))
-            .collect(),
-    }
-}
-
 /// The flags every command that runs servers shares, as plan flags.
-fn container_flags(container: &ContainerArgs, server: &ServerArgs) -> Flags {
+fn container_flags(container: &ContainerArgs, knobs: &KnobOptions) -> Flags {
+    let mut run = container.run.clone();
+    run.build_logs = run.build_logs.or_else(default_build_log_dir);
     Flags {
-        settings: server_settings(server),
-        network: container.network,
-        base_image: container.base_image.clone(),
-        build_network: container.build_network.clone(),
-        ready_timeout: container.ready_timeout,
-        stop_timeout: container.stop_timeout,
-        build_log_dir: container.build_logs.clone().or_else(default_build_log_dir),
-        limits: LimitsFile {
-            memory: container.memory,
-            memory_swap: container.memory_swap,
-            cpus: container.cpus,
-            pids_limit: container.pids_limit,
-            restart: container.restart,
-            init: container.init,
-        },
+        knobs: knobs.clone(),
+        run,
+        limits: container.limits.clone(),
         ..Flags::default()
     }
 }

@@ -52,19 +52,12 @@ pub fn cpus() -> usize {
 }
 
 impl Default for LoadSpec {
-    /// labour's defaults: 1000 requests over 8 connections in one process,
-    /// 30 s timeout, give up after 60 s without an answer as expected.
+    /// A bench cell's load when nothing is said (see [`super::options`],
+    /// where every default is written).
     fn default() -> Self {
-        LoadSpec {
-            requests: Some(1000),
-            duration: None,
-            rate: None,
-            concurrency: 8,
-            processes: 1,
-            timeout: Duration::from_secs(30),
-            give_up_after: Some(Duration::from_secs(60)),
-            keep_alive: false,
-        }
+        super::options::LoadOptions::default()
+            .resolve(super::options::LoadDefaults::BENCH)
+            .expect("the defaults make a load")
     }
 }
 

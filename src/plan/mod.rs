@@ -7,6 +7,7 @@
 mod container;
 mod limits;
 mod load;
+pub mod options;
 mod test;
 
 pub use container::{ContainerOptions, NetworkMode};

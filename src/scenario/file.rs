@@ -3,19 +3,19 @@
 //! defaults, thresholds and seed, in YAML. Every error names the file, the
 //! line and column, and what was expected; an unknown key is an error.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
-use std::time::Duration;
+use std::sync::LazyLock;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 
-use crate::catalogue::Knob;
-use crate::plan::{NetworkMode, RestartPolicy};
+use crate::plan::options::{
+    Key, KnobOptions, Layer, LimitOptions, LoadOptions, RunOptions, Scalar, ScalarKind, Scalarish,
+    ThresholdOptions, parse_bool, parse_jobs, parse_name,
+};
 use crate::policy::PolicyKind;
-use crate::units::{parse_bytes, parse_duration};
 
 /// A scenario file as written.
 #[derive(Debug, Default)]
@@ -29,11 +29,11 @@ pub struct ScenarioFile {
     /// Tests to run.
     pub tests: Option<Vec<TestEntry>>,
     /// Load for every test.
-    pub load: LoadFile,
-    /// Container settings for every server.
+    pub load: LoadOptions,
+    /// Container settings and limits for every server.
     pub container: ContainerFile,
     /// Limits that make the run fail (exit status 1).
-    pub thresholds: ThresholdsFile,
+    pub thresholds: ThresholdOptions,
 }
 
 /// A server: its name, or its name with options and container limits.
@@ -41,18 +41,18 @@ pub struct ScenarioFile {
 #[serde(deny_unknown_fields)]
 pub struct ServerEntry {
     /// Catalogue name.
+    #[serde(deserialize_with = "name")]
     pub name: String,
     /// Knobs: workers, threads, worker_timeout, max_requests.
     #[serde(default)]
-    pub options: BTreeMap<Knob, u64>,
+    pub options: KnobOptions,
     /// Container limits for this server.
     #[serde(default)]
-    pub container: LimitsFile,
+    pub container: LimitOptions,
 }
 
-/// A test: a named one, or a mix of behaviours.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A test: a named one, or a mix of behaviours, with its own load.
+#[derive(Debug, Default)]
 pub struct TestEntry {
     /// A named test's name, or this mix's name.
     pub name: String,
@@ -62,48 +62,84 @@ pub struct TestEntry {
     pub policy: Option<PolicyKind>,
     /// Behaviours and weights; absent for a named test.
     pub mix: Option<Vec<MixFile>>,
-    /// Requests for this test.
-    pub requests: Option<u64>,
-    /// Connections for this test.
-    pub concurrency: Option<u64>,
-    /// Request timeout for this test.
-    #[serde(default, deserialize_with = "duration")]
-    pub timeout: Option<Duration>,
-    /// Give-up time for this test.
-    #[serde(default, deserialize_with = "duration")]
-    pub give_up_after: Option<Duration>,
-    /// Keep-alive for this test.
-    pub keep_alive: Option<bool>,
-    /// Duration for this test.
-    #[serde(default, deserialize_with = "duration")]
-    pub duration: Option<Duration>,
-    /// Time budget for this test's cells.
-    #[serde(default, deserialize_with = "duration")]
-    pub cell_time: Option<Duration>,
     /// Its headline is throughput: its cells run with nothing else
     /// loading the host.
     pub throughput: Option<bool>,
-    /// Rate for this test.
-    pub rate: Option<f64>,
-    /// Worker processes for this test.
-    pub processes: Option<u64>,
+    /// Its own load: requests, concurrency, timeout... (the keys of `load:`
+    /// written in the test's own map).
+    pub load: LoadOptions,
 }
 
-impl TestEntry {
-    /// This test's own load settings.
-    pub fn load(&self) -> LoadFile {
-        LoadFile {
-            requests: self.requests,
-            duration: self.duration,
-            cell_time: self.cell_time,
-            rate: self.rate,
-            concurrency: self.concurrency,
-            processes: self.processes,
-            timeout: self.timeout,
-            give_up_after: self.give_up_after,
-            keep_alive: self.keep_alive,
+/// The keys of a test's map besides its load's.
+const TEST_KEYS: &[&str] = &["name", "description", "policy", "mix", "throughput"];
+
+impl<'de> Deserialize<'de> for TestEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TestVisitor;
+
+        impl<'de> Visitor<'de> for TestVisitor {
+            type Value = TestEntry;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a test: a name, or a map with a name")
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<TestEntry, M::Error> {
+                let mut test = TestEntry::default();
+                let mut named = false;
+                while let Some(key) = map.next_key_seed(Key(test_keys()))? {
+                    match key.as_str() {
+                        "name" => {
+                            test.name = map
+                                .next_value_seed(Scalar(ScalarKind::Text, parse_name))?
+                                .ok_or_else(|| de::Error::custom("an empty name"))?;
+                            named = true;
+                        }
+                        "description" => test.description = map.next_value()?,
+                        "policy" => test.policy = map.next_value()?,
+                        "mix" => test.mix = map.next_value()?,
+                        "throughput" => {
+                            test.throughput =
+                                map.next_value_seed(Scalar(ScalarKind::Bool, parse_bool))?;
+                        }
+                        other => {
+                            test.load.read_field(other, &mut map)?;
+                        }
+                    }
+                }
+                if !named {
+                    return Err(de::Error::missing_field("name"));
+                }
+                Ok(test)
+            }
         }
+
+        deserializer.deserialize_map(TestVisitor)
     }
+}
+
+/// Every key a test's map takes: its own, then its load's.
+fn test_keys() -> &'static [&'static str] {
+    static KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        TEST_KEYS
+            .iter()
+            .chain(LoadOptions::FIELDS)
+            .copied()
+            .collect()
+    });
+    &KEYS
+}
+
+/// Every key of `container:`: how servers run, and their limits.
+fn container_keys() -> &'static [&'static str] {
+    static KEYS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        RunOptions::FIELDS
+            .iter()
+            .chain(LimitOptions::FIELDS)
+            .copied()
+            .collect()
+    });
+    &KEYS
 }
 
 /// One behaviour of a mix.
@@ -111,132 +147,50 @@ impl TestEntry {
 #[serde(deny_unknown_fields)]
 pub struct MixFile {
     /// `Name` or `Name?param=value&...`.
+    #[serde(deserialize_with = "name")]
     pub behaviour: String,
     /// Relative share of requests.
+    #[serde(deserialize_with = "weight")]
     pub weight: u32,
 }
 
-/// Load settings.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoadFile {
-    /// Requests per cell.
-    pub requests: Option<u64>,
-    /// How long to send (no request count).
-    #[serde(default, deserialize_with = "duration")]
-    pub duration: Option<Duration>,
-    /// A cell's time budget: its load ends at its request count or when
-    /// this is spent, whichever comes first.
-    #[serde(default, deserialize_with = "duration")]
-    pub cell_time: Option<Duration>,
-    /// Open loop: requests per second.
-    pub rate: Option<f64>,
-    /// Connections at once.
-    pub concurrency: Option<u64>,
-    /// Worker processes.
-    pub processes: Option<u64>,
-    /// Longest wait for one answer.
-    #[serde(default, deserialize_with = "duration")]
-    pub timeout: Option<Duration>,
-    /// Stop after this long without an answer as expected.
-    #[serde(default, deserialize_with = "duration")]
-    pub give_up_after: Option<Duration>,
-    /// Reuse connections.
-    pub keep_alive: Option<bool>,
-}
-
-/// Limits that can differ per server.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LimitsFile {
-    /// Memory limit.
-    #[serde(default, deserialize_with = "bytes")]
-    pub memory: Option<u64>,
-    /// Memory plus swap.
-    #[serde(default, deserialize_with = "bytes")]
-    pub memory_swap: Option<u64>,
-    /// CPUs.
-    pub cpus: Option<f64>,
-    /// Processes and threads.
-    pub pids_limit: Option<u64>,
-    /// Restart policy.
-    #[serde(default, deserialize_with = "restart")]
-    pub restart: Option<RestartPolicy>,
-    /// An init process.
-    pub init: Option<bool>,
-}
-
-/// Container settings for every server.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The container settings of every server, and their limits.
+#[derive(Debug, Default)]
 pub struct ContainerFile {
-    /// bridge or host.
-    pub network: Option<NetworkMode>,
-    /// Base image.
-    pub base_image: Option<String>,
-    /// Network for builds.
-    pub build_network: Option<String>,
-    /// Readiness deadline.
-    #[serde(default, deserialize_with = "duration")]
-    pub ready_timeout: Option<Duration>,
-    /// Grace before SIGKILL.
-    #[serde(default, deserialize_with = "duration")]
-    pub stop_timeout: Option<Duration>,
-    /// Memory limit.
-    #[serde(default, deserialize_with = "bytes")]
-    pub memory: Option<u64>,
-    /// Memory plus swap.
-    #[serde(default, deserialize_with = "bytes")]
-    pub memory_swap: Option<u64>,
-    /// CPUs.
-    pub cpus: Option<f64>,
-    /// Processes and threads.
-    pub pids_limit: Option<u64>,
-    /// Restart policy.
-    #[serde(default, deserialize_with = "restart")]
-    pub restart: Option<RestartPolicy>,
-    /// An init process.
-    pub init: Option<bool>,
+    /// How servers are built and run.
+    pub run: RunOptions,
+    /// Their limits.
+    pub limits: LimitOptions,
 }
 
-impl ContainerFile {
-    /// The limits part, for every server.
-    pub fn limits(&self) -> LimitsFile {
-        LimitsFile {
-            memory: self.memory,
-            memory_swap: self.memory_swap,
-            cpus: self.cpus,
-            pids_limit: self.pids_limit,
-            restart: self.restart,
-            init: self.init,
+impl<'de> Deserialize<'de> for ContainerFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ContainerVisitor;
+
+        impl<'de> Visitor<'de> for ContainerVisitor {
+            type Value = ContainerFile;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of container settings")
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<ContainerFile, E> {
+                Ok(ContainerFile::default())
+            }
+
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<ContainerFile, M::Error> {
+                let mut container = ContainerFile::default();
+                while let Some(key) = map.next_key_seed(Key(container_keys()))? {
+                    if !container.run.read_field(&key, &mut map)? {
+                        container.limits.read_field(&key, &mut map)?;
+                    }
+                }
+                Ok(container)
+            }
         }
-    }
-}
 
-impl LimitsFile {
-    /// These limits, with `fallback`'s where these have none.
-    pub fn or(&self, fallback: &LimitsFile) -> LimitsFile {
-        LimitsFile {
-            memory: self.memory.or(fallback.memory),
-            memory_swap: self.memory_swap.or(fallback.memory_swap),
-            cpus: self.cpus.or(fallback.cpus),
-            pids_limit: self.pids_limit.or(fallback.pids_limit),
-            restart: self.restart.or(fallback.restart),
-            init: self.init.or(fallback.init),
-        }
+        deserializer.deserialize_any(ContainerVisitor)
     }
-}
-
-/// Limits on a cell's failures.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ThresholdsFile {
-    /// Largest share of requests not as expected (0.1 or "10%").
-    #[serde(default, deserialize_with = "ratio")]
-    pub max_failure_ratio: Option<f64>,
-    /// Largest share of innocent requests that failed.
-    #[serde(default, deserialize_with = "ratio")]
-    pub max_innocent_failure_ratio: Option<f64>,
 }
 
 /// A scenario file that cannot be used.
@@ -253,86 +207,37 @@ pub struct ScenarioFileError {
     pub message: String,
 }
 
-/// Deserialize an optional scalar (number or string) through `parse`,
-/// so an error points at the scalar itself.
-fn parsed<'de, D, T>(
-    deserializer: D,
-    parse: fn(&str) -> Result<T, String>,
-) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    struct Scalar<T>(fn(&str) -> Result<T, String>);
-
-    impl<'de, T> Visitor<'de> for Scalar<T> {
-        type Value = Option<T>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a number or a string")
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-
-        fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-            (self.0)(text).map(Some).map_err(E::custom)
-        }
-
-        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
-            self.visit_str(&n.to_string())
-        }
-
-        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
-            self.visit_str(&n.to_string())
-        }
-
-        fn visit_f64<E: de::Error>(self, n: f64) -> Result<Self::Value, E> {
-            self.visit_str(&n.to_string())
-        }
-    }
-
-    deserializer.deserialize_option(Scalar(parse))
+fn name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Scalar(ScalarKind::Text, parse_name)
+        .deserialize(d)?
+        .ok_or_else(|| de::Error::custom("an empty name"))
 }
 
-fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    parsed(d, parse_duration)
-}
-
-fn bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    parsed(d, parse_bytes)
-}
-
-fn parse_restart(text: &str) -> Result<RestartPolicy, String> {
-    text.parse()
-}
-
-fn restart<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RestartPolicy>, D::Error> {
-    parsed(d, parse_restart)
-}
-
-/// `0.1` or `"10%"`, between 0 and 1.
-pub fn parse_ratio(text: &str) -> Result<f64, String> {
-    let value = match text.trim().strip_suffix('%') {
-        Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
-        None => text.trim().parse::<f64>(),
-    };
-    value
+/// A mix weight: 0 to a million, so no mix can sum past what the policies
+/// count in.
+pub fn parse_weight(text: &str) -> Result<u32, String> {
+    text.trim()
+        .parse::<u32>()
         .ok()
-        .filter(|v| (0.0..=1.0).contains(v))
-        .ok_or_else(|| format!("{text:?} is not a share like 0.1 or \"10%\""))
+        .filter(|weight| *weight <= MAX_WEIGHT)
+        .ok_or_else(|| format!("{text:?} is not a weight from 0 to {MAX_WEIGHT}"))
 }
 
-fn ratio<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    parsed(d, parse_ratio)
+/// The largest weight of one behaviour in a mix.
+pub const MAX_WEIGHT: u32 = 1_000_000;
+
+impl Scalarish for u32 {
+    const KIND: ScalarKind = ScalarKind::Integer;
+}
+
+fn weight<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    Scalar(ScalarKind::Integer, parse_weight)
+        .deserialize(d)?
+        .ok_or_else(|| de::Error::custom("a weight is a number from 0 to 1000000"))
+}
+
+fn jobs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Scalar(ScalarKind::Integer, parse_jobs).deserialize(d)
 }
 
 /// Accept `name` as well as `{name: ..., ...}` where a list entry can be
@@ -350,7 +255,9 @@ where
     }
 
     fn visit_str<E: de::Error>(self, name: &str) -> Result<T, E> {
-        Ok(T::with_name(name))
+        parse_name(name)
+            .map(|name| T::with_name(&name))
+            .map_err(E::custom)
     }
 
     fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<T, M::Error> {
@@ -405,22 +312,26 @@ where
 #[serde(deny_unknown_fields)]
 struct RawScenario {
     seed: Option<u64>,
+    #[serde(default, deserialize_with = "jobs")]
     jobs: Option<u64>,
     #[serde(default, deserialize_with = "name_or_map_list")]
     servers: Option<Vec<ServerEntry>>,
     #[serde(default, deserialize_with = "name_or_map_list")]
     tests: Option<Vec<TestEntry>>,
     #[serde(default)]
-    load: LoadFile,
+    load: LoadOptions,
     #[serde(default)]
     container: ContainerFile,
     #[serde(default)]
-    thresholds: ThresholdsFile,
+    thresholds: ThresholdOptions,
 }
 
 /// Where `needle` first stands as a YAML scalar in `text`: (line, column),
 /// 1-based; for errors found after parsing.
 pub fn locate(text: &str, needle: &str) -> (usize, usize) {
+    if needle.is_empty() {
+        return (1, 1);
+    }
     for (index, line) in text.lines().enumerate() {
         let code = line.split(" #").next().unwrap_or(line);
         let mut from = 0;
@@ -501,7 +412,10 @@ impl ScenarioFile {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::plan::RestartPolicy;
 
     fn parse(text: &str) -> Result<ScenarioFile, String> {
         ScenarioFile::parse(Path::new("s.yaml"), text).map_err(|e| e.to_string())
@@ -516,7 +430,7 @@ mod tests {
         .unwrap();
         let servers = scenario.servers.unwrap();
         assert_eq!(servers[0].name, "wsgiref");
-        assert_eq!(servers[1].options[&Knob::Threads], 8);
+        assert_eq!(servers[1].options.threads, Some(8));
         assert_eq!(servers[1].container.memory, Some(64 << 20));
         let tests = scenario.tests.unwrap();
         assert!(tests[0].mix.is_none());
@@ -533,7 +447,7 @@ mod tests {
         assert_eq!(scenario.load.timeout, Some(Duration::from_secs(5)));
         assert_eq!(scenario.load.give_up_after, Some(Duration::from_secs(90)));
         assert_eq!(
-            scenario.container.restart,
+            scenario.container.limits.restart,
             Some(RestartPolicy::OnFailure {
                 max_retries: Some(2)
             })
@@ -547,6 +461,30 @@ mod tests {
             parse("seed: 1\nload:\n  requests: 10\n  colour: red\n").unwrap_err(),
             "s.yaml:4:3: load: unknown field `colour`, expected one of `requests`, `duration`, `cell_time`, `rate`, `concurrency`, `processes`, `timeout`, `give_up_after`, `keep_alive`"
         );
+    }
+
+    #[test]
+    fn empty_names_and_out_of_range_values_are_located_errors() {
+        assert_eq!(
+            parse("tests: [\"\"]\n").unwrap_err(),
+            "s.yaml:1:9: tests[0]: an empty name"
+        );
+        assert_eq!(
+            parse("servers:\n  - name: \"\"\n").unwrap_err(),
+            "s.yaml:2:11: servers[0].name: an empty name"
+        );
+        assert_eq!(
+            parse("load: {requests: 0}\n").unwrap_err(),
+            "s.yaml:1:18: load.requests: \"0\" is not a number of requests from 1 to 1000000000"
+        );
+        assert_eq!(
+            parse(
+                "tests:\n  - name: A\n    mix: [{behaviour: PlainResponse, weight: 4294967295}]\n"
+            )
+            .unwrap_err(),
+            "s.yaml:3:46: tests[0].mix[0].weight: \"4294967295\" is not a weight from 0 to 1000000"
+        );
+        assert_eq!(locate("a: b\n", ""), (1, 1));
     }
 
     #[test]

@@ -7,12 +7,10 @@ mod resolve;
 
 use thiserror::Error;
 
-pub use file::{LimitsFile, LoadFile, ScenarioFile, ScenarioFileError, parse_ratio};
+pub use file::{ScenarioFile, ScenarioFileError};
 pub use named::named_tests;
 pub use resolve::{
-    DEFAULT_BASE_IMAGE, DEFAULT_CELL_TIME, DEFAULT_CONCURRENCY, DEFAULT_GIVE_UP_AFTER,
-    DEFAULT_READY_TIMEOUT, DEFAULT_REQUESTS, DEFAULT_STOP_TIMEOUT, DEFAULT_TIMEOUT, Flags,
-    PlanError, Source, container_options, default_jobs, limits, merge_load, plan, resolve_servers,
+    Flags, PlanError, Source, container_options, default_jobs, plan, resolve_servers,
 };
 
 use crate::catalogue::{Catalogue, Server};

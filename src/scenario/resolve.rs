@@ -1,42 +1,19 @@
 //! Flags and a scenario file become one validated [`Plan`]: flags win,
-//! then the file, then the defaults.
+//! then the test's own settings, then the file, then the defaults.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use thiserror::Error;
 
-use super::file::{LimitsFile, LoadFile, ScenarioFile, ScenarioFileError, TestEntry, locate};
+use super::file::{ScenarioFile, ScenarioFileError, TestEntry, locate};
 use super::{Plan, ScenarioError, Selection, check_unique, named_tests};
 use crate::behaviour::Behaviour;
-use crate::catalogue::{Catalogue, Server, ServerSettings};
-use crate::plan::{
-    ContainerOptions, Limits, LoadSpec, MixEntry, NetworkMode, TestSpec, Thresholds,
+use crate::catalogue::{Catalogue, Server};
+use crate::plan::options::{
+    KnobOptions, Layer, LimitOptions, LoadDefaults, LoadOptions, RunOptions, ThresholdOptions,
 };
+use crate::plan::{ContainerOptions, MixEntry, TestSpec, Thresholds};
 use crate::policy::PolicyKind;
-
-/// Requests per cell unless told.
-pub const DEFAULT_REQUESTS: u64 = 1000;
-/// Connections unless told.
-pub const DEFAULT_CONCURRENCY: u64 = 8;
-/// Request timeout unless told (the seed's).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// A bench cell's time budget unless told: long enough to see gunicorn's
-/// default 30 s worker timeout fire and the worker come back.
-pub const DEFAULT_CELL_TIME: Duration = Duration::from_secs(45);
-/// The give-up time, unless told, is this share of the load's time budget
-/// (36 s of 45 s), and [`DEFAULT_GIVE_UP_AFTER`] without a budget.
-pub const GIVE_UP_SHARE_OF_BUDGET: f64 = 0.8;
-/// Give-up time unless told, for a load without a time budget.
-pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(60);
-// LoadSpec::default() says the same; keep them one.
-const _: () = assert!(DEFAULT_REQUESTS == 1000 && DEFAULT_CONCURRENCY == 8);
-/// Base image unless told.
-pub const DEFAULT_BASE_IMAGE: &str = "python:3.12-slim";
-/// Readiness deadline unless told.
-pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
-/// Stop grace unless told.
-pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the command line said; `None` where it said nothing.
 #[derive(Debug, Clone, Default)]
@@ -46,30 +23,19 @@ pub struct Flags {
     /// `--tests`.
     pub tests: Option<Selection>,
     /// `--workers`, `--threads`...
-    pub settings: ServerSettings,
-    /// `--requests`, `--duration`, `--rate`, `--concurrency`,
-    /// `--processes`, `--timeout`, `--give-up-after`, `--keep-alive`.
-    pub load: LoadFile,
+    pub knobs: KnobOptions,
+    /// `--requests`, `--duration`, `--cell-time`, `--rate`...
+    pub load: LoadOptions,
     /// `--seed`.
     pub seed: Option<u64>,
     /// `--jobs`.
     pub jobs: Option<u64>,
-    /// `--network`.
-    pub network: Option<NetworkMode>,
-    /// `--base-image`.
-    pub base_image: Option<String>,
-    /// `--build-network`.
-    pub build_network: Option<String>,
-    /// `--ready-timeout`.
-    pub ready_timeout: Option<Duration>,
-    /// `--stop-timeout`.
-    pub stop_timeout: Option<Duration>,
-    /// `--build-logs`, or the default directory.
-    pub build_log_dir: Option<PathBuf>,
+    /// `--network`, `--base-image`, `--ready-timeout`...
+    pub run: RunOptions,
     /// `--memory`, `--cpus`, `--restart`...
-    pub limits: LimitsFile,
+    pub limits: LimitOptions,
     /// `--max-failure`, `--max-innocent-failure`.
-    pub thresholds: Thresholds,
+    pub thresholds: ThresholdOptions,
 }
 
 /// Flags and file cannot make a plan.
@@ -109,53 +75,10 @@ impl Source<'_> {
     }
 }
 
-/// The complete limits: `chosen` where set, the defaults elsewhere.
-pub fn limits(chosen: &LimitsFile) -> Result<Limits, String> {
-    let defaults = Limits::default();
-    let limits = Limits {
-        memory_bytes: chosen.memory,
-        memory_swap_bytes: chosen.memory_swap,
-        cpus: chosen.cpus,
-        pids_limit: chosen.pids_limit,
-        restart: chosen.restart.unwrap_or(defaults.restart),
-        init: chosen.init.unwrap_or(defaults.init),
-    };
-    match (limits.memory_bytes, limits.memory_swap_bytes) {
-        (None, Some(_)) => Err("a memory_swap limit needs a memory limit too".into()),
-        (Some(memory), Some(swap)) if swap < memory => {
-            Err("memory_swap must be at least memory (it counts memory plus swap)".into())
-        }
-        _ => Ok(limits),
-    }
-}
-
 /// The container options: flags, then the file, then the defaults.
 pub fn container_options(flags: &Flags, file: Option<&ScenarioFile>) -> ContainerOptions {
-    let file = file.map(|f| &f.container);
-    ContainerOptions {
-        network: flags
-            .network
-            .or(file.and_then(|c| c.network))
-            .unwrap_or(NetworkMode::Bridge),
-        base_image: flags
-            .base_image
-            .clone()
-            .or(file.and_then(|c| c.base_image.clone()))
-            .unwrap_or_else(|| DEFAULT_BASE_IMAGE.to_string()),
-        build_network: flags
-            .build_network
-            .clone()
-            .or(file.and_then(|c| c.build_network.clone())),
-        ready_timeout: flags
-            .ready_timeout
-            .or(file.and_then(|c| c.ready_timeout))
-            .unwrap_or(DEFAULT_READY_TIMEOUT),
-        stop_timeout: flags
-            .stop_timeout
-            .or(file.and_then(|c| c.stop_timeout))
-            .unwrap_or(DEFAULT_STOP_TIMEOUT),
-        build_log_dir: flags.build_log_dir.clone(),
-    }
+    let file = file.map(|f| f.container.run.clone()).unwrap_or_default();
+    flags.run.clone().or(file).resolve()
 }
 
 /// The servers to run, configured and limited.
@@ -192,22 +115,23 @@ pub fn servers(
         (None, None) => catalogue.servers().to_vec(),
     };
     let file_limits = source
-        .map(|s| s.file.container.limits())
+        .map(|s| s.file.container.limits.clone())
         .unwrap_or_default();
     selected
         .into_iter()
         .map(|server| {
             let entry = entries.and_then(|e| e.iter().find(|e| e.name == server.name));
-            let mut settings = ServerSettings {
-                values: entry.map(|e| e.options.clone()).unwrap_or_default(),
-            };
-            settings.values.extend(flags.settings.values.clone());
+            let knobs = flags
+                .knobs
+                .clone()
+                .or(entry.map(|e| e.options.clone()).unwrap_or_default());
             let chosen = flags
                 .limits
-                .or(&entry.map(|e| e.container.clone()).unwrap_or_default())
-                .or(&file_limits);
-            let mut configured = server.configure(&settings);
-            configured.limits = limits(&chosen).map_err(|problem| match (source, entry) {
+                .clone()
+                .or(entry.map(|e| e.container.clone()).unwrap_or_default())
+                .or(file_limits.clone());
+            let mut configured = server.configure(&knobs);
+            configured.limits = chosen.resolve().map_err(|problem| match (source, entry) {
                 (Some(source), Some(_)) => {
                     source.error(&server.name, format!("server {:?}: {problem}", server.name))
                 }
@@ -227,6 +151,16 @@ fn custom_test(
         return Err(source.error(
             &entry.name,
             format!("test {:?}: its mix is empty", entry.name),
+        ));
+    }
+    if mix.len() > MAX_MIX_ENTRIES {
+        return Err(source.error(
+            &entry.name,
+            format!(
+                "test {:?}: its mix has {} behaviours; at most {MAX_MIX_ENTRIES}",
+                entry.name,
+                mix.len()
+            ),
         ));
     }
     let mut entries = Vec::new();
@@ -267,8 +201,17 @@ pub fn resolve_servers(flags: &Flags, catalogue: &Catalogue) -> Result<Vec<Serve
 pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>, PlanError> {
     let named = named_tests();
     let file_load = source.map(|s| s.file.load.clone()).unwrap_or_default();
-    let global = merge_load(&[&flags.load, &file_load], Some(DEFAULT_CELL_TIME))
-        .map_err(PlanError::Invalid)?;
+    let global = flags
+        .load
+        .clone()
+        .over(file_load.clone())
+        .resolve(LoadDefaults::BENCH)
+        .map_err(|problem| match source {
+            Some(source) if !flags_decide_time(&flags.load) => {
+                source.error("load", format!("load: {problem}"))
+            }
+            _ => PlanError::Invalid(problem),
+        })?;
 
     // Every test the run can name: the named ones, and the file's mixes.
     let mut available = named.clone();
@@ -321,13 +264,15 @@ pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>,
                     format!("test {:?}: policy is set only with a mix", entry.name),
                 ));
             }
-            let own = merge_load(
-                &[&flags.load, &entry.load(), &file_load],
-                Some(DEFAULT_CELL_TIME),
-            )
-            .map_err(|problem| {
-                source.error(&entry.name, format!("test {:?}: {problem}", entry.name))
-            })?;
+            let own = flags
+                .load
+                .clone()
+                .over(entry.load.clone())
+                .over(file_load.clone())
+                .resolve(LoadDefaults::BENCH)
+                .map_err(|problem| {
+                    source.error(&entry.name, format!("test {:?}: {problem}", entry.name))
+                })?;
             if let Some(throughput) = entry.throughput {
                 test.throughput = throughput;
             }
@@ -365,72 +310,13 @@ pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>,
     Ok(selected)
 }
 
-/// The load from settings in order of precedence: the first that sets a
-/// value wins; requests and duration go together, from the first layer
-/// that sets either. Without a duration the load's time budget is the
-/// first `cell_time`, or `default_budget`.
-pub fn merge_load(
-    layers: &[&LoadFile],
-    default_budget: Option<Duration>,
-) -> Result<LoadSpec, String> {
-    let first = |pick: &dyn Fn(&LoadFile) -> Option<u64>| layers.iter().find_map(|l| pick(l));
-    if let Some(layer) = layers
-        .iter()
-        .find(|l| l.duration.is_some() || l.cell_time.is_some())
-        && layer.duration.is_some()
-        && layer.cell_time.is_some()
-    {
-        return Err(
-            "duration and cell_time both limit the load's time: give one (duration sends for \
-             that long; cell_time caps a load of --requests)"
-                .into(),
-        );
-    }
-    let (requests, duration) = layers
-        .iter()
-        .find(|l| l.requests.is_some() || l.duration.is_some())
-        .map_or((Some(DEFAULT_REQUESTS), None), |l| (l.requests, l.duration));
-    let duration = duration.or_else(|| layers.iter().find_map(|l| l.cell_time).or(default_budget));
-    let give_up_default = duration.map_or(DEFAULT_GIVE_UP_AFTER, |budget| {
-        budget.mul_f64(GIVE_UP_SHARE_OF_BUDGET)
-    });
-    let load = LoadSpec {
-        requests,
-        duration,
-        rate: layers.iter().find_map(|l| l.rate),
-        concurrency: first(&|l| l.concurrency).unwrap_or(DEFAULT_CONCURRENCY) as usize,
-        processes: first(&|l| l.processes).map_or_else(crate::plan::cpus, |p| p as usize),
-        timeout: layers
-            .iter()
-            .find_map(|l| l.timeout)
-            .unwrap_or(DEFAULT_TIMEOUT),
-        give_up_after: Some(
-            layers
-                .iter()
-                .find_map(|l| l.give_up_after)
-                .unwrap_or(give_up_default),
-        ),
-        keep_alive: layers.iter().find_map(|l| l.keep_alive).unwrap_or(false),
-    };
-    if load.requests == Some(0) {
-        return Err("requests must be at least 1".into());
-    }
-    if load.concurrency == 0 || load.processes == 0 {
-        return Err("concurrency and processes must be at least 1".into());
-    }
-    if load.duration.is_some_and(|d| d.is_zero()) {
-        return Err("duration and cell_time must be more than zero".into());
-    }
-    if load
-        .rate
-        .is_some_and(|rate| !(rate > 0.0 && rate.is_finite()))
-    {
-        return Err("rate must be a number of requests per second above zero".into());
-    }
-    if load.timeout.is_zero() || load.give_up_after.is_some_and(|g| g.is_zero()) {
-        return Err("timeouts must be more than zero".into());
-    }
-    Ok(load)
+/// The most behaviours one mix may have: with each weight at most
+/// [`super::file::MAX_WEIGHT`], no mix sums past what a `u32` counts.
+const MAX_MIX_ENTRIES: usize = 1000;
+
+/// Whether the flags alone settle the load's time limits.
+fn flags_decide_time(load: &LoadOptions) -> bool {
+    load.requests.is_some() || load.duration.is_some() || load.cell_time.is_some()
 }
 
 /// Cells at once unless told, on a host with `cpus` CPUs. Most cells wait
@@ -442,17 +328,8 @@ pub fn default_jobs(cpus: usize) -> usize {
 
 /// The thresholds: flags, then the file.
 pub fn thresholds(flags: &Flags, file: Option<&ScenarioFile>) -> Thresholds {
-    let file = file.map(|f| &f.thresholds);
-    Thresholds {
-        max_failure_ratio: flags
-            .thresholds
-            .max_failure_ratio
-            .or(file.and_then(|t| t.max_failure_ratio)),
-        max_innocent_failure_ratio: flags
-            .thresholds
-            .max_innocent_failure_ratio
-            .or(file.and_then(|t| t.max_innocent_failure_ratio)),
-    }
+    let file = file.map(|f| f.thresholds.clone()).unwrap_or_default();
+    flags.thresholds.clone().or(file).resolve()
 }
 
 /// The whole plan.

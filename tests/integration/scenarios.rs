@@ -83,7 +83,7 @@ fn broken_scenarios_get_their_message_word_for_word() {
         ),
         (
             "unknown-option.yaml",
-            "unknown-option.yaml:3:15: servers[0].options: unknown variant `processes`, expected one of `workers`, `threads`, `worker_timeout`, `max_requests`",
+            "unknown-option.yaml:3:15: servers[0].options: unknown field `processes`, expected one of `workers`, `threads`, `worker_timeout`, `max_requests`",
         ),
         ("unknown-server.yaml", &unknown_server),
         (
@@ -158,7 +158,7 @@ fn flags_override_the_file() {
     };
     let flags = Flags {
         servers: Some("waitress".parse().unwrap()),
-        load: labour::scenario::LoadFile {
+        load: labour::plan::options::LoadOptions {
             requests: Some(7),
             ..Default::default()
         },

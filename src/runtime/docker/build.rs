@@ -184,13 +184,15 @@ impl DockerRuntime {
         // The shared tag moves with every build, another labour's included:
         // a tag of this run's own holds this image until the run ends, so
         // no other run's cleanup can remove it from under this run's cells.
-        let repo = tag.split(':').next().unwrap_or(&tag).to_string();
-        let run_tag = format!("run-{}", self.run_id);
+        // It is in a repository of its own: the engine removes an image by
+        // id, with every tag, when all its tags are in one repository.
+        let run_repo = format!("labour-run/{}", server.name);
+        let run_tag = self.run_id.clone();
         self.docker
             .tag_image(
                 &id,
                 Some(TagImageOptions {
-                    repo: Some(repo.clone()),
+                    repo: Some(run_repo.clone()),
                     tag: Some(run_tag.clone()),
                 }),
             )
@@ -199,7 +201,7 @@ impl DockerRuntime {
         self.run_tags
             .lock()
             .unwrap()
-            .push(format!("{repo}:{run_tag}"));
+            .push(format!("{run_repo}:{run_tag}"));
         if let Some(previous) = previous.filter(|previous| *previous != id) {
             self.remove_if_unused(&previous).await;
         }

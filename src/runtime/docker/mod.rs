@@ -496,7 +496,12 @@ impl Runtime for DockerRuntime {
         // unless a container (another run's) uses it.
         let run_tags: Vec<String> = self.run_tags.lock().unwrap().drain(..).collect();
         for tag in run_tags {
-            let image = self.docker.inspect_image(&tag).await.ok().and_then(|i| i.id);
+            let image = self
+                .docker
+                .inspect_image(&tag)
+                .await
+                .ok()
+                .and_then(|i| i.id);
             let _ = self
                 .docker
                 .remove_image(&tag, None::<RemoveImageOptions>, None)
