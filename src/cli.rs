@@ -94,6 +94,13 @@ pub struct ContainerArgs {
     #[arg(long, env = "LABOUR_BASE_IMAGE", value_name = "IMAGE")]
     pub base_image: Option<String>,
 
+    /// Base image the Python 2.7 servers (the seed's cogen, fapws3 and the
+    /// *-py27 variants) build FROM (images/base/build-py27.sh builds
+    /// labour/base:bullseye-py27 for hosts without Docker Hub)
+    /// [default: python:2.7-slim].
+    #[arg(long, env = "LABOUR_BASE_IMAGE_PY27", value_name = "IMAGE")]
+    pub base_image_py27: Option<String>,
+
     /// Network used while building images [default: host with
     /// --network host, Docker's default otherwise].
     #[arg(long, env = "LABOUR_BUILD_NETWORK", value_name = "NETWORK")]

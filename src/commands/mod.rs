@@ -93,6 +93,7 @@ fn container_flags(container: &ContainerArgs, server: &ServerArgs) -> Flags {
         settings: server_settings(server),
         network: container.network,
         base_image: container.base_image.clone(),
+        base_image_py27: container.base_image_py27.clone(),
         build_network: container.build_network.clone(),
         ready_timeout: container.ready_timeout,
         stop_timeout: container.stop_timeout,

@@ -161,6 +161,8 @@ pub struct ContainerFile {
     pub network: Option<NetworkMode>,
     /// Base image.
     pub base_image: Option<String>,
+    /// Base image of the Python 2.7 servers.
+    pub base_image_py27: Option<String>,
     /// Network for builds.
     pub build_network: Option<String>,
     /// Readiness deadline.

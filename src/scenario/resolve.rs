@@ -28,6 +28,8 @@ pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(60);
 const _: () = assert!(DEFAULT_REQUESTS == 1000 && DEFAULT_CONCURRENCY == 8);
 /// Base image unless told.
 pub const DEFAULT_BASE_IMAGE: &str = "python:3.12-slim";
+/// Base image of the Python 2.7 servers unless told.
+pub const DEFAULT_BASE_IMAGE_PY27: &str = "python:2.7-slim";
 /// Readiness deadline unless told.
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Stop grace unless told.
@@ -51,6 +53,8 @@ pub struct Flags {
     pub network: Option<NetworkMode>,
     /// `--base-image`.
     pub base_image: Option<String>,
+    /// `--base-image-py27`.
+    pub base_image_py27: Option<String>,
     /// `--build-network`.
     pub build_network: Option<String>,
     /// `--ready-timeout`.
@@ -135,6 +139,11 @@ pub fn container_options(flags: &Flags, file: Option<&ScenarioFile>) -> Containe
             .clone()
             .or(file.and_then(|c| c.base_image.clone()))
             .unwrap_or_else(|| DEFAULT_BASE_IMAGE.to_string()),
+        base_image_py27: flags
+            .base_image_py27
+            .clone()
+            .or(file.and_then(|c| c.base_image_py27.clone()))
+            .unwrap_or_else(|| DEFAULT_BASE_IMAGE_PY27.to_string()),
         build_network: flags
             .build_network
             .clone()
@@ -167,21 +176,17 @@ pub fn servers(
             return Err(source.error(name, error.to_string()));
         }
         for entry in entries {
-            if catalogue.get(&entry.name).is_none() {
-                let error = ScenarioError::UnknownServer {
-                    name: entry.name.clone(),
-                    known: catalogue.names(),
-                };
+            if let Err(error) = super::resolve_server(catalogue, &entry.name) {
                 return Err(source.error(&entry.name, error.to_string()));
             }
         }
     }
     let selected = match (&flags.servers, entries) {
         (Some(selection), _) => super::select_servers(selection, catalogue)?,
-        (None, Some(entries)) => entries
-            .iter()
-            .filter_map(|e| catalogue.get(&e.name).cloned())
-            .collect(),
+        (None, Some(entries)) => {
+            let names = entries.iter().map(|e| e.name.clone()).collect();
+            super::select_servers(&Selection::Named(names), catalogue)?
+        }
         (None, None) => catalogue.servers().to_vec(),
     };
     let file_limits = source
@@ -190,7 +195,12 @@ pub fn servers(
     selected
         .into_iter()
         .map(|server| {
-            let entry = entries.and_then(|e| e.iter().find(|e| e.name == server.name));
+            // The entry that names the server, else the first of its groups'.
+            let entry = entries.and_then(|e| {
+                e.iter()
+                    .find(|e| e.name == server.name)
+                    .or_else(|| e.iter().find(|e| server.groups.contains(&e.name)))
+            });
             let mut settings = ServerSettings {
                 values: entry.map(|e| e.options.clone()).unwrap_or_default(),
             };
@@ -201,8 +211,8 @@ pub fn servers(
                 .or(&file_limits);
             let mut configured = server.configure(&settings);
             configured.limits = limits(&chosen).map_err(|problem| match (source, entry) {
-                (Some(source), Some(_)) => {
-                    source.error(&server.name, format!("server {:?}: {problem}", server.name))
+                (Some(source), Some(entry)) => {
+                    source.error(&entry.name, format!("server {:?}: {problem}", server.name))
                 }
                 _ => PlanError::Invalid(format!("{}: {problem}", server.name)),
             })?;
