@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Make this machine a Docker host labour can use, doing only what is missing:
 #   1. install the engine (docker.io) and debootstrap from Debian's packages
-#      (and python3-venv, which the local runtime needs, if python3 lacks it);
+#      (and python3-venv, which the local runtime needs, and python3-pip, which
+#      build-py27.sh needs, if python3 lacks them);
 #   2. start dockerd with no bridge and no iptables (only loopback traffic:
 #      servers then run with --network host and bind 127.0.0.1);
-#   3. build the offline base image labour/base:bookworm (images/base/build.sh)
-#      for hosts that cannot reach Docker Hub.
+#   3. build the offline base images labour/base:bookworm (images/base/build.sh)
+#      and labour/base:bullseye-py27 (images/base/build-py27.sh, for the seed's
+#      Python 2 servers) for hosts that cannot reach Docker Hub.
 # Needs root (apt, dockerd). Safe to run again: an engine that answers and an
 # image that exists are left alone.
 #
@@ -16,7 +18,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-base_image=labour/base:bookworm
+# Each base image and the script that builds it.
+base_images=(labour/base:bookworm=images/base/build.sh labour/base:bullseye-py27=images/base/build-py27.sh)
 want_base=1
 [ "${1:-}" = "--no-base-image" ] && want_base=0
 
@@ -27,6 +30,8 @@ command -v dockerd >/dev/null || missing+=(docker.io)
 [ "$want_base" = 1 ] && ! command -v debootstrap >/dev/null && missing+=(debootstrap)
 # The local runtime (and its tests) make virtualenvs: Debian splits venv out.
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+# build-py27.sh fetches Python 2.7's pip and virtualenv with the host's pip.
+[ "$want_base" = 1 ] && ! python3 -m pip --version >/dev/null 2>&1 && missing+=(python3-pip)
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing ${missing[*]}"
     apt-get update -qq
@@ -52,10 +57,13 @@ else
 fi
 
 if [ "$want_base" = 1 ]; then
-    if docker image inspect "$base_image" >/dev/null 2>&1; then
-        say "$base_image already exists"
-    else
-        say "building $base_image with debootstrap"
-        images/base/build.sh "$base_image" >/dev/null
-    fi
+    for entry in "${base_images[@]}"; do
+        image=${entry%%=*} script=${entry#*=}
+        if docker image inspect "$image" >/dev/null 2>&1; then
+            say "$image already exists"
+        else
+            say "building $image with debootstrap"
+            "$script" "$image" >/dev/null
+        fi
+    done
 fi

@@ -5,22 +5,63 @@ A request names a behaviour and its parameters:
     GET /<Behaviour>?<param>=<value>&...
 
 Every response carries ``X-Labour-Worker: <pid>`` so the client can count
-the worker processes that answered. An unknown behaviour answers 404; an
+the worker processes that answered, and ``X-Labour-Python: <x.y.z>``, the
+interpreter that ran the application. An unknown behaviour answers 404; an
 unknown or malformed parameter answers 400 with a one-line reason.
 
-Standard library only, Python 3.8 or newer. The behaviours and their
+Standard library only, one source for Python 2.7 (the seed's Python 2
+servers) and Python 3.8 or newer, with the same answers on both: status
+phrases from a table of our own, numbers read as ASCII, text sent as ASCII
+with anything else backslash-escaped. The behaviours and their
 parameters are described by ``BEHAVIOURS``; ``python3 labour_app.py
 --describe`` prints them as JSON (labour's tests check that the Rust
 catalogue agrees). ``python3 labour_app.py --wsgiref HOST:PORT`` serves the
 app with the standard library's reference server.
 """
 
-import http
 import os
 import signal
 import sys
 import time
-from urllib.parse import parse_qs
+
+try:
+    from urllib.parse import parse_qs
+
+    # Query values as the bytes that came, one character per byte, as
+    # Python 2's parse_qs gives them.
+    _QUERY_ENCODING = {"encoding": "latin-1"}
+except ImportError:  # Python 2: the query's bytes as they came already
+    from urlparse import parse_qs
+
+    _QUERY_ENCODING = {}
+
+# time.perf_counter is Python 3's; time.time is Python 2's best clock.
+_clock = getattr(time, "perf_counter", time.time)
+PYTHON_VERSION = "%d.%d.%d" % tuple(sys.version_info[:3])
+
+# Status phrases, the same on every interpreter (Python 3's http.HTTPStatus
+# renames some between versions; Python 2 has none of it).
+_PHRASES = {
+    200: "OK", 201: "Created", 202: "Accepted", 203: "Non-Authoritative Information",
+    204: "No Content", 205: "Reset Content", 206: "Partial Content", 207: "Multi-Status",
+    208: "Already Reported", 226: "IM Used",
+    300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+    304: "Not Modified", 305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
+    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+    404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
+    407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict",
+    410: "Gone", 411: "Length Required", 412: "Precondition Failed",
+    413: "Request Entity Too Large", 414: "Request-URI Too Long",
+    415: "Unsupported Media Type", 416: "Requested Range Not Satisfiable",
+    417: "Expectation Failed", 418: "I'm a Teapot", 421: "Misdirected Request",
+    422: "Unprocessable Entity", 423: "Locked", 424: "Failed Dependency", 425: "Too Early",
+    426: "Upgrade Required", 428: "Precondition Required", 429: "Too Many Requests",
+    431: "Request Header Fields Too Large", 451: "Unavailable For Legal Reasons",
+    500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+    503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
+    506: "Variant Also Negotiates", 507: "Insufficient Storage", 508: "Loop Detected",
+    510: "Not Extended", 511: "Network Authentication Required",
+}
 
 # Memory leaked by LeakMemory stays referenced here for the worker's life.
 _LEAKED = []
@@ -35,11 +76,7 @@ class BadParameter(Exception):
 
 
 def _status_line(code):
-    try:
-        phrase = http.HTTPStatus(code).phrase
-    except ValueError:
-        phrase = "Unknown"
-    return "%d %s" % (code, phrase)
+    return "%d %s" % (code, _PHRASES.get(code, "Unknown"))
 
 
 def _headers(length):
@@ -47,11 +84,20 @@ def _headers(length):
         ("Content-Type", "text/plain"),
         ("Content-Length", str(length)),
         ("X-Labour-Worker", str(os.getpid())),
+        ("X-Labour-Python", PYTHON_VERSION),
     ]
 
 
+def _encode(text):
+    """Text as ASCII bytes, anything else backslash-escaped. Python 2's str
+    (bytes) is read one character per byte, as Python 3's WSGI strings are."""
+    if isinstance(text, bytes):
+        text = text.decode("latin-1")
+    return text.encode("ascii", "backslashreplace")
+
+
 def _respond(start_response, code, body):
-    body = body.encode("ascii")
+    body = _encode(body)
     start_response(_status_line(code), _headers(len(body)))
     return [body]
 
@@ -64,7 +110,7 @@ def plain_response(environ, start_response, length, status):
 
 def sleeping(environ, start_response, sleep_duration):
     """Send the first half of the body, sleep, send the rest."""
-    first, second = "Sleeping %s... " % sleep_duration, "and Pong!\n"
+    first, second = "Sleeping %r... " % sleep_duration, "and Pong!\n"
     start_response(_status_line(200), _headers(len(first) + len(second)))
     yield first.encode("ascii")
     time.sleep(sleep_duration)
@@ -74,8 +120,9 @@ def sleeping(environ, start_response, sleep_duration):
 def io_bound(environ, start_response, filename, length):
     """Read ``length`` bytes of ``filename`` in blocks, then answer."""
     try:
-        handle = open(filename, "rb")
-    except OSError as error:
+        # The path's bytes as they came, on both Pythons.
+        handle = open(filename if isinstance(filename, bytes) else filename.encode("latin-1"), "rb")
+    except (IOError, OSError) as error:  # Python 2 raises IOError
         return _respond(start_response, 403, "%s: %s\n" % (filename, error.strerror))
     with handle:
         left = length
@@ -151,9 +198,9 @@ def bad_status(environ, start_response, mode):
 
 def cpu_burn(environ, start_response, ms):
     """Spin in a pure-Python loop for ms milliseconds, then answer."""
-    deadline = time.perf_counter() + ms / 1000.0
+    deadline = _clock() + ms / 1000.0
     spins = 0
-    while time.perf_counter() < deadline:
+    while _clock() < deadline:
         spins += 1
     return _respond(start_response, 200, "Burned %d ms (%d spins). Pong!\n" % (ms, spins))
 
@@ -169,7 +216,7 @@ def gil_wedge(environ, start_response, seconds):
     whole = int(seconds)
     request = Timespec(whole, int((seconds - whole) * 1e9))
     ctypes.PyDLL(None).nanosleep(ctypes.byref(request), None)
-    return _respond(start_response, 200, "Held the GIL for %s s. Pong!\n" % seconds)
+    return _respond(start_response, 200, "Held the GIL for %r s. Pong!\n" % seconds)
 
 
 def headers_then_wedge(environ, start_response):
@@ -237,22 +284,30 @@ def memory_balloon(environ, start_response, mb):
     return _respond(start_response, 200, "Held %d MiB. Pong!\n" % (size >> 20))
 
 
+def _number(text):
+    """The text of a number in ASCII, as both Pythons read it: Python 3 also
+    takes underscores and other scripts' digits, Python 2 does not."""
+    if "_" in text or any(ord(c) > 127 for c in text):
+        raise ValueError("not an ASCII number")
+    return text
+
+
 def _non_negative_int(text):
-    value = int(text)
+    value = int(_number(text))
     if value < 0:
         raise ValueError("negative")
     return value
 
 
 def _non_negative_float(text):
-    value = float(text)
+    value = float(_number(text))
     if not value >= 0 or value == float("inf"):
         raise ValueError("not a finite non-negative number")
     return value
 
 
 def _exit_code(text):
-    value = int(text)
+    value = int(_number(text))
     if not 0 <= value <= 255:
         raise ValueError("not an exit code")
     return value
@@ -265,7 +320,7 @@ def _bad_status_mode(text):
 
 
 def _http_status(text):
-    value = int(text)
+    value = int(_number(text))
     if not 200 <= value <= 599 or value in (204, 304):
         raise ValueError("not a status that carries a body")
     return value
@@ -328,7 +383,7 @@ BEHAVIOURS = {
 
 def _parse_parameters(name, query, spec):
     values = {param: default for param, (_, _, default) in spec.items()}
-    for param, texts in parse_qs(query, keep_blank_values=True).items():
+    for param, texts in parse_qs(query, keep_blank_values=True, **_QUERY_ENCODING).items():
         if param not in spec:
             raise BadParameter("%s has no parameter %r" % (name, param))
         parser, type_name, _ = spec[param]
@@ -372,7 +427,8 @@ def serve_wsgiref(address):
     host, _, port = address.rpartition(":")
     server = make_server(host, int(port), application, handler_class=QuietHandler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print("wsgiref serving on http://%s:%s" % (host, port), flush=True)
+    sys.stdout.write("wsgiref serving on http://%s:%s (Python %s)\n" % (host, port, PYTHON_VERSION))
+    sys.stdout.flush()
     server.serve_forever()
 
 
@@ -386,6 +442,6 @@ if __name__ == "__main__":
     group.add_argument("--wsgiref", metavar="HOST:PORT", help="serve with wsgiref")
     arguments = parser.parse_args()
     if arguments.describe:
-        print(json.dumps(describe(), indent=2, sort_keys=True))
+        print(json.dumps(describe(), indent=2, sort_keys=True, separators=(",", ": ")))
     else:
         serve_wsgiref(arguments.wsgiref)

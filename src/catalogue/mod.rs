@@ -44,6 +44,14 @@ pub struct Server {
     /// `None`: it can.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_skip: Option<String>,
+    /// The Python it runs on when not Python 3: only `"2.7"` (built on
+    /// `--base-image-py27`); `None`: Python 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<String>,
+    /// Groups it belongs to (`seed`: the servers of the 2010 Labour); a
+    /// group's name selects all of them, as `--servers seed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
     /// Once configured for a run: each knob as used (never in the
     /// catalogue file).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -91,7 +99,20 @@ pub struct Unavailable {
     pub reason: String,
 }
 
+/// The only Python other than 3 a server may name.
+pub const PYTHON27: &str = "2.7";
+
 impl Server {
+    /// Whether it runs on Python 2.7 rather than Python 3.
+    pub fn is_python27(&self) -> bool {
+        self.python.as_deref() == Some(PYTHON27)
+    }
+
+    /// The Python it runs on, for listings: `2.7` or `3`.
+    pub fn python_label(&self) -> &str {
+        self.python.as_deref().unwrap_or("3")
+    }
+
     /// The concurrency model in words: `processes + threads`.
     pub fn model(&self) -> String {
         if self.concurrency.is_empty() {
@@ -232,6 +253,26 @@ impl Catalogue {
                     format!("option {knob} has no argument with {{}}"),
                 ));
             }
+            if server
+                .python
+                .as_deref()
+                .is_some_and(|python| python != PYTHON27)
+            {
+                return Err(invalid(
+                    name,
+                    format!("python is {PYTHON27:?} or absent (Python 3)"),
+                ));
+            }
+            if let Some(group) = server
+                .groups
+                .iter()
+                .find(|group| *group == "all" || parsed.servers.iter().any(|s| &s.name == *group))
+            {
+                return Err(invalid(
+                    name,
+                    format!("group {group:?} has the name of a server, or all"),
+                ));
+            }
             if !server.settings_used.is_empty() {
                 return Err(invalid(
                     name,
@@ -264,6 +305,31 @@ impl Catalogue {
     /// The server called `name`.
     pub fn get(&self, name: &str) -> Option<&Server> {
         self.servers.iter().find(|server| server.name == name)
+    }
+
+    /// The servers `name` stands for: the server of that name, or every
+    /// server of the group of that name, in catalogue order.
+    pub fn resolve(&self, name: &str) -> Option<Vec<&Server>> {
+        if let Some(server) = self.get(name) {
+            return Some(vec![server]);
+        }
+        let group: Vec<&Server> = self
+            .servers
+            .iter()
+            .filter(|server| server.groups.iter().any(|g| g == name))
+            .collect();
+        (!group.is_empty()).then_some(group)
+    }
+
+    /// Every group's name, in order of first appearance.
+    pub fn groups(&self) -> Vec<String> {
+        let mut groups: Vec<String> = Vec::new();
+        for group in self.servers.iter().flat_map(|server| &server.groups) {
+            if !groups.contains(group) {
+                groups.push(group.clone());
+            }
+        }
+        groups
     }
 
     /// Every server's name.
@@ -303,6 +369,15 @@ mod tests {
             "granian",
             "pyruvate",
             "mod-wsgi",
+            "wsgiref-py27",
+            "twisted-py27",
+            "paste-py27",
+            "cheroot-py27",
+            "gevent-py27",
+            "tornado-py27",
+            "eventlet-py27",
+            "cogen",
+            "fapws3",
         ];
         expected.sort();
         assert_eq!(names, expected);
@@ -311,7 +386,34 @@ mod tests {
             .iter()
             .map(|u| u.name.as_str())
             .collect();
-        assert_eq!(unavailable, ["cogen", "fapws3", "concurrence"]);
+        assert_eq!(unavailable, ["concurrence"]);
+        // The seed's ten servers: seven today and as they were on Python
+        // 2.7, cogen and fapws3 on 2.7 only (concurrence is unavailable).
+        let mut seed: Vec<&str> = catalogue
+            .resolve("seed")
+            .unwrap()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        seed.sort();
+        let mut expected_seed = Vec::new();
+        for name in [
+            "wsgiref", "twisted", "paste", "cheroot", "gevent", "tornado", "eventlet",
+        ] {
+            expected_seed.push(name.to_string());
+            expected_seed.push(format!("{name}-py27"));
+        }
+        expected_seed.extend(["cogen".to_string(), "fapws3".to_string()]);
+        expected_seed.sort();
+        assert_eq!(seed, expected_seed);
+        for server in catalogue.servers() {
+            let python27 = server.name.ends_with("-py27")
+                || ["cogen", "fapws3"].contains(&server.name.as_str());
+            assert_eq!(server.is_python27(), python27, "{}", server.name);
+            assert_eq!(server.python_label(), if python27 { "2.7" } else { "3" });
+        }
+        assert_eq!(catalogue.groups(), ["seed"]);
+        assert!(catalogue.resolve("nope").is_none());
         let gunicorn = catalogue.get("gunicorn-sync").unwrap();
         assert!(
             gunicorn
@@ -335,6 +437,43 @@ mod tests {
         let mut names = catalogue.names();
         names.sort();
         assert_eq!(folders, names);
+    }
+
+    fn catalogue_with(entries: &str) -> Result<Catalogue, CatalogueError> {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a", "b"] {
+            std::fs::create_dir_all(dir.path().join(name)).unwrap();
+            std::fs::write(dir.path().join(name).join("Dockerfile"), "FROM x\n").unwrap();
+        }
+        std::fs::write(
+            dir.path().join(CATALOGUE_FILE),
+            format!("servers:\n{entries}"),
+        )
+        .unwrap();
+        Catalogue::load(&Images::Directory(dir.path().into()))
+    }
+
+    fn entry(name: &str, extra: &str) -> String {
+        format!(
+            "  - name: {name}\n    description: d\n    version: \"1\"\n    concurrency: []\n    \
+             command: [x, \"{{port}}\"]\n    {extra}\n    \
+             unsupported: {{workers: x, threads: x, worker_timeout: x, max_requests: x}}\n"
+        )
+    }
+
+    #[test]
+    fn python_is_2_7_or_absent_and_groups_are_not_server_names() {
+        let ok = catalogue_with(&(entry("a", "python: \"2.7\"") + &entry("b", "groups: [old]")))
+            .unwrap();
+        assert!(ok.get("a").unwrap().is_python27());
+        assert_eq!(ok.resolve("old").unwrap()[0].name, "b");
+        let error = catalogue_with(&entry("a", "python: \"3.12\"")).unwrap_err();
+        assert!(error.to_string().contains("python is \"2.7\""), "{error}");
+        let error =
+            catalogue_with(&(entry("a", "groups: [b]") + &entry("b", "groups: []"))).unwrap_err();
+        assert!(error.to_string().contains("group \"b\""), "{error}");
+        let error = catalogue_with(&entry("a", "groups: [all]")).unwrap_err();
+        assert!(error.to_string().contains("group \"all\""), "{error}");
     }
 
     #[test]

@@ -230,6 +230,8 @@ mod tests {
             ]),
             unsupported: BTreeMap::from([(Knob::Threads, "one thread per worker".into())]),
             local_skip: None,
+            python: None,
+            groups: Vec::new(),
             settings_used: Vec::new(),
             limits: Default::default(),
         }

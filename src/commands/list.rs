@@ -46,13 +46,14 @@ fn servers_json(catalogue: &Catalogue, all: bool) -> anyhow::Result<String> {
 }
 
 fn servers_text(catalogue: &Catalogue, all: bool) -> String {
-    let rows: Vec<[String; 5]> = catalogue
+    let rows: Vec<[String; 6]> = catalogue
         .servers()
         .iter()
         .map(|server| {
             [
                 server.name.clone(),
                 server.version.clone(),
+                server.python_label().to_string(),
                 server.model(),
                 server.knobs_summary(),
                 server.description.clone(),
@@ -62,6 +63,7 @@ fn servers_text(catalogue: &Catalogue, all: bool) -> String {
     let header = [
         "NAME",
         "VERSION",
+        "PYTHON",
         "CONCURRENCY",
         "KNOBS (default)",
         "DESCRIPTION",
@@ -72,7 +74,7 @@ fn servers_text(catalogue: &Catalogue, all: bool) -> String {
             *width = (*width).max(cell.len());
         }
     }
-    let line = |cells: [&str; 5]| {
+    let line = |cells: [&str; 6]| {
         let mut text = String::new();
         for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
             if index == cells.len() - 1 {
@@ -91,6 +93,24 @@ fn servers_text(catalogue: &Catalogue, all: bool) -> String {
         "\nKnobs: --workers, --threads, --worker-timeout, --max-requests; a server \
          without one says why in `labour list servers --json`.\n",
     );
+    for group in catalogue.groups() {
+        let members: Vec<&str> = catalogue
+            .resolve(&group)
+            .unwrap_or_default()
+            .iter()
+            .map(|server| server.name.as_str())
+            .collect();
+        out.push_str(&format!(
+            "Group {group} (--servers {group}): {}\n",
+            members.join(", ")
+        ));
+    }
+    if catalogue.servers().iter().any(Server::is_python27) {
+        out.push_str(
+            "Python 2.7 servers build on --base-image-py27; the local runtime runs them \
+             only with a python2.7 that has virtualenv (LABOUR_PYTHON27 names one).\n",
+        );
+    }
     let local_skips: Vec<&Server> = catalogue
         .servers()
         .iter()

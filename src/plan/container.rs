@@ -22,8 +22,10 @@ pub enum NetworkMode {
 pub struct ContainerOptions {
     /// Network of server containers.
     pub network: NetworkMode,
-    /// Base image every server image builds `FROM`.
+    /// Base image every Python 3 server image builds `FROM`.
     pub base_image: String,
+    /// Base image every Python 2.7 server image builds `FROM`.
+    pub base_image_py27: String,
     /// Network for image builds (`host` lets pip reach the registry on
     /// hosts without a bridge); `None` is Docker's default.
     pub build_network: Option<String>,

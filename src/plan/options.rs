@@ -32,6 +32,8 @@ pub const GIVE_UP_SHARE_OF_BUDGET: f64 = 0.8;
 pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(60);
 /// Base image unless told: the official Python image.
 pub const DEFAULT_BASE_IMAGE: &str = "python:3.12-slim";
+/// Base image of the Python 2.7 servers unless told.
+pub const DEFAULT_BASE_IMAGE_PY27: &str = "python:2.7-slim";
 /// Readiness deadline unless told.
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Stop grace unless told.
@@ -591,6 +593,9 @@ options! {
         #[doc = "Base image every server image builds FROM (images/base/build.sh builds labour/base:bookworm for hosts without Docker Hub)."]
         #[arg(long, env = "LABOUR_BASE_IMAGE", value_name = "IMAGE")]
         base_image: String = parse_name, default DEFAULT_BASE_IMAGE;
+        #[doc = "Base image the Python 2.7 servers (the seed's cogen, fapws3 and the *-py27 variants) build FROM (images/base/build-py27.sh builds labour/base:bullseye-py27 for hosts without Docker Hub)."]
+        #[arg(long, env = "LABOUR_BASE_IMAGE_PY27", value_name = "IMAGE")]
+        base_image_py27: String = parse_name, default DEFAULT_BASE_IMAGE_PY27;
         #[doc = "Network used while building images [default: host with --network host, Docker's default otherwise]."]
         #[arg(long, env = "LABOUR_BUILD_NETWORK", value_name = "NETWORK")]
         build_network: String = parse_name;
@@ -753,6 +758,10 @@ impl RunOptions {
                 .base_image
                 .clone()
                 .unwrap_or_else(|| DEFAULT_BASE_IMAGE.to_string()),
+            base_image_py27: self
+                .base_image_py27
+                .clone()
+                .unwrap_or_else(|| DEFAULT_BASE_IMAGE_PY27.to_string()),
             build_network: self.build_network.clone(),
             ready_timeout: self.ready_timeout.unwrap_or(DEFAULT_READY_TIMEOUT),
             stop_timeout: self.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),

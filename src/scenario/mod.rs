@@ -49,12 +49,12 @@ impl std::str::FromStr for Selection {
 /// A scenario that cannot run as given.
 #[derive(Debug, Error, PartialEq)]
 pub enum ScenarioError {
-    /// A server name not in the catalogue.
-    #[error("unknown server {name:?} (known servers: {})", known.join(", "))]
+    /// A server name not in the catalogue, nor a group's.
+    #[error("unknown server {name:?} (known servers and groups: {})", known.join(", "))]
     UnknownServer {
         /// The name given.
         name: String,
-        /// Every name the catalogue has.
+        /// Every server and group name the catalogue has.
         known: Vec<String>,
     },
     /// A test name that is not a named test.
@@ -92,7 +92,9 @@ pub struct Plan {
     pub thresholds: Thresholds,
 }
 
-/// Resolve a server selection against the catalogue.
+/// Resolve a server selection against the catalogue: a group's name
+/// (`seed`) stands for its servers; a server named twice (itself and in a
+/// group) runs once, where it first appears.
 pub fn select_servers(
     selection: &Selection,
     catalogue: &Catalogue,
@@ -101,20 +103,34 @@ pub fn select_servers(
         Selection::All => Ok(catalogue.servers().to_vec()),
         Selection::Named(names) => {
             check_unique("server", names)?;
-            names
-                .iter()
-                .map(|name| {
-                    catalogue
-                        .get(name)
-                        .cloned()
-                        .ok_or_else(|| ScenarioError::UnknownServer {
-                            name: name.clone(),
-                            known: catalogue.names(),
-                        })
-                })
-                .collect()
+            let mut selected: Vec<Server> = Vec::new();
+            for name in names {
+                for server in resolve_server(catalogue, name)? {
+                    if !selected.iter().any(|s| s.name == server.name) {
+                        selected.push(server.clone());
+                    }
+                }
+            }
+            Ok(selected)
         }
     }
+}
+
+/// The servers `name` stands for (a server, or a group's servers).
+pub(crate) fn resolve_server<'a>(
+    catalogue: &'a Catalogue,
+    name: &str,
+) -> Result<Vec<&'a Server>, ScenarioError> {
+    catalogue
+        .resolve(name)
+        .ok_or_else(|| ScenarioError::UnknownServer {
+            name: name.to_string(),
+            known: catalogue
+                .names()
+                .into_iter()
+                .chain(catalogue.groups())
+                .collect(),
+        })
 }
 
 /// Resolve a test selection against the named tests.

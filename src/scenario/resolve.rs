@@ -97,21 +97,17 @@ pub fn servers(
             return Err(source.error(name, error.to_string()));
         }
         for entry in entries {
-            if catalogue.get(&entry.name).is_none() {
-                let error = ScenarioError::UnknownServer {
-                    name: entry.name.clone(),
-                    known: catalogue.names(),
-                };
+            if let Err(error) = super::resolve_server(catalogue, &entry.name) {
                 return Err(source.error(&entry.name, error.to_string()));
             }
         }
     }
     let selected = match (&flags.servers, entries) {
         (Some(selection), _) => super::select_servers(selection, catalogue)?,
-        (None, Some(entries)) => entries
-            .iter()
-            .filter_map(|e| catalogue.get(&e.name).cloned())
-            .collect(),
+        (None, Some(entries)) => {
+            let names = entries.iter().map(|e| e.name.clone()).collect();
+            super::select_servers(&Selection::Named(names), catalogue)?
+        }
         (None, None) => catalogue.servers().to_vec(),
     };
     let file_limits = source
@@ -120,7 +116,12 @@ pub fn servers(
     selected
         .into_iter()
         .map(|server| {
-            let entry = entries.and_then(|e| e.iter().find(|e| e.name == server.name));
+            // The entry that names the server, else the first of its groups'.
+            let entry = entries.and_then(|e| {
+                e.iter()
+                    .find(|e| e.name == server.name)
+                    .or_else(|| e.iter().find(|e| server.groups.contains(&e.name)))
+            });
             let knobs = flags
                 .knobs
                 .clone()
@@ -132,8 +133,8 @@ pub fn servers(
                 .or(file_limits.clone());
             let mut configured = server.configure(&knobs);
             configured.limits = chosen.resolve().map_err(|problem| match (source, entry) {
-                (Some(source), Some(_)) => {
-                    source.error(&server.name, format!("server {:?}: {problem}", server.name))
+                (Some(source), Some(entry)) => {
+                    source.error(&entry.name, format!("server {:?}: {problem}", server.name))
                 }
                 _ => PlanError::Invalid(format!("{}: {problem}", server.name)),
             })?;

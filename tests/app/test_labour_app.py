@@ -1,6 +1,7 @@
 """The stress application's non-destructive behaviours, under wsgiref.validate.
 
-Run: python3 -m unittest discover -s tests/app
+Run: python3 -m unittest discover -s tests/app (or python2.7: the app is one
+source for both, and these tests hold it to the same answers on both).
 """
 
 import io
@@ -12,6 +13,11 @@ import unittest
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
+# wsgi.errors and a server's error stream take native strings: Python 2's
+# are bytes.
+TextIO = io.StringIO if sys.version_info[0] >= 3 else io.BytesIO
+PYTHON_VERSION = "%d.%d.%d" % tuple(sys.version_info[:3])
+
 APP_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "images", "app")
 sys.path.insert(0, APP_DIR)
 
@@ -20,7 +26,7 @@ import labour_app  # noqa: E402
 
 def call(path, query="", body=None):
     """Run one request through the validated app: (status code, headers, body)."""
-    environ = {"SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": query, "wsgi.errors": io.StringIO()}
+    environ = {"SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": query, "wsgi.errors": TextIO()}
     if body is not None:
         environ.update({
             "REQUEST_METHOD": "POST",
@@ -48,6 +54,7 @@ class BehaviourTests(unittest.TestCase):
         code, headers, got = call(path, query, upload)
         self.assertEqual(code, status, got)
         self.assertEqual(headers["X-Labour-Worker"], str(os.getpid()))
+        self.assertEqual(headers["X-Labour-Python"], PYTHON_VERSION)
         self.assertEqual(int(headers["Content-Length"]), len(got))
         if body is not None:
             self.assertEqual(got, body)
@@ -94,11 +101,10 @@ class BehaviourTests(unittest.TestCase):
         self.assertIn(b"colour", got)
 
     def test_describe_lists_the_seed_behaviours(self):
-        out = subprocess.run(
+        out = subprocess.check_output(
             [sys.executable, os.path.join(APP_DIR, "labour_app.py"), "--describe"],
-            check=True, capture_output=True, text=True,
-        ).stdout
-        described = json.loads(out)
+        )
+        described = json.loads(out.decode("utf-8"))
         self.assertTrue(
             {"PlainResponse", "Sleeping", "IOBound", "LeakMemory", "PythonWedge", "SIGSEGV"} <= set(described)
         )
@@ -117,7 +123,7 @@ class BehaviourTests(unittest.TestCase):
             environ = {"SCRIPT_NAME": "", "PATH_INFO": "/BadStatus", "QUERY_STRING": "mode=" + mode}
             setup_testing_defaults(environ)
             out = io.BytesIO()
-            handler = SimpleHandler(io.BytesIO(), out, io.StringIO(), environ)
+            handler = SimpleHandler(io.BytesIO(), out, TextIO(), environ)
             handler.run(labour_app.application)
             self.assertIn(b"500 Internal Server Error", out.getvalue().split(b"\r\n")[0], mode)
         self.assert_answer("/BadStatus", "mode=sideways", 400)
@@ -144,6 +150,46 @@ class BehaviourTests(unittest.TestCase):
         before = len(labour_app._LEAKED_FILES)
         self.assert_answer("/FdLeak", "count=2", 200)
         self.assertEqual(len(labour_app._LEAKED_FILES), before + 2)
+
+    def test_the_status_line_and_headers_are_the_same_on_every_python(self):
+        environ = {"SCRIPT_NAME": "", "PATH_INFO": "/PlainResponse", "QUERY_STRING": "status=422"}
+        setup_testing_defaults(environ)
+        captured = {}
+
+        def start_response(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        labour_app.application(environ, start_response)
+        # Python 3.13's http.HTTPStatus says "Unprocessable Content": the
+        # app's own table keeps every interpreter's answer the same.
+        self.assertEqual(captured["status"], "422 Unprocessable Entity")
+        self.assertEqual([name for name, _ in captured["headers"]],
+                         ["Content-Type", "Content-Length", "X-Labour-Worker", "X-Labour-Python"])
+        self.assertEqual(labour_app._status_line(299), "299 Unknown")
+
+    def test_numbers_are_read_as_ascii_on_every_python(self):
+        # Python 3's int() takes underscores and other scripts' digits,
+        # Python 2's does not: the app takes neither.
+        self.assert_answer("/PlainResponse", "length=1_0", 400)
+        self.assert_answer("/PlainResponse", "length=%D9%A1", 400)
+        self.assert_answer("/Sleeping", "sleep_duration=0.0_1", 400)
+        self.assert_answer("/PlainResponse", "length=+3", 200, b"XXX")
+
+    def test_text_that_is_not_ascii_is_escaped_the_same_way(self):
+        # PATH_INFO holds the path's bytes, one character per byte on Python 3.
+        got = self.assert_answer("/NoSuch\xc3\xa9", "", 404)
+        self.assertEqual(got, b"Unknown behaviour 'NoSuch\\xc3\\xa9'\n")
+        got = self.assert_answer("/PlainResponse", "length=%C3%A9", 400)
+        self.assertEqual(got, b"PlainResponse: length='\\xc3\\xa9' is not a valid integer\n")
+        got = self.assert_answer("/IOBound", "filename=/nonexistent/%C3%A9", 403)
+        self.assertEqual(got, b"/nonexistent/\\xc3\\xa9: No such file or directory\n")
+
+    def test_floats_are_written_the_same_way(self):
+        # Python 2's str() of a float keeps 12 digits, its repr() all of them,
+        # like Python 3's str().
+        self.assert_answer("/Sleeping", "sleep_duration=0.30000000000000004", 200,
+                           b"Sleeping 0.30000000000000004... and Pong!\n")
 
     def test_memory_balloon(self):
         self.assert_answer("/MemoryBalloon", "mb=1", 200, b"Held 1 MiB. Pong!\n")

@@ -1,7 +1,9 @@
 //! The stress application's own Python unittest (wsgiref.validate), run
-//! with the machine's python3.
+//! with the machine's python3, and with Python 2.7 in the py27 base image.
 
 use std::process::Command;
+
+use crate::util::{docker_image_available, py27_base_image};
 
 #[test]
 fn the_stress_app_passes_its_python_unittests() {
@@ -16,6 +18,32 @@ fn the_stress_app_passes_its_python_unittests() {
     let report = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{report}");
     assert!(report.contains("OK"), "{report}");
+}
+
+#[test]
+fn the_stress_app_passes_its_python_unittests_on_python_2_7() {
+    let test = "the_stress_app_passes_its_python_unittests_on_python_2_7";
+    let image = py27_base_image();
+    if !docker_image_available(test, &image) {
+        return;
+    }
+    let source = format!("{}:/src:ro", env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new("docker")
+        .args(["run", "--rm", "--network", "none", "-v", &source, &image])
+        .args([
+            "python2.7",
+            "-m",
+            "unittest",
+            "discover",
+            "-s",
+            "/src/tests/app",
+        ])
+        .output()
+        .expect("docker runs");
+    let report = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("OK"), "{report}");
+    assert!(!report.contains("skipped"), "{report}");
 }
 
 #[test]

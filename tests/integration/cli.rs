@@ -42,10 +42,11 @@ fn an_unknown_server_exits_2_and_lists_the_known_ones() {
         .code(2)
         .stdout(predicate::str::is_empty())
         .stderr(predicate::eq(
-            "error: unknown server \"nginx-unit\" (known servers: wsgiref, gunicorn-sync, \
-             gunicorn-gthread, gunicorn-gevent, gunicorn-eventlet, uwsgi, waitress, cheroot, \
-             twisted, tornado, gevent, eventlet, paste, bjoern, meinheld, granian, pyruvate, \
-             mod-wsgi)\n",
+            "error: unknown server \"nginx-unit\" (known servers and groups: wsgiref, \
+             gunicorn-sync, gunicorn-gthread, gunicorn-gevent, gunicorn-eventlet, uwsgi, \
+             waitress, cheroot, twisted, tornado, gevent, eventlet, paste, bjoern, meinheld, \
+             granian, pyruvate, mod-wsgi, wsgiref-py27, twisted-py27, paste-py27, cheroot-py27, \
+             gevent-py27, tornado-py27, eventlet-py27, cogen, fapws3, seed)\n",
         ));
 }
 
@@ -115,7 +116,21 @@ fn list_shows_servers_and_tests() {
         .success()
         .stdout(predicate::str::contains("wsgiref"))
         .stdout(predicate::str::contains("gunicorn-sync"))
-        .stdout(predicate::str::contains("waitress"));
+        .stdout(predicate::str::contains("waitress"))
+        .stdout(predicate::str::is_match(r"(?m)^NAME +VERSION +PYTHON ").unwrap())
+        .stdout(predicate::str::is_match(r"(?m)^cogen +0\.2\.1 +2\.7 ").unwrap())
+        .stdout(predicate::str::is_match(r"(?m)^waitress +3\.0\.2 +3 ").unwrap())
+        .stdout(predicate::str::contains(
+            "Group seed (--servers seed): wsgiref, cheroot, twisted, tornado, gevent, eventlet, paste, wsgiref-py27,",
+        ))
+        .stdout(predicate::str::contains("concurrence").not());
+    labour()
+        .args(["list", "servers", "--all"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "concurrence  cannot be installed on any Python: PyPI lists its releases",
+        ));
     labour()
         .args(["list", "tests"])
         .assert()

@@ -340,3 +340,85 @@ fn a_local_server_that_exits_before_answering_fails_fast_with_its_log() {
     assert_eq!(error["log_tail"][0], "no port for me");
     assert_eq!(processes_of_run(run_id(&results)), Vec::<u32>::new());
 }
+
+#[test]
+fn a_python_2_7_server_is_skipped_locally_without_a_python_2_7() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("results.json");
+    labour()
+        .args([
+            "bench",
+            "--runtime",
+            "local",
+            "-s",
+            "wsgiref-py27,wsgiref",
+            "-t",
+            "Plain",
+        ])
+        .args(["-n", "20", "--output"])
+        .arg(&output)
+        .env("LABOUR_PYTHON27", "/nonexistent/python2.7")
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "wsgiref-py27 skipped: it runs on Python 2.7: cannot run /nonexistent/python2.7",
+        ));
+    let results: Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    let skipped = cell(&results, "wsgiref-py27", "Plain");
+    assert_eq!(skipped["status"], "skipped");
+    assert!(
+        skipped["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("LABOUR_PYTHON27"),
+        "{skipped:#}"
+    );
+    assert_eq!(cell(&results, "wsgiref", "Plain")["status"], "completed");
+}
+
+/// A python2.7 with virtualenv: LABOUR_PYTHON27, or python2.7 on PATH.
+fn python27_with_virtualenv() -> Option<String> {
+    let program = std::env::var("LABOUR_PYTHON27").unwrap_or_else(|_| "python2.7".into());
+    let works = std::process::Command::new(&program)
+        .args(["-m", "virtualenv", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    works.then_some(program)
+}
+
+#[test]
+fn python_2_7_servers_run_locally_with_a_python_2_7() {
+    let Some(python27) = python27_with_virtualenv() else {
+        eprintln!(
+            "skipping python_2_7_servers_run_locally_with_a_python_2_7: no python2.7 with virtualenv (LABOUR_PYTHON27 names one)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("results.json");
+    labour()
+        .args([
+            "bench",
+            "--runtime",
+            "local",
+            "-s",
+            "wsgiref-py27,paste-py27",
+            "-t",
+            "Plain",
+        ])
+        .args(["-n", "50", "--output"])
+        .arg(&output)
+        .env("LABOUR_PYTHON27", &python27)
+        .timeout(Duration::from_secs(600))
+        .assert()
+        .success();
+    let results: Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    for server in ["wsgiref-py27", "paste-py27"] {
+        let cell = cell(&results, server, "Plain");
+        assert_eq!(cell["status"], "completed", "{cell:#}");
+        assert_eq!(cell["expected"], 50, "{cell:#}");
+    }
+}

@@ -20,9 +20,11 @@ fn root() -> PathBuf {
 #[test]
 fn broken_scenarios_get_their_message_word_for_word() {
     let catalogue = Catalogue::load(&Images::Embedded).unwrap();
-    let servers = catalogue.names().join(", ");
+    let mut known = catalogue.names();
+    known.extend(catalogue.groups());
     let unknown_server = format!(
-        "unknown-server.yaml:3:5: unknown server \"nginx-unit\" (known servers: {servers})"
+        "unknown-server.yaml:3:5: unknown server \"nginx-unit\" (known servers and groups: {})",
+        known.join(", ")
     );
     let cases: Vec<(&str, &str)> = vec![
         (
@@ -189,6 +191,54 @@ fn flags_override_the_file() {
         "the file's load holds"
     );
     assert_eq!(plan.thresholds.max_innocent_failure_ratio, Some(0.01));
+}
+
+#[test]
+fn a_group_selects_its_servers_from_flags_and_from_files() {
+    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    let seed: Vec<String> = catalogue
+        .resolve("seed")
+        .unwrap()
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    assert!(seed.contains(&"cogen".to_string()) && seed.contains(&"wsgiref".to_string()));
+    let flags = Flags {
+        servers: Some("seed".parse().unwrap()),
+        ..Flags::default()
+    };
+    let plan = scenario::plan(&flags, None, &catalogue).unwrap();
+    let names: Vec<&str> = plan.servers.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, seed);
+    assert_eq!(plan.container.base_image_py27, "python:2.7-slim");
+
+    // In a file: the group's entry gives its options and limits to every
+    // member; a member named on its own keeps its own entry and runs once.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seed.yaml");
+    let text = "servers:\n  - name: seed\n    options: {threads: 3}\n    container: {memory: 128m}\n  \
+                - name: paste\n    options: {threads: 5}\ntests: [Plain]\n\
+                container: {base_image_py27: labour/base:bullseye-py27}\n";
+    std::fs::write(&path, text).unwrap();
+    let (file, text) = ScenarioFile::read(&path).unwrap();
+    let source = Source {
+        path: &path,
+        file: &file,
+        text: &text,
+    };
+    let plan = scenario::plan(&Flags::default(), Some(source), &catalogue).unwrap();
+    let names: Vec<&str> = plan.servers.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, seed);
+    let server = |name: &str| plan.servers.iter().find(|s| s.name == name).unwrap();
+    assert!(
+        server("paste-py27")
+            .command
+            .contains(&"--threads=3".to_string())
+    );
+    assert_eq!(server("paste-py27").limits.memory_bytes, Some(128 << 20));
+    assert!(server("paste").command.contains(&"--threads=5".to_string()));
+    assert_eq!(server("paste").limits.memory_bytes, None);
+    assert_eq!(plan.container.base_image_py27, "labour/base:bullseye-py27");
 }
 
 #[test]

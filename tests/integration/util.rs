@@ -31,6 +31,37 @@ pub fn docker_available(test: &str) -> bool {
     false
 }
 
+/// The Python 2.7 base image: LABOUR_BASE_IMAGE_PY27, or the one
+/// images/base/build-py27.sh builds.
+pub fn py27_base_image() -> String {
+    std::env::var("LABOUR_BASE_IMAGE_PY27")
+        .ok()
+        .filter(|image| !image.is_empty())
+        .unwrap_or_else(|| "labour/base:bullseye-py27".to_string())
+}
+
+/// Whether a Docker engine answers and has `image`. When not, the test is
+/// skipped with a printed reason, or fails if LABOUR_REQUIRE_DOCKER=1.
+pub fn docker_image_available(test: &str, image: &str) -> bool {
+    if !docker_available(test) {
+        return false;
+    }
+    let present = Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Id}}", image])
+        .output()
+        .map(|output| output.status.success())
+        .unwrap_or(false);
+    if present {
+        return true;
+    }
+    let reason = format!("image {image} is missing (images/base/build-py27.sh builds it)");
+    if std::env::var("LABOUR_REQUIRE_DOCKER").as_deref() == Ok("1") {
+        panic!("{test}: {reason} and LABOUR_REQUIRE_DOCKER=1");
+    }
+    eprintln!("skipping {test}: {reason}");
+    false
+}
+
 /// Containers still carrying `labour.run=<run_id>`.
 pub fn containers_of_run(run_id: &str) -> Vec<String> {
     let output = Command::new("docker")

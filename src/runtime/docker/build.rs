@@ -15,11 +15,21 @@ use crate::runtime::{PreparedImage, RuntimeError, SERVER_LABEL};
 const BUILD_TAIL_LINES: usize = 30;
 
 impl DockerRuntime {
-    /// The image tag for `server` on the configured base image, so images
-    /// built on different bases do not overwrite each other.
-    fn image_tag(&self, server: &str) -> String {
-        let base = docker_safe(&self.options.base_image);
-        format!("labour/{server}:{}", &base[..base.len().min(120)])
+    /// The base image `server` builds on: `--base-image-py27` for a
+    /// Python 2.7 server, `--base-image` for the others.
+    fn base_image(&self, server: &Server) -> &str {
+        if server.is_python27() {
+            &self.options.base_image_py27
+        } else {
+            &self.options.base_image
+        }
+    }
+
+    /// The image tag for `server` on its base image, so images built on
+    /// different bases do not overwrite each other.
+    fn image_tag(&self, server: &Server) -> String {
+        let base = docker_safe(self.base_image(server));
+        format!("labour/{}:{}", server.name, &base[..base.len().min(120)])
     }
 
     /// The build context: `images/<server>/` at the root, `images/app/`
@@ -106,12 +116,10 @@ impl DockerRuntime {
         server: &Server,
         on_step: &(dyn Fn(&str) + Sync),
     ) -> Result<PreparedImage, RuntimeError> {
-        on_step(&format!(
-            "building the image (base {})",
-            self.options.base_image
-        ));
+        let base_image = self.base_image(server);
+        on_step(&format!("building the image (base {base_image})"));
         let context = self.build_context(&server.name)?;
-        let tag = self.image_tag(&server.name);
+        let tag = self.image_tag(server);
         let previous = self
             .docker
             .inspect_image(&tag)
@@ -124,7 +132,7 @@ impl DockerRuntime {
             forcerm: true,
             buildargs: Some(HashMap::from([(
                 "BASE_IMAGE".to_string(),
-                self.options.base_image.clone(),
+                base_image.to_string(),
             )])),
             labels: Some(self.labels(&server.name)),
             networkmode: self.build_network(),

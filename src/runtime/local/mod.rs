@@ -52,7 +52,48 @@ impl Python {
         let program =
             std::env::var_os("LABOUR_PYTHON").unwrap_or_else(|| OsString::from("python3"));
         let unavailable = |reason: String| RuntimeError::LocalUnavailable { reason };
-        let output = std::process::Command::new(&program)
+        let (python, major_minor) =
+            Python::probe(&program, "LABOUR_PYTHON").map_err(unavailable)?;
+        if major_minor < OLDEST_PYTHON {
+            return Err(unavailable(format!(
+                "{} is Python {}; the stress application needs 3.8 or newer (LABOUR_PYTHON names another)",
+                python.program.display(),
+                python.version
+            )));
+        }
+        Ok(python)
+    }
+
+    /// `LABOUR_PYTHON27`, or `python2.7` from PATH, with virtualenv (the
+    /// seed's Python 2 servers); the error says why there is none.
+    fn find_py27() -> Result<Python, String> {
+        let program =
+            std::env::var_os("LABOUR_PYTHON27").unwrap_or_else(|| OsString::from("python2.7"));
+        let (python, major_minor) = Python::probe(&program, "LABOUR_PYTHON27")?;
+        if major_minor != (2, 7) {
+            return Err(format!(
+                "{} is Python {}, not 2.7 (LABOUR_PYTHON27 names another)",
+                python.program.display(),
+                python.version
+            ));
+        }
+        let virtualenv = std::process::Command::new(&python.program)
+            .args(["-m", "virtualenv", "--version"])
+            .stdin(Stdio::null())
+            .output();
+        if !virtualenv.is_ok_and(|output| output.status.success()) {
+            return Err(format!(
+                "{} has no virtualenv (pip install virtualenv==16.7.12 for it)",
+                python.program.display()
+            ));
+        }
+        Ok(python)
+    }
+
+    /// Run `program` for its version and path; `variable` names the
+    /// environment variable that picks another.
+    fn probe(program: &std::ffi::OsStr, variable: &str) -> Result<(Python, (u32, u32)), String> {
+        let output = std::process::Command::new(program)
             .args([
                 "-c",
                 "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.executable)",
@@ -60,37 +101,37 @@ impl Python {
             .stdin(Stdio::null())
             .output()
             .map_err(|error| {
-                unavailable(format!(
-                    "cannot run {} ({error}); LABOUR_PYTHON names another interpreter",
-                    Path::new(&program).display()
-                ))
+                format!(
+                    "cannot run {} ({error}); {variable} names another interpreter",
+                    Path::new(program).display()
+                )
             })?;
         let text = String::from_utf8_lossy(&output.stdout);
         let mut lines = text.lines();
         let (Some(version), Some(executable)) = (lines.next(), lines.next()) else {
-            return Err(unavailable(format!(
+            return Err(format!(
                 "{} did not say its version: {}",
-                Path::new(&program).display(),
+                Path::new(program).display(),
                 String::from_utf8_lossy(&output.stderr).trim()
-            )));
+            ));
         };
         let mut parts = version.split('.').map(|n| n.parse::<u32>().unwrap_or(0));
         let major_minor = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-        if major_minor < OLDEST_PYTHON {
-            return Err(unavailable(format!(
-                "{executable} is Python {version}; the stress application needs 3.8 or newer (LABOUR_PYTHON names another)"
-            )));
-        }
-        Ok(Python {
-            program: PathBuf::from(executable),
-            version: version.to_string(),
-        })
+        Ok((
+            Python {
+                program: PathBuf::from(executable),
+                version: version.to_string(),
+            },
+            major_minor,
+        ))
     }
 }
 
 /// Where a prepared server's files are.
 #[derive(Debug, Clone)]
 struct Prepared {
+    /// The interpreter of a server without a virtualenv.
+    interpreter: PathBuf,
     /// Its virtualenv, when it has requirements.
     venv: Option<PathBuf>,
     /// The stress application (`/app` in a container).
@@ -114,6 +155,8 @@ pub struct LocalRuntime {
     images: Images,
     cancel: CancellationToken,
     python: Python,
+    /// Python 2.7 with virtualenv, or why there is none.
+    python27: Result<Python, String>,
     venvs: PathBuf,
     work: tempfile::TempDir,
     prepared: Mutex<HashMap<String, Prepared>>,
@@ -193,6 +236,7 @@ impl LocalRuntime {
             images,
             cancel,
             python,
+            python27: Python::find_py27(),
             venvs,
             work,
             prepared: Mutex::new(HashMap::new()),
@@ -254,11 +298,28 @@ impl LocalRuntime {
         Ok((app, files))
     }
 
-    /// The server's virtualenv, made if missing; `None` for a server
+    /// The interpreter `server` runs on: Python 2.7 for a 2.7 server
+    /// (skipped, with why, when this machine has none), the runtime's
+    /// Python 3 for the others.
+    fn interpreter(&self, server: &Server) -> Result<&Python, RuntimeError> {
+        if !server.is_python27() {
+            return Ok(&self.python);
+        }
+        self.python27
+            .as_ref()
+            .map_err(|reason| RuntimeError::Unsupported {
+                server: server.name.clone(),
+                reason: format!("it runs on Python 2.7: {reason}; run it with --runtime docker"),
+            })
+    }
+
+    /// The server's virtualenv, made with `interpreter` if missing (`-m
+    /// venv` on Python 3, `-m virtualenv` on 2.7); `None` for a server
     /// without requirements (it runs on the interpreter itself).
     async fn virtualenv(
         &self,
         server: &Server,
+        interpreter: &Python,
         on_step: &(dyn Fn(&str) + Sync),
     ) -> Result<Option<(PathBuf, String)>, RuntimeError> {
         let Ok(requirements) = self
@@ -269,8 +330,8 @@ impl LocalRuntime {
         };
         let key = fnv1a(&[
             server.name.as_bytes(),
-            self.python.program.as_os_str().as_encoded_bytes(),
-            self.python.version.as_bytes(),
+            interpreter.program.as_os_str().as_encoded_bytes(),
+            interpreter.version.as_bytes(),
             &requirements,
         ]);
         let key = format!("{key:016x}");
@@ -316,17 +377,22 @@ impl LocalRuntime {
         std::fs::write(&requirements_path, &requirements)
             .map_err(file_error(&server.name, &requirements_path))?;
         let python = venv.join("bin").join("python");
+        let module = if server.is_python27() {
+            "virtualenv"
+        } else {
+            "venv"
+        };
         let steps: [(String, Vec<OsString>); 2] = [
             (
                 format!(
-                    "{} -m venv {}",
-                    self.python.program.display(),
+                    "{} -m {module} {}",
+                    interpreter.program.display(),
                     venv.display()
                 ),
                 vec![
-                    self.python.program.clone().into(),
+                    interpreter.program.clone().into(),
                     "-m".into(),
-                    "venv".into(),
+                    module.into(),
                     venv.clone().into(),
                 ],
             ),
@@ -427,14 +493,14 @@ impl LocalRuntime {
 
     /// The catalogue's command for this machine: `/opt/venv`, `/app` and
     /// `/opt/labour` mapped onto the prepared directories, a bare `python3`
-    /// onto the virtualenv's interpreter.
+    /// (or `python2.7`) onto the virtualenv's interpreter.
     fn launch_spec(&self, server: &Server, prepared: &Prepared, port: u16) -> LaunchSpec {
         let interpreter = match &prepared.venv {
-            Some(venv) => venv.join("bin").join("python3"),
-            None => self.python.program.clone(),
+            Some(venv) => venv.join("bin").join("python"),
+            None => prepared.interpreter.clone(),
         };
         let map = |arg: &str| -> String {
-            if arg == "python3" || arg == "python" {
+            if ["python3", "python", "python2.7"].contains(&arg) {
                 return interpreter.display().to_string();
             }
             let mut arg = arg.to_string();
@@ -575,18 +641,20 @@ impl Runtime for LocalRuntime {
         for note in not_enforced(&server.limits) {
             on_step(&note);
         }
+        let interpreter = self.interpreter(server)?;
         let (app, files) = self.write_files(server)?;
-        let venv = self.virtualenv(server, on_step).await?;
+        let venv = self.virtualenv(server, interpreter, on_step).await?;
         let (tag, id) = match &venv {
             Some((venv, key)) => (venv.display().to_string(), key.clone()),
             None => (
-                self.python.program.display().to_string(),
-                format!("python-{}", self.python.version),
+                interpreter.program.display().to_string(),
+                format!("python-{}", interpreter.version),
             ),
         };
         self.prepared.lock().unwrap().insert(
             server.name.clone(),
             Prepared {
+                interpreter: interpreter.program.clone(),
                 venv: venv.map(|(venv, _)| venv),
                 app,
                 files,
