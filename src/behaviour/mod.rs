@@ -7,7 +7,7 @@
 //! Rust side, and a test compares the two.
 
 mod outcome;
-mod spec;
+mod table;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,12 +17,23 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use outcome::Outcome;
-pub use spec::{BehaviourSpec, ParamSpec, SPECS, spec};
+pub use table::{BehaviourSpec, Expect, JsonText, ParamSpec};
+
+use table::{Param, behaviour_enum, behaviours, json};
 
 /// Body of `PlainResponse` when no `length` is given.
 pub const PONG: &[u8] = b"Pong!\n";
 /// The body chunk `TrickleResponse` sends per interval.
 pub const TRICKLE_CHUNK: &[u8] = b"trickle\n";
+
+/// The longest body a `PlainResponse` may ask for.
+const MAX_LENGTH: u64 = 100 << 20;
+/// The most bytes a behaviour may read, keep or send.
+const MAX_BYTES: u64 = 1 << 30;
+/// The biggest upload: the client holds it in memory.
+const MAX_UPLOAD: u64 = 256 << 20;
+/// The longest a behaviour may sleep, spin or trickle, in seconds.
+const MAX_SECONDS: f64 = 3600.0;
 
 /// How `BadStatus` misuses `start_response`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -34,107 +45,251 @@ pub enum BadStatusMode {
     Twice,
 }
 
-/// One thing a request asks the application to do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "name", deny_unknown_fields)]
-pub enum Behaviour {
-    /// Answer at once with `status`, and `length` bytes (or "Pong!").
-    PlainResponse {
-        /// Body length in bytes; `None` answers "Pong!\n".
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        length: Option<u64>,
-        /// HTTP status to answer with.
-        status: u16,
-    },
-    /// Send half of the body, sleep, send the rest.
-    Sleeping {
-        /// Seconds to sleep inside the worker.
-        sleep_duration: f64,
-    },
-    /// Read `length` bytes of `filename`, then answer.
-    IOBound {
-        /// File read inside the container.
-        filename: String,
-        /// Bytes to read.
-        length: u64,
-    },
-    /// Keep `how_many` more bytes referenced for the life of the worker.
-    LeakMemory {
-        /// Bytes leaked per request.
-        how_many: u64,
-    },
-    /// Spin forever in pure Python.
-    PythonWedge,
-    /// Send SIGSEGV to the worker process.
-    SIGSEGV,
-    /// Read address 0 through ctypes: a real invalid memory access.
-    RealSegfault,
-    /// `os.abort()`.
-    Abort,
-    /// `os._exit(exit_code)`.
-    WorkerExit {
-        /// The exit code.
-        exit_code: u8,
-    },
-    /// SIGKILL to the worker's own process.
-    SelfKill,
-    /// An unhandled exception.
-    RaiseException,
-    /// Misuse `start_response`.
-    BadStatus {
-        /// How.
-        mode: BadStatusMode,
-    },
-    /// A busy Python loop for `ms` milliseconds.
-    CpuBurn {
-        /// Milliseconds to spin.
-        ms: u64,
-    },
-    /// A C-level sleep that holds the GIL.
-    GilWedge {
-        /// Seconds to hold it.
-        seconds: f64,
-    },
-    /// Send the headers, then spin forever.
-    HeadersThenWedge,
-    /// A slow streamed body.
-    TrickleResponse {
-        /// Chunks of [`TRICKLE_CHUNK`].
-        chunks: u64,
-        /// Seconds between chunks.
-        interval: f64,
-    },
-    /// A big body.
-    BigResponse {
-        /// Body length.
-        bytes: u64,
-    },
-    /// A POST whose body is read in full and its length echoed.
-    EchoUpload {
-        /// Bytes the client sends.
-        bytes: u64,
-    },
-    /// Headers and part of the body, then the worker dies.
-    TruncatedResponse,
-    /// Open files and keep them.
-    FdLeak {
-        /// Descriptors leaked per request.
-        count: u64,
-    },
-    /// Hold `mb` MiB for the length of the request.
-    MemoryBalloon {
-        /// MiB allocated (every page touched).
-        mb: u64,
-    },
+/// A status `PlainResponse` can answer with and still have a body.
+fn answerable(status: &u16) -> bool {
+    (200..=599).contains(status) && *status != 204 && *status != 304
 }
 
-fn number(value: f64) -> String {
-    // Python parses either form; keep integers short ("2", not "2.0").
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{}", value as i64)
-    } else {
-        value.to_string()
+behaviours! {
+    /// Answer at once with `status`, and `length` bytes (or "Pong!").
+    PlainResponse {
+        summary: "answer at once: 'Pong!' or length bytes, with status",
+        expect: OwnStatus,
+        terse: true,
+        params: {
+            /// Body length in bytes; `None` answers "Pong!\n".
+            length: Option<u64> = None, "integer", max Some(MAX_LENGTH);
+            /// HTTP status to answer with.
+            status: u16 = 200u16, "status", check answerable;
+        },
+        body: Some((*status, length.unwrap_or(PONG.len() as u64))),
+        upload: None,
     }
+    /// Send half of the body, sleep, send the rest.
+    Sleeping {
+        summary: "send half the body, sleep, send the rest",
+        expect: Ok,
+        terse: false,
+        params: {
+            /// Seconds to sleep inside the worker.
+            sleep_duration: f64 = 1.0, "seconds", max MAX_SECONDS;
+        },
+        body: None,
+        upload: None,
+    }
+    /// Read `length` bytes of `filename`, then answer.
+    IOBound {
+        summary: "read length bytes of filename, then answer",
+        expect: Ok,
+        terse: false,
+        params: {
+            /// File read inside the container.
+            filename: String = "/dev/zero", "path";
+            /// Bytes to read.
+            length: u64 = 1u64 << 20, "integer", max MAX_BYTES;
+        },
+        body: None,
+        upload: None,
+    }
+    /// Keep `how_many` more bytes referenced for the life of the worker.
+    LeakMemory {
+        summary: "keep how_many more bytes for the life of the worker",
+        expect: Ok,
+        terse: false,
+        params: {
+            /// Bytes leaked per request.
+            how_many: u64 = 1024u64, "integer", max MAX_BYTES;
+        },
+        body: None,
+        upload: None,
+    }
+    /// Spin forever in pure Python.
+    PythonWedge {
+        summary: "spin forever in pure Python",
+        expect: Crash,
+        terse: false,
+        params: {},
+        body: None,
+        upload: None,
+    }
+    /// Send SIGSEGV to the worker process.
+    SIGSEGV {
+        summary: "send SIGSEGV to the worker's own process",
+        expect: Crash,
+        terse: false,
+        params: {},
+        body: None,
+        upload: None,
+    }
+    /// Read address 0 through ctypes: a real invalid memory access.
+    RealSegfault {
+        summary: "read address 0 through ctypes: a real invalid memory access",
+        expect: Crash,
+        terse: false,
+        params: {},
+        body: None,
+        upload: None,
+    }
+    /// `os.abort()`.
+    Abort {
+        summary: "os.abort(): SIGABRT, no cleanup",
+        expect: Crash,
+        terse: false,
+        params: {},
+        body: None,
+        upload: None,
+    }
+    /// `os._exit(exit_code)`.
+    WorkerExit {
+        summary: "os._exit(exit_code): the worker ends at once",
+        expect: Crash,
+        terse: false,
+        params: {
+            /// The exit code.
+            exit_code: u8 = 1u8, "exit code";
+        },
+        body: None,
+        upload: None,
+    }
+    /// SIGKILL to the worker's own process.
+    SelfKill {
+        summary: "SIGKILL to the worker's own process",
+        expect: Crash,
+        terse: false,
+        params: {},
+        body: None,
+        upload: None,
+    }
+    /// An unhandled exception.
+    RaiseException {
+        summary: "an unhandled exception before start_response",
+        expect: ServerError,
+        terse: false,
+        params: {},
+        body: None,
+        upload: None,
+    }
+    /// Misuse `start_response`.
+    BadStatus {
+        summary: "misuse start_response: an invalid status line, or a second call",
+        expect: ServerError,
+        terse: false,
+        params: {
+            /// How.
+            mode: BadStatusMode = BadStatusMode::Invalid, "invalid|twice";
+        },
+        body: None,
+        upload: None,
+    }
+    /// A busy Python loop for `ms` milliseconds.
+    CpuBurn {
+        summary: "a busy Python loop for ms milliseconds",
+        expect: Ok,
+        terse: false,
+        params: {
+            /// Milliseconds to spin.
+            ms: u64 = 100u64, "milliseconds", max 3_600_000u64;
+        },
+        body: None,
+        upload: None,
+    }
+    /// A C-level sleep that holds the GIL.
+    GilWedge {
+        summary: "a C-level sleep that holds the GIL",
+        expect: Ok,
+        terse: false,
+        params: {
+            /// Seconds to hold it.
+            seconds: f64 = 1.0, "seconds", max MAX_SECONDS;
+        },
+        body: None,
+        upload: None,
+    }
+    /// Send the headers, then spin forever.
+    HeadersThenWedge {
+        summary: "send the headers and some body, then spin forever",
+        expect: Cut,
+        terse: false,
+        params: {},
+        body: None,
+        upload: None,
+    }
+    /// A slow streamed body.
+    TrickleResponse {
+        summary: "a slow streamed body: chunks pieces, interval seconds apart",
+        expect: WholeBody,
+        terse: false,
+        params: {
+            /// Chunks of [`TRICKLE_CHUNK`].
+            chunks: u64 = 10u64, "integer", max 100_000u64;
+            /// Seconds between chunks.
+            interval: f64 = 0.1, "seconds", max 60.0;
+        },
+        body: Some((200, chunks * TRICKLE_CHUNK.len() as u64)),
+        upload: None,
+    }
+    /// A big body.
+    BigResponse {
+        summary: "a body of bytes bytes",
+        expect: WholeBody,
+        terse: false,
+        params: {
+            /// Body length.
+            bytes: u64 = 10u64 << 20, "integer", max MAX_BYTES;
+        },
+        body: Some((200, *bytes)),
+        upload: None,
+    }
+    /// A POST whose body is read in full and its length echoed.
+    EchoUpload {
+        summary: "a POST of bytes bytes, read in full; its length echoed",
+        expect: Echo,
+        terse: false,
+        params: {
+            /// Bytes the client sends.
+            bytes: u64 = 1u64 << 20, "integer", max MAX_UPLOAD;
+        },
+        body: Some((200, format!("Received {bytes} bytes\n").len() as u64)),
+        upload: Some(*bytes),
+    }
+    /// Headers and part of the body, then the worker dies.
+    TruncatedResponse {
+        summary: "headers and part of the body, then the worker dies",
+        expect: Cut,
+        terse: false,
+        params: {},
+        body: None,
+        upload: None,
+    }
+    /// Open files and keep them.
+    FdLeak {
+        summary: "open count files and keep them for the life of the worker",
+        expect: Ok,
+        terse: false,
+        params: {
+            /// Descriptors leaked per request.
+            count: u64 = 10u64, "integer", max 100_000u64;
+        },
+        body: None,
+        upload: None,
+    }
+    /// Hold `mb` MiB for the length of the request.
+    MemoryBalloon {
+        summary: "hold mb MiB, every page touched, for the length of the request",
+        expect: Ok,
+        terse: false,
+        params: {
+            /// MiB allocated (every page touched).
+            mb: u64 = 64u64, "MiB", max 16_384u64;
+        },
+        body: None,
+        upload: None,
+    }
+}
+
+/// The behaviour called `name`.
+pub fn spec(name: &str) -> Option<&'static BehaviourSpec> {
+    SPECS.iter().find(|spec| spec.name == name)
 }
 
 impl Behaviour {
@@ -143,89 +298,6 @@ impl Behaviour {
         Behaviour::PlainResponse {
             length: None,
             status: 200,
-        }
-    }
-
-    /// The behaviour's name, as in the URL path.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Behaviour::PlainResponse { .. } => "PlainResponse",
-            Behaviour::Sleeping { .. } => "Sleeping",
-            Behaviour::IOBound { .. } => "IOBound",
-            Behaviour::LeakMemory { .. } => "LeakMemory",
-            Behaviour::PythonWedge => "PythonWedge",
-            Behaviour::SIGSEGV => "SIGSEGV",
-            Behaviour::RealSegfault => "RealSegfault",
-            Behaviour::Abort => "Abort",
-            Behaviour::WorkerExit { .. } => "WorkerExit",
-            Behaviour::SelfKill => "SelfKill",
-            Behaviour::RaiseException => "RaiseException",
-            Behaviour::BadStatus { .. } => "BadStatus",
-            Behaviour::CpuBurn { .. } => "CpuBurn",
-            Behaviour::GilWedge { .. } => "GilWedge",
-            Behaviour::HeadersThenWedge => "HeadersThenWedge",
-            Behaviour::TrickleResponse { .. } => "TrickleResponse",
-            Behaviour::BigResponse { .. } => "BigResponse",
-            Behaviour::EchoUpload { .. } => "EchoUpload",
-            Behaviour::TruncatedResponse => "TruncatedResponse",
-            Behaviour::FdLeak { .. } => "FdLeak",
-            Behaviour::MemoryBalloon { .. } => "MemoryBalloon",
-        }
-    }
-
-    /// Parameters in URL order. PlainResponse leaves out its defaults so
-    /// the innocent request reads `PlainResponse`; the others say all.
-    pub fn params(&self) -> Vec<(&'static str, String)> {
-        match self {
-            Behaviour::PlainResponse { length, status } => {
-                let mut params = Vec::new();
-                if let Some(length) = length {
-                    params.push(("length", length.to_string()));
-                }
-                if *status != 200 {
-                    params.push(("status", status.to_string()));
-                }
-                params
-            }
-            Behaviour::Sleeping { sleep_duration } => {
-                vec![("sleep_duration", number(*sleep_duration))]
-            }
-            Behaviour::IOBound { filename, length } => {
-                vec![
-                    ("filename", filename.clone()),
-                    ("length", length.to_string()),
-                ]
-            }
-            Behaviour::LeakMemory { how_many } => vec![("how_many", how_many.to_string())],
-            Behaviour::WorkerExit { exit_code } => vec![("exit_code", exit_code.to_string())],
-            Behaviour::BadStatus { mode } => vec![(
-                "mode",
-                match mode {
-                    BadStatusMode::Invalid => "invalid".into(),
-                    BadStatusMode::Twice => "twice".into(),
-                },
-            )],
-            Behaviour::CpuBurn { ms } => vec![("ms", ms.to_string())],
-            Behaviour::GilWedge { seconds } => vec![("seconds", number(*seconds))],
-            Behaviour::TrickleResponse { chunks, interval } => {
-                vec![
-                    ("chunks", chunks.to_string()),
-                    ("interval", number(*interval)),
-                ]
-            }
-            Behaviour::BigResponse { bytes } | Behaviour::EchoUpload { bytes } => {
-                vec![("bytes", bytes.to_string())]
-            }
-            Behaviour::FdLeak { count } => vec![("count", count.to_string())],
-            Behaviour::MemoryBalloon { mb } => vec![("mb", mb.to_string())],
-            Behaviour::PythonWedge
-            | Behaviour::SIGSEGV
-            | Behaviour::RealSegfault
-            | Behaviour::Abort
-            | Behaviour::SelfKill
-            | Behaviour::RaiseException
-            | Behaviour::HeadersThenWedge
-            | Behaviour::TruncatedResponse => Vec::new(),
         }
     }
 
@@ -248,18 +320,10 @@ impl Behaviour {
         matches!(self, Behaviour::PlainResponse { .. })
     }
 
-    /// Bytes the request sends as its body (`POST`), if any.
-    pub fn upload_len(&self) -> Option<u64> {
-        match self {
-            Behaviour::EchoUpload { bytes } => Some(*bytes),
-            _ => None,
-        }
-    }
-
     /// Whether it takes a worker down or wedges it: such behaviours are
     /// never sent in pre-flight.
     pub fn is_destructive(&self) -> bool {
-        spec(self.name()).is_some_and(|spec| spec.destructive)
+        self.expect().destructive()
     }
 
     /// Whether pre-flight sends it: everything a correctly set-up server
@@ -267,64 +331,21 @@ impl Behaviour {
     /// are the error-handling ones (RaiseException, BadStatus): a wrong
     /// answer to those is a finding of the run, not a broken setup.
     pub fn preflight(&self) -> bool {
-        !self.is_destructive()
-            && !matches!(
-                self,
-                Behaviour::RaiseException | Behaviour::BadStatus { .. }
-            )
+        !self.is_destructive() && self.expect() != Expect::ServerError
     }
 
     /// Whether `outcome` is what this behaviour should get from a server
     /// that copes with it.
     pub fn is_expected(&self, outcome: &Outcome) -> bool {
-        match self {
-            Behaviour::PlainResponse { status, .. } => *outcome == Outcome::Status(*status),
-            // The worker dies or never answers: the best a server can do is
-            // a 5xx from a supervisor, or closing the connection when it
-            // loses or kills the worker. Hanging until the client gives up
-            // is not.
-            Behaviour::PythonWedge
-            | Behaviour::SIGSEGV
-            | Behaviour::RealSegfault
-            | Behaviour::Abort
-            | Behaviour::WorkerExit { .. }
-            | Behaviour::SelfKill => matches!(outcome, Outcome::Status(500..=599) | Outcome::Reset),
-            Behaviour::RaiseException | Behaviour::BadStatus { .. } => {
-                *outcome == Outcome::Status(500)
-            }
-            // The headers are out: all a server can do is end the
-            // connection so the client knows the body is incomplete.
-            Behaviour::HeadersThenWedge | Behaviour::TruncatedResponse => {
-                matches!(outcome, Outcome::Truncated | Outcome::Reset)
-            }
-            _ => *outcome == Outcome::Status(200),
-        }
-    }
-
-    /// The status and body length of a correct answer, where the length
-    /// is known in advance.
-    pub fn body_check(&self) -> Option<(u16, u64)> {
-        match self {
-            Behaviour::PlainResponse { length, status } => {
-                Some((*status, length.unwrap_or(PONG.len() as u64)))
-            }
-            Behaviour::TrickleResponse { chunks, .. } => {
-                Some((200, chunks * TRICKLE_CHUNK.len() as u64))
-            }
-            Behaviour::BigResponse { bytes } => Some((200, *bytes)),
-            Behaviour::EchoUpload { bytes } => {
-                Some((200, format!("Received {bytes} bytes\n").len() as u64))
-            }
-            _ => None,
-        }
+        let status = self.body_check().map_or(200, |(status, _)| status);
+        self.expect().accepts(outcome, status)
     }
 
     /// What this behaviour expects, in words, for listings and reports.
     pub fn expectation(&self) -> String {
-        match self {
-            Behaviour::PlainResponse { status, .. } => format!("HTTP {status} with its body"),
-            Behaviour::RaiseException | Behaviour::BadStatus { .. } => "HTTP 500".into(),
-            _ => spec(self.name()).map_or_else(String::new, |spec| spec.expectation.to_string()),
+        match (self.expect(), self.body_check()) {
+            (Expect::OwnStatus, Some((status, _))) => format!("HTTP {status} with its body"),
+            (expect, _) => expect.words().to_string(),
         }
     }
 }
@@ -364,7 +385,7 @@ impl FromStr for Behaviour {
             }
             given.insert(key, value);
         }
-        spec.build(&given)
+        build(name, &given)
     }
 }
 
@@ -442,6 +463,46 @@ mod tests {
         ] {
             assert_eq!(behaviour.to_string().parse(), Ok(behaviour));
         }
+    }
+
+    #[test]
+    fn every_spec_builds_from_its_defaults_and_names_itself() {
+        for spec in SPECS {
+            let behaviour: Behaviour = spec.name.parse().unwrap();
+            assert_eq!(behaviour.name(), spec.name);
+            assert_eq!(behaviour.is_destructive(), spec.destructive);
+            for (name, _) in behaviour.params() {
+                assert!(
+                    spec.params.iter().any(|p| p.name == name),
+                    "{}: {name}",
+                    spec.name
+                );
+            }
+        }
+        let io = spec("IOBound").unwrap();
+        let defaults: Vec<String> = io.params.iter().map(|p| p.default.to_string()).collect();
+        assert_eq!(defaults, ["\"/dev/zero\"", "1048576"]);
+        assert_eq!(
+            spec("PlainResponse").unwrap().params[0].default.to_string(),
+            "null"
+        );
+    }
+
+    #[test]
+    fn parameters_out_of_their_range_are_refused() {
+        assert_eq!(
+            "EchoUpload?bytes=999999999999"
+                .parse::<Behaviour>()
+                .unwrap_err(),
+            "EchoUpload: bytes=\"999999999999\" is not valid: expected integer up to 268435456"
+        );
+        assert_eq!(
+            "PlainResponse?status=204".parse::<Behaviour>().unwrap_err(),
+            "PlainResponse: status=\"204\" is not valid: expected status"
+        );
+        assert!("Sleeping?sleep_duration=1e9".parse::<Behaviour>().is_err());
+        assert!("Sleeping?sleep_duration=NaN".parse::<Behaviour>().is_err());
+        assert!("MemoryBalloon?mb=16384".parse::<Behaviour>().is_ok());
     }
 
     #[test]

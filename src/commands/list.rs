@@ -140,8 +140,8 @@ fn behaviours_json() -> anyhow::Result<String> {
                 .params
                 .iter()
                 .map(|p| {
-                    let default: serde_json::Value =
-                        serde_json::from_str(p.default).unwrap_or(serde_json::Value::Null);
+                    let default: serde_json::Value = serde_json::from_str(&p.default.to_string())
+                        .unwrap_or(serde_json::Value::Null);
                     (
                         p.name.to_string(),
                         json!({ "type": p.kind, "default": default }),
@@ -168,7 +168,14 @@ fn behaviours_text() -> String {
         let params: Vec<String> = spec
             .params
             .iter()
-            .map(|p| format!("{}={} ({})", p.name, p.default.trim_matches('"'), p.kind))
+            .map(|p| {
+                format!(
+                    "{}={} ({})",
+                    p.name,
+                    p.default.to_string().trim_matches('"'),
+                    p.kind
+                )
+            })
             .collect();
         out.push_str(&format!("{}  {}\n", spec.name, spec.summary));
         if !params.is_empty() {
