@@ -59,6 +59,9 @@ struct Generator {
 
 #[derive(Serialize)]
 struct Texts {
+    /// The run's seed, exactly (a u64 is more than a JavaScript number
+    /// holds).
+    seed: String,
     /// Outcome key -> words, for every key the document uses.
     outcomes: BTreeMap<String, String>,
     /// One per cell of `results.cells`, in the same order.
@@ -83,6 +86,9 @@ struct CellTexts {
     innocent_percent: String,
     /// Requests per second, `123.45`.
     requests_per_sec: String,
+    /// The cell's own seed, where the document has one, exactly (a u64
+    /// is more than a JavaScript number holds).
+    seed: Option<String>,
 }
 
 /// The heatmap's kind of a cell.
@@ -100,13 +106,19 @@ fn kind(cell: &Cell) -> &'static str {
     }
 }
 
-fn cell_texts(cell: &Cell) -> CellTexts {
+/// `cell`'s texts; `embedded` is the cell as embedded, for the fields a
+/// newer document has.
+fn cell_texts(cell: &Cell, embedded: Option<&Value>) -> CellTexts {
     CellTexts {
         kind: kind(cell),
         verdict: verdict(cell),
         failure_percent: percent_text(cell.failure_ratio),
         innocent_percent: percent_text(cell.innocent_failure_ratio),
         requests_per_sec: format!("{:.2}", cell.requests_per_sec),
+        seed: embedded
+            .and_then(|cell| cell.get("seed"))
+            .and_then(Value::as_u64)
+            .map(|seed| seed.to_string()),
     }
 }
 
@@ -250,16 +262,24 @@ fn fill(template: &str, values: &[(&str, &str)]) -> anyhow::Result<String> {
 
 impl Report for HtmlReport {
     fn render(&self, results: &Results) -> anyhow::Result<Vec<u8>> {
+        let document = lean(results)?;
+        let embedded = document.get("cells").and_then(Value::as_array);
+        let cells = results
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(index, cell)| cell_texts(cell, embedded.and_then(|cells| cells.get(index))))
+            .collect();
         let payload = Payload {
             generator: Generator {
                 labour_version: env!("CARGO_PKG_VERSION"),
                 echarts_version: ECHARTS_VERSION,
                 disqualifying_failure_ratio: DISQUALIFYING_FAILURE_RATIO,
             },
-            results: lean(results)?,
             texts: Texts {
+                seed: results.seed.to_string(),
                 outcomes: outcome_texts(results),
-                cells: results.cells.iter().map(cell_texts).collect(),
+                cells,
                 mixes: results
                     .scenario
                     .tests
@@ -272,6 +292,7 @@ impl Report for HtmlReport {
                     })
                     .collect(),
             },
+            results: document,
         };
         let data = script_safe_json(&payload)?;
         let app = format!(
@@ -398,6 +419,7 @@ mod tests {
             "connection refused"
         );
         assert_eq!(payload["texts"]["mixes"][0][1], "SIGSEGV");
+        assert_eq!(payload["texts"]["seed"], "7");
         let full = serde_json::to_vec(&results).unwrap().len();
         let lean = serde_json::to_vec(&payload["results"]).unwrap().len();
         assert!(lean < full, "{lean} of {full} bytes");

@@ -391,6 +391,8 @@ fn html_report_survives_hostile_and_incomplete_documents() {
     });
     results.interrupted = true;
     results.complete = false;
+    // More than a JavaScript number holds exactly.
+    results.seed = u64::MAX - 1;
 
     let html = edit_payload(&render(&results), |payload| {
         let cells = payload["results"]["cells"].as_array_mut().unwrap();
@@ -455,6 +457,14 @@ fn html_report_survives_hostile_and_incomplete_documents() {
         let entry = heatmap_entry(&opened.dom, server, &template.test);
         assert!(entry.contains(words), "{server}: {words:?} not in {entry}");
     }
+    assert!(
+        opened.dom.contains(&format!("seed {}", u64::MAX - 1)),
+        "the seed is shown exactly"
+    );
+    assert!(
+        opened.dom.contains("seed 1234"),
+        "a cell's own seed is shown"
+    );
     for label in [
         "fault: kill worker",
         "fault: pause {\"container\":\"server\"}",

@@ -5,7 +5,7 @@
 var COLORS = {
   expected: "#2e9e5b",
   failed: "#d1433f",
-  outage: "rgba(209, 67, 63, 0.13)",
+  outage: "rgba(209, 67, 63, 0.16)",
   innocent: "#2f6fd6",
   misbehaving: "#e08a12",
   memory: "#7b4fc9",
@@ -221,8 +221,9 @@ function overlaySeries(cell, span, showLabels, withOutages) {
   if (outages.length) {
     series.push({
       name: "outage (nothing as expected)",
-      type: "bar",
+      type: "line",
       data: [],
+      symbol: "rect",
       color: COLORS.outage,
       itemStyle: { color: COLORS.outage, decal: SOLID },
       markArea: {
@@ -282,7 +283,6 @@ function timelineOption(cell, group) {
     "Requests of " + cell.server + " under " + cell.test + " per " + perBucket + " ms: " +
       cell.expected + " as expected, " + cell.failed + " not, with the container's events as labelled lines."
   );
-  option.color = [COLORS.expected, COLORS.failed];
   option.legend = { top: 0, right: 0, itemGap: 16 };
   option.grid = { left: 12, right: 24, top: 40, bottom: 30, containLabel: true };
   option.tooltip.trigger = "axis";
@@ -295,22 +295,42 @@ function timelineOption(cell, group) {
     minInterval: 1,
     splitLine: { lineStyle: { color: COLORS.grid } },
   };
+  // ECharts stacks bars on a category axis only, and a category axis
+  // cannot place an event between buckets: so each bucket's failures are
+  // drawn as a bar to its total, with the requests as expected drawn over
+  // its lower part, and the tooltip says what each part counts.
+  var totals = bars.failed.map(function (point, index) {
+    return [point[0], point[1] + bars.expected[index][1]];
+  });
+  option.tooltip.formatter = function (params) {
+    var list = Array.isArray(params) ? params : [params];
+    var index = list.length ? list[0].dataIndex : -1;
+    if (index < 0 || index >= bars.failed.length) {
+      return "";
+    }
+    var from = bars.failed[index][0] - bars.widthSecs / 2;
+    return (
+      Math.max(0, from).toFixed(1) + "–" + (from + bars.widthSecs).toFixed(1) + " s: " +
+      bars.expected[index][1] + " as expected, " + bars.failed[index][1] + " not"
+    );
+  };
+  option.legend.data = ["as expected", "not as expected", "outage (nothing as expected)", "container events", "faults"];
   option.series = [
-    {
-      name: "as expected",
-      type: "bar",
-      stack: "requests",
-      barWidth: "90%",
-      data: bars.expected,
-      itemStyle: { color: COLORS.expected, decal: SOLID },
-    },
     {
       name: "not as expected",
       type: "bar",
-      stack: "requests",
       barWidth: "90%",
-      data: bars.failed,
+      barGap: "-100%",
+      data: totals,
       itemStyle: { color: COLORS.failed, decal: STRIPES },
+    },
+    {
+      name: "as expected",
+      type: "bar",
+      barWidth: "90%",
+      barGap: "-100%",
+      data: bars.expected,
+      itemStyle: { color: COLORS.expected, decal: SOLID },
     },
   ].concat(overlaySeries(cell, span, true, true));
   return { option: option, group: group };

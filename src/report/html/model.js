@@ -222,8 +222,9 @@ function readCell(value, index, textsValue, failedAbove) {
     imageId: asText(cell.image_id),
     exitCode: asNumber(cell.exit_code),
     oomKilled: cell.oom_killed === true,
-    // Fields of a newer labour, shown when present.
-    seed: asNumber(cell.seed),
+    // Fields of a newer labour, shown when present (a seed is a u64:
+    // Rust's text of it is exact, the document's number may not be).
+    seed: asText(texts.seed) || asText(cell.seed),
     endedBy: asLine(cell.ended_by),
     timeline: {
       bucketSecs: (asNumber(timeline.bucket_ms) || 100) / 1000,
@@ -384,7 +385,7 @@ function readReport(payloadValue) {
       finishedAt: asText(doc.finished_at),
       complete: doc.complete === true,
       interrupted: doc.interrupted === true,
-      seed: asText(doc.seed),
+      seed: asText(texts.seed) || asText(doc.seed),
       thresholdFailures: asArray(doc.threshold_failures).map(asLine),
     },
     engine: {

@@ -9,15 +9,15 @@ var OPEN_UP_TO = 16;
 var KINDS = {
   ok: { mark: "\u2713", words: "Within 10%", legend: "at most 10% not as expected" },
   failed: { mark: "\u2717", words: "Failed", legend: "Failed: more than 10% not as expected" },
-  server_down: { mark: "\u23fb", words: "Server down", legend: "Server down: died and stayed down" },
-  unresponsive: { mark: "\u23f8", words: "Unresponsive", legend: "Unresponsive: nothing as expected for the give-up time" },
+  server_down: { mark: "\u2193", words: "Server down", legend: "Server down: died and stayed down" },
+  unresponsive: { mark: "\u22ef", words: "Unresponsive", legend: "Unresponsive: nothing as expected for the give-up time" },
   preflight_failed: { mark: "\u2298", words: "Pre-flight failed", legend: "Pre-flight failed: no load sent" },
   error: { mark: "\u26a0", words: "Error", legend: "Error: could not build or start" },
   skipped: { mark: "\u2205", words: "Skipped", legend: "Skipped: the runtime cannot run it" },
-  interrupted: { mark: "\u23f9", words: "Interrupted", legend: "Interrupted: cut short by a signal" },
+  interrupted: { mark: "\u2016", words: "Interrupted", legend: "Interrupted: cut short by a signal" },
 };
 
-var page = { model: null, cells: [], charts: [], observer: null };
+var page = { model: null, cells: [], entries: new Map(), charts: [], observer: null };
 
 function reportError(error, where) {
   var message = (where ? where + ": " : "") + ((error && error.message) || String(error));
@@ -766,6 +766,7 @@ function renderCells(model) {
     }
     var entry = { cell: cell, details: details, built: false };
     page.cells.push(entry);
+    page.entries.set(details, entry);
     // Also fired for sections that start open: build only what is near
     // the screen (the observer builds the rest when it comes near).
     details.addEventListener("toggle", function () {
@@ -779,9 +780,7 @@ function renderCells(model) {
     page.observer = new IntersectionObserver(
       function (changes) {
         changes.forEach(function (change) {
-          var entry = page.cells.filter(function (entry) {
-            return entry.details === change.target;
-          })[0];
+          var entry = page.entries.get(change.target);
           if (change.isIntersecting && entry && entry.details.open) {
             buildCell(entry);
           }
