@@ -28,11 +28,14 @@ const STYLE: &str = include_str!("html/report.css");
 const ERRORS_JS: &str = include_str!("html/errors.js");
 const ECHARTS_JS: &str = include_str!("html/vendor/echarts/echarts.min.js");
 /// The page's own script, in this order: reading the document, words and
-/// DOM helpers, charts, the page.
-const APP_JS: [&str; 4] = [
+/// DOM helpers, charts, the header and heatmap, a cell's body, the page
+/// (which draws it all).
+const APP_JS: [&str; 6] = [
     include_str!("html/model.js"),
     include_str!("html/format.js"),
     include_str!("html/charts.js"),
+    include_str!("html/top.js"),
+    include_str!("html/cell.js"),
     include_str!("html/page.js"),
 ];
 
