@@ -5,8 +5,9 @@
 //! documents. Skipped with a printed reason when chromium is not installed;
 //! failing instead when LABOUR_REQUIRE_CHROMIUM=1.
 //!
-//! `LABOUR_HTML_DIR=DIR` keeps the pages and screenshots there (docs/report.png
-//! is the screenshot of the fixture's page, cropped).
+//! `LABOUR_CHROMIUM` names another browser binary; `LABOUR_HTML_DIR=DIR`
+//! keeps the pages and screenshots there (`scripts/report-screenshot.sh`
+//! crops the fixture's into docs/report.png).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -398,8 +399,8 @@ fn html_report_survives_hostile_and_incomplete_documents() {
         let cells = payload["results"]["cells"].as_array_mut().unwrap();
         // A newer labour: planned faults, how the cell ended, its seed.
         cells[1]["faults"] = json!([
-            {"at_secs": 0.05, "action": "kill", "target": "worker"},
-            {"at_secs": 0.1, "until_secs": 0.4, "action": "pause", "target": {"container": "server"}},
+            {"at_secs": 5.0, "action": "kill", "target": "worker"},
+            {"at_secs": 10.0, "until_secs": 15.0, "action": "pause", "target": {"container": "server"}},
             {"action": "no time"}
         ]);
         cells[1]["ended_by"] = json!({"reason": "requests"});
@@ -465,11 +466,7 @@ fn html_report_survives_hostile_and_incomplete_documents() {
         opened.dom.contains("seed 1234"),
         "a cell's own seed is shown"
     );
-    for label in [
-        "fault: kill worker",
-        "fault: pause {\"container\":\"server\"}",
-        "oom",
-    ] {
+    for label in ["fault: kill worker", "fault: pause {\"container\":", "oom"] {
         assert!(opened.dom.contains(label), "{label:?} is not drawn");
     }
 }

@@ -184,6 +184,14 @@ function mergeClose(markers, gap) {
   return merged;
 }
 
+// Labels run along their line, so a long one is cut (the tooltip has it
+// whole).
+var LABEL_CHARS = 30;
+
+function shortLabel(text) {
+  return text.length > LABEL_CHARS ? text.slice(0, LABEL_CHARS - 1) + "\u2026" : text;
+}
+
 function markLineOf(markers, showLabels) {
   return {
     silent: false,
@@ -192,7 +200,7 @@ function markLineOf(markers, showLabels) {
     data: markers.map(function (marker) {
       var style = MARKERS[marker.kind] || MARKERS.fault;
       return {
-        name: marker.label,
+        name: shortLabel(marker.label),
         xAxis: marker.at,
         lineStyle: { color: style.color, type: style.type, width: style.width },
         label: {
@@ -245,9 +253,8 @@ function overlaySeries(cell, span, showLabels, withOutages) {
       markLine: markLineOf(markers, showLabels),
     });
   }
-  var instants = cell.faults.filter(function (fault) {
-    return fault.until === null || fault.until <= fault.at;
-  });
+  // Faults: a labelled line where each begins (`fault: pause server
+  // until 2.00 s`), and a band while it lasts.
   var stretches = cell.faults.filter(function (fault) {
     return fault.until !== null && fault.until > fault.at;
   });
@@ -258,16 +265,20 @@ function overlaySeries(cell, span, showLabels, withOutages) {
       data: [],
       color: MARKERS.fault.color,
       markLine: markLineOf(
-        instants.map(function (fault) {
-          return { at: fault.at, kind: "fault", label: faultLabel(fault) };
-        }),
+        mergeClose(
+          cell.faults.map(function (fault) {
+            var until = fault.until !== null && fault.until > fault.at ? " until " + fmtSecs(fault.until) : "";
+            return { at: fault.at, kind: "fault", label: faultLabel(fault) + until };
+          }),
+          (span.to - span.from) / 150
+        ),
         showLabels
       ),
       markArea: {
+        silent: true,
         itemStyle: { color: "rgba(61, 68, 77, 0.10)", borderColor: MARKERS.fault.color, borderType: "dotted", borderWidth: 1 },
-        label: { show: showLabels, position: "insideTop", color: MARKERS.fault.color, fontSize: 11 },
         data: stretches.map(function (fault) {
-          return [{ xAxis: fault.at, name: faultLabel(fault) }, { xAxis: fault.until }];
+          return [{ xAxis: fault.at }, { xAxis: fault.until }];
         }),
       },
     });
