@@ -279,6 +279,16 @@ fn html_report_of_a_real_run_draws_in_a_browser() {
         all.dom.contains("die 139 (SIGSEGV)"),
         "the deaths are labelled on the timeline"
     );
+    let never = wsgiref
+        .durability
+        .recoveries
+        .iter()
+        .any(|r| r.recovered_after_secs.is_none());
+    assert_eq!(
+        all.dom.contains("never, before the load ended"),
+        never,
+        "deaths that never recovered say so"
+    );
 
     // By default, only what is near the screen draws.
     let lazy = open_dom(&binary, &page, "");

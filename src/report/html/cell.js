@@ -151,6 +151,20 @@ function eventsTable(cell) {
   );
 }
 
+function recoveriesTable(cell) {
+  return table(
+    "data",
+    ["Died at", "Exit code", "Next answer as expected"],
+    cell.durability.recoveries.map(function (recovery) {
+      return [
+        fmtSecs(recovery.diedAt, 3),
+        exitCodeText(recovery.exitCode),
+        recovery.after === null ? "never, before the load ended" : fmtSecs(recovery.after, 3) + " later",
+      ];
+    })
+  );
+}
+
 function workersList(cell) {
   var shown = 120;
   var workers = cell.workers.slice().sort(function (a, b) {
@@ -281,6 +295,10 @@ function cellBody(model, cell) {
         })
       )
     );
+  }
+  if (cell.durability.recoveries.length) {
+    body.appendChild(el("h3", { text: "Deaths during the load, and the way back" }));
+    body.appendChild(recoveriesTable(cell));
   }
   if (cell.events.length) {
     body.appendChild(el("h3", { text: "Container events" }));
