@@ -185,11 +185,20 @@ pub struct LoadCommandArgs {
 
     /// What to print on stdout.
     #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    pub format: LoadFormat,
 
     /// No progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// What `labour load` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LoadFormat {
+    /// Counts and latency percentiles as text.
+    Table,
+    /// The same as a JSON document.
+    Json,
 }
 
 /// What `labour list` lists.

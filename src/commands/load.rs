@@ -10,12 +10,11 @@ use http::Uri;
 use serde::Serialize;
 
 use super::{Finish, cancel_on_signals};
-use crate::cli::LoadCommandArgs;
+use crate::cli::{LoadCommandArgs, LoadFormat};
 use crate::client::{self, Launcher, Mix, Shared, Usage};
 use crate::plan::LoadSpec;
 use crate::plan::options::LoadDefaults;
 use crate::progress::Progress;
-use crate::report::Format;
 use crate::results::LatencySummary;
 use crate::units::format_bytes;
 
@@ -154,8 +153,8 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
         load: spec,
     };
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Table => render(&report),
+        LoadFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        LoadFormat::Table => render(&report),
     };
     std::io::stdout().write_all(text.as_bytes())?;
     if run.stopped_early {

@@ -2,10 +2,12 @@
 //! no I/O; the caller decides where the bytes go.
 
 mod durability;
+mod html;
 mod json;
 mod latency;
 pub mod table;
 
+pub use html::{ECHARTS_VERSION, HtmlReport};
 pub use json::JsonReport;
 pub use table::TableReport;
 
@@ -25,6 +27,10 @@ pub enum Format {
     Table,
     /// The whole results document.
     Json,
+    /// One self-contained HTML page: the matrix as a heatmap and, per
+    /// cell, the timeline with the container's events, latency, memory
+    /// and CPU, workers, failures and the log.
+    Html,
 }
 
 impl Format {
@@ -33,6 +39,7 @@ impl Format {
         match self {
             Format::Table => Box::new(TableReport),
             Format::Json => Box::new(JsonReport),
+            Format::Html => Box::new(HtmlReport),
         }
     }
 }

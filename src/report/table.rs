@@ -17,9 +17,17 @@ const ERROR_LOG_LINES: usize = 12;
 /// Renders the seed's table and the failure breakdown.
 pub struct TableReport;
 
-/// The text of one cell of the table.
-pub fn cell_text(cell: &Cell) -> String {
-    match cell.status {
+/// A share as every report prints it: a percentage with two decimals
+/// (`12.30` for 0.123).
+pub fn percent_text(ratio: f64) -> String {
+    format!("{:.2}", ratio * 100.0)
+}
+
+/// A cell's verdict in words when its figures are not the whole story:
+/// `Failed` past the seed's 10%, `Down at 0.04 s`, `Skipped`,
+/// `Interrupted`...; `None` for a completed cell within the 10%.
+pub fn verdict(cell: &Cell) -> Option<String> {
+    Some(match cell.status {
         CellStatus::Error => "Error".into(),
         CellStatus::Skipped => "Skipped".into(),
         CellStatus::PreflightFailed => "Pre-flight failed".into(),
@@ -34,25 +42,37 @@ pub fn cell_text(cell: &Cell) -> String {
         _ if cell.requests == 0 => "Interrupted".into(),
         CellStatus::Interrupted if cell.is_disqualified() => "Failed (interrupted)".into(),
         _ if cell.is_disqualified() => "Failed".into(),
-        CellStatus::Interrupted => format!(
-            "f%: {:.2}; RPS: {:.2} (interrupted)",
-            cell.failure_ratio * 100.0,
+        CellStatus::Interrupted => "Interrupted".into(),
+        CellStatus::Completed => return None,
+    })
+}
+
+/// The text of one cell of the table.
+pub fn cell_text(cell: &Cell) -> String {
+    let figures = || {
+        format!(
+            "f%: {}; RPS: {:.2}",
+            percent_text(cell.failure_ratio),
             cell.requests_per_sec
-        ),
-        CellStatus::Completed => format!(
-            "f%: {:.2}; RPS: {:.2}{}",
-            cell.failure_ratio * 100.0,
-            cell.requests_per_sec,
-            if cell.ended_by == Some(EndedBy::Budget) {
-                " (budget)"
-            } else {
-                ""
-            }
-        ),
+        )
+    };
+    match verdict(cell) {
+        None if cell.ended_by == Some(EndedBy::Budget) => format!("{} (budget)", figures()),
+        None => figures(),
+        // Interrupted with its figures still meaningful.
+        Some(_)
+            if cell.status == CellStatus::Interrupted
+                && cell.requests > 0
+                && !cell.is_disqualified() =>
+        {
+            format!("{} (interrupted)", figures())
+        }
+        Some(word) => word,
     }
 }
 
-fn outcome_words(key: &str) -> String {
+/// An outcome key (`status_502`, `reset`...) in words, as the reports print it.
+pub fn outcome_words(key: &str) -> String {
     Outcome::from_key(key).map_or_else(|| key.to_string(), |outcome| outcome.to_string())
 }
 
@@ -213,5 +233,42 @@ impl Report for TableReport {
             }
         }
         Ok(out.into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Results;
+
+    fn cell(status: CellStatus, failed: u64) -> Cell {
+        let results: Results =
+            serde_json::from_str(include_str!("../../tests/fixtures/results-small.json")).unwrap();
+        let mut cell = results.cells[0].clone();
+        cell.status = status;
+        cell.requests = 1000;
+        cell.failed = failed;
+        cell.failure_ratio = failed as f64 / 1000.0;
+        cell.requests_per_sec = 12.345;
+        cell
+    }
+
+    #[test]
+    fn verdicts_and_cell_texts() {
+        let ok = cell(CellStatus::Completed, 123);
+        assert_eq!(verdict(&ok), Some("Failed".into()));
+        assert_eq!(cell_text(&ok), "Failed");
+        let ok = cell(CellStatus::Completed, 100);
+        assert_eq!(verdict(&ok), None);
+        assert_eq!(cell_text(&ok), "f%: 10.00; RPS: 12.35");
+        let cut = cell(CellStatus::Interrupted, 5);
+        assert_eq!(verdict(&cut), Some("Interrupted".into()));
+        assert_eq!(cell_text(&cut), "f%: 0.50; RPS: 12.35 (interrupted)");
+        let cut = cell(CellStatus::Interrupted, 500);
+        assert_eq!(cell_text(&cut), "Failed (interrupted)");
+        let mut down = cell(CellStatus::ServerDown, 500);
+        down.durability.down_at_secs = Some(0.04);
+        assert_eq!(cell_text(&down), "Down at 0.04 s");
+        assert_eq!(percent_text(0.123), "12.30");
     }
 }

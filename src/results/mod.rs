@@ -618,6 +618,13 @@ impl Results {
             _ => Path::new("."),
         };
         let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        // A results file is for reading by anyone who may read the folder,
+        // not private like the temporary file it is written as.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        }
         serde_json::to_writer_pretty(&mut file, self)?;
         file.write_all(b"\n")?;
         file.as_file().sync_all()?;

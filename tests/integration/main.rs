@@ -1,5 +1,6 @@
 //! labour's integration tests, one binary: the CLI without Docker, the
-//! client against in-process servers, the local runtime, and bench/serve
+//! client against in-process servers, the local runtime, the HTML report in
+//! headless chromium, and bench/serve
 //! against the real Docker engine (skipped with a reason when none answers, failing instead
 //! when LABOUR_REQUIRE_DOCKER=1).
 
@@ -8,6 +9,7 @@ mod cli;
 mod client;
 mod docker;
 mod durability;
+mod html;
 mod load;
 mod local;
 mod matrix;
