@@ -404,17 +404,18 @@ fn html_report_survives_hostile_and_incomplete_documents() {
     results.complete = false;
     // More than a JavaScript number holds exactly.
     results.seed = u64::MAX - 1;
+    // A cell's own seed (derived from the run's and the test).
+    results.cells[1].seed = 1234;
 
     let html = edit_payload(&render(&results), |payload| {
         let cells = payload["results"]["cells"].as_array_mut().unwrap();
-        // A newer labour: planned faults, how the cell ended, its seed.
+        // A newer labour: planned faults, how the cell ended.
         cells[1]["faults"] = json!([
             {"at_secs": 5.0, "action": "kill", "target": "worker"},
             {"at_secs": 10.0, "until_secs": 15.0, "action": "pause", "target": {"container": "server"}},
             {"action": "no time"}
         ]);
         cells[1]["ended_by"] = json!({"reason": "requests"});
-        cells[1]["seed"] = json!(1234);
         // An older or a stranger one: fields missing or of the wrong type.
         for key in [
             "timeline",
