@@ -79,6 +79,20 @@ impl Serialize for Outcome {
     }
 }
 
+impl schemars::JsonSchema for Outcome {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Outcome".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "how a request ended: status_<code>, wrong_body_<code>, timeout, refused, reset, truncated or protocol_error",
+            "type": "string",
+            "pattern": "^(status_[0-9]{3}|wrong_body_[0-9]{3}|timeout|refused|reset|truncated|protocol_error)$"
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Outcome {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let key = String::deserialize(deserializer)?;

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::Context;
 use super::schedule::Board;
+use super::{Context, record};
 use crate::catalogue::Server;
 use crate::client::{self, Mix, Shared};
 use crate::plan::TestSpec;
@@ -64,7 +64,7 @@ pub(super) async fn run<R: Runtime>(
             board.release(plan.index);
             board.torn_down(plan.index);
             progress.say(format!("{name}: {error}"));
-            let mut cell = Cell::failed(server, test, &error);
+            let mut cell = record::failed(server, test, &error);
             phases.start_secs = secs_since(started);
             cell.phases = phases;
             return Some(cell);
@@ -83,7 +83,7 @@ pub(super) async fn run<R: Runtime>(
             phases.stop_secs = Some(stopped.stop_took.as_secs_f64());
             phases.remove_secs = Some(stopped.remove_took.as_secs_f64());
         }
-        let mut cell = Cell::preflight_failed(server, test, image, checks, stopped);
+        let mut cell = record::preflight_failed(server, test, image, checks, stopped);
         if let Some(error) = &cell.error {
             progress.say(format!("{name}: {}", error.message));
         }
@@ -135,7 +135,7 @@ pub(super) async fn run<R: Runtime>(
         phases.stop_secs = Some(stopped.stop_took.as_secs_f64());
         phases.remove_secs = Some(stopped.remove_took.as_secs_f64());
     }
-    let mut cell = Cell::measured(
+    let mut cell = record::measured(
         server,
         test,
         image,
@@ -144,7 +144,7 @@ pub(super) async fn run<R: Runtime>(
         stopped,
         cancel.is_cancelled(),
     );
-    cell.preflight = checks;
+    cell.preflight = checks.into_iter().map(record::preflight_record).collect();
     cell.not_enforced = runtime.not_enforced(server);
     cell.phases = phases;
     progress.say(format!("{name}: {}", cell_text(&cell)));

@@ -6,6 +6,7 @@
 //! phases and what overlapped it.
 
 mod cell;
+mod record;
 mod schedule;
 
 use std::time::Instant;
@@ -19,7 +20,7 @@ use self::schedule::{Board, Slot};
 use crate::client::Launcher;
 pub use crate::progress::Progress;
 use crate::report::table::cell_text;
-use crate::results::{Cell, Overlap, PrepareRecord, Results};
+use crate::results::{Overlap, PrepareRecord, Results};
 use crate::runtime::{PreparedImage, Runtime, RuntimeError};
 use crate::scenario::Plan;
 use crate::units::fnv1a;
@@ -61,7 +62,7 @@ pub async fn run<R: Runtime>(
     let Context {
         cancel, progress, ..
     } = context;
-    let engine = runtime.engine_info().await?;
+    let engine = record::engine(runtime.engine_info().await?);
     let mut results = Results::new(runtime.run_id(), plan, engine);
     let tests = plan.tests.len();
     let plans: Vec<CellPlan> = plan
@@ -143,7 +144,7 @@ pub async fn run<R: Runtime>(
                 (_, Preparation::Failed(RuntimeError::Interrupted)) => return None,
                 (_, Preparation::Failed(error)) => {
                     board.skip(cell_plan.index);
-                    Cell::failed(cell_plan.server, cell_plan.test, error)
+                    record::failed(cell_plan.server, cell_plan.test, error)
                 }
                 (false, Preparation::Ready(_)) => return None,
             };
@@ -219,13 +220,4 @@ pub async fn run<R: Runtime>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cell_seed_depends_on_the_run_seed_and_the_test_only() {
-        assert_eq!(cell_seed(1, "Plain"), cell_seed(1, "Plain"));
-        assert_ne!(cell_seed(1, "Plain"), cell_seed(2, "Plain"));
-        assert_ne!(cell_seed(1, "Plain"), cell_seed(1, "SIGSEGV"));
-    }
-}
+mod tests;

@@ -5,32 +5,21 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
 use super::connection::{Exchange, Target, exchange, request_head};
 use crate::behaviour::Outcome;
 use crate::plan::TestSpec;
 
 /// One behaviour asked once, and what came back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PreflightCheck {
     /// `Name?params`.
     pub behaviour: String,
-    /// Outcome key.
-    pub outcome: String,
+    /// What came back.
+    pub outcome: Outcome,
     /// Whether it was as expected.
     pub expected: bool,
     /// The error, when there was one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-}
-
-impl PreflightCheck {
-    /// The outcome in words.
-    pub fn outcome_words(&self) -> String {
-        Outcome::from_key(&self.outcome).map_or_else(|| self.outcome.clone(), |o| o.to_string())
-    }
 }
 
 /// Ask each pre-flight behaviour of `test` once, on its own connection.
@@ -73,7 +62,7 @@ pub async fn preflight(
             });
         checks.push(PreflightCheck {
             behaviour: label,
-            outcome: answer.outcome.key(),
+            outcome: answer.outcome,
             expected: behaviour.is_expected(&answer.outcome),
             detail: answer.detail,
         });

@@ -137,9 +137,11 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
             .iter()
             .map(|(outcome, count)| (outcome.key(), *count))
             .collect(),
-        latency: LatencySummary::of(&counted.latency),
-        headers_latency: LatencySummary::of(&counted.headers),
-        corrected_latency: spec.rate.map(|_| LatencySummary::of(&counted.corrected)),
+        latency: LatencySummary::from_micros(&counted.latency.0),
+        headers_latency: LatencySummary::from_micros(&counted.headers.0),
+        corrected_latency: spec
+            .rate
+            .map(|_| LatencySummary::from_micros(&counted.corrected.0)),
         late_starts: tally.late_starts,
         processes: run.processes,
         client_cpu_secs: usage.cpu_secs,

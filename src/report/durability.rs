@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use prettytable::{Cell as TableCell, Row, Table, format};
 
-use crate::results::{Cell, Results};
+use crate::results::{Cell, Results, RuntimeKind};
 use crate::units::format_bytes;
 
 fn seconds(value: Option<f64>) -> String {
@@ -54,7 +54,7 @@ pub fn render(results: &Results, out: &mut String) {
     if cells.is_empty() {
         return;
     }
-    let source = if results.environment.engine.runtime == "local" {
+    let source = if results.environment.engine.runtime == RuntimeKind::Local {
         "server process deaths and restarts from labour's own supervision (no OOM kills \
          without a memory limit)"
     } else {

@@ -17,7 +17,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Report;
-use super::table::{outcome_words, percent_text, verdict};
+use super::table::{percent_text, verdict};
+use crate::behaviour::Outcome;
 use crate::results::{Cell, CellStatus, DISQUALIFYING_FAILURE_RATIO, Results};
 
 /// The version of Apache ECharts in `html/vendor/echarts/`.
@@ -127,16 +128,17 @@ fn cell_texts(cell: &Cell, embedded: Option<&Value>) -> CellTexts {
 
 /// Every outcome key the document names, in words.
 fn outcome_texts(results: &Results) -> BTreeMap<String, String> {
-    let mut keys: Vec<&str> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
     for cell in &results.cells {
         for behaviour in &cell.behaviours {
-            keys.extend(behaviour.outcomes.keys().map(String::as_str));
+            outcomes.extend(behaviour.outcomes.keys().copied());
         }
-        keys.extend(cell.failure_samples.iter().map(|s| s.outcome.as_str()));
-        keys.extend(cell.preflight.iter().map(|check| check.outcome.as_str()));
+        outcomes.extend(cell.failure_samples.iter().map(|s| s.outcome));
+        outcomes.extend(cell.preflight.iter().map(|check| check.outcome));
     }
-    keys.into_iter()
-        .map(|key| (key.to_string(), outcome_words(key)))
+    outcomes
+        .into_iter()
+        .map(|outcome| (outcome.key(), outcome.to_string()))
         .collect()
 }
 

@@ -71,11 +71,6 @@ pub fn cell_text(cell: &Cell) -> String {
     }
 }
 
-/// An outcome key (`status_502`, `reset`...) in words, as the reports print it.
-pub fn outcome_words(key: &str) -> String {
-    Outcome::from_key(key).map_or_else(|| key.to_string(), |outcome| outcome.to_string())
-}
-
 fn percent(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
@@ -84,8 +79,8 @@ fn percent(part: u64, whole: u64) -> f64 {
     }
 }
 
-/// One outcome's line: its count, its key, and its count per behaviour.
-type OutcomeRow<'a> = (u64, &'a str, Vec<(&'a str, u64)>);
+/// One outcome's line: its count, the outcome, and its count per behaviour.
+type OutcomeRow<'a> = (u64, Outcome, Vec<(&'a str, u64)>);
 
 /// The failure breakdown of one cell, or nothing when all went as expected.
 fn breakdown(cell: &Cell, out: &mut String) {
@@ -119,11 +114,11 @@ fn breakdown(cell: &Cell, out: &mut String) {
         cell.innocent_failure_ratio * 100.0,
     );
     // outcome -> behaviour -> count, over the requests not as expected.
-    let mut by_outcome: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
+    let mut by_outcome: BTreeMap<Outcome, Vec<(&str, u64)>> = BTreeMap::new();
     for behaviour in &cell.behaviours {
         for (outcome, count) in &behaviour.unexpected {
             by_outcome
-                .entry(outcome)
+                .entry(*outcome)
                 .or_default()
                 .push((&behaviour.behaviour, *count));
         }
@@ -132,13 +127,13 @@ fn breakdown(cell: &Cell, out: &mut String) {
         .into_iter()
         .map(|(outcome, split)| (split.iter().map(|(_, n)| n).sum(), outcome, split))
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.key().cmp(&b.1.key())));
     for (count, outcome, split) in rows {
         let split: Vec<String> = split.iter().map(|(b, n)| format!("{b} {n}")).collect();
         let _ = writeln!(
             out,
             "    {:<34} {:>7} ({:>6.2}%)  {}",
-            outcome_words(outcome),
+            outcome.to_string(),
             count,
             percent(count, cell.failed),
             split.join(", ")

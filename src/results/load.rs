@@ -7,10 +7,7 @@ use hdrhistogram::Histogram;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Cell, ratio, secs};
-use crate::client::ClientRun;
-use crate::client::tally::Latency;
-use crate::plan::TestSpec;
+use crate::behaviour::Outcome;
 
 /// Latency of a set of requests, in milliseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -34,11 +31,6 @@ pub struct LatencySummary {
 }
 
 impl LatencySummary {
-    /// Summarise a latency histogram.
-    pub fn of(latency: &Latency) -> Self {
-        LatencySummary::from_micros(&latency.0)
-    }
-
     /// Summarise a histogram of microseconds.
     pub fn from_micros(histogram: &Histogram<u64>) -> Self {
         if histogram.is_empty() {
@@ -73,10 +65,10 @@ pub struct BehaviourResult {
     pub requests: u64,
     /// Requests that came back as expected.
     pub expected: u64,
-    /// Requests per outcome key (`status_200`, `reset`, `timeout`...).
-    pub outcomes: BTreeMap<String, u64>,
+    /// Requests per outcome (`status_200`, `reset`, `timeout`...).
+    pub outcomes: BTreeMap<Outcome, u64>,
     /// The part of `outcomes` that is not what the behaviour expects.
-    pub unexpected: BTreeMap<String, u64>,
+    pub unexpected: BTreeMap<Outcome, u64>,
     /// Time to the full answer (or the failure), whatever the outcome.
     pub latency: LatencySummary,
     /// Time to the response headers, of requests that got them.
@@ -127,95 +119,10 @@ pub struct FailureSample {
     pub at_secs: f64,
     /// `Name?params`.
     pub behaviour: String,
-    /// Outcome key.
-    pub outcome: String,
+    /// How it ended.
+    pub outcome: Outcome,
     /// Worker pid, if a response arrived.
     pub worker_pid: Option<u32>,
     /// What went wrong.
     pub detail: String,
-}
-
-/// Fill `cell`'s load figures from what the client counted.
-pub fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
-    let tally = &client.tally;
-    let open_loop = test.load().rate.is_some();
-    for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
-        let requests = counted.requests();
-        if entry.behaviour.is_innocent() {
-            cell.innocent_requests += requests;
-            cell.innocent_failed += requests - counted.expected;
-        }
-        cell.behaviours.push(BehaviourResult {
-            behaviour: entry.behaviour.to_string(),
-            innocent: entry.behaviour.is_innocent(),
-            weight: entry.weight,
-            expectation: entry.behaviour.expectation(),
-            requests,
-            expected: counted.expected,
-            outcomes: counted
-                .outcomes
-                .iter()
-                .map(|(outcome, count)| (outcome.key(), *count))
-                .collect(),
-            unexpected: counted
-                .outcomes
-                .iter()
-                .filter(|(outcome, _)| !entry.behaviour.is_expected(outcome))
-                .map(|(outcome, count)| (outcome.key(), *count))
-                .collect(),
-            latency: LatencySummary::of(&counted.latency),
-            headers_latency: LatencySummary::of(&counted.headers),
-            corrected_latency: open_loop.then(|| LatencySummary::of(&counted.corrected)),
-        });
-    }
-    let mut innocent = (Latency::default(), Latency::default());
-    let mut misbehaving = (Latency::default(), Latency::default());
-    for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
-        let into = if entry.behaviour.is_innocent() {
-            &mut innocent
-        } else {
-            &mut misbehaving
-        };
-        into.0.merge(&counted.latency);
-        into.1.merge(&counted.corrected);
-    }
-    cell.latency = LatencySplit {
-        innocent: LatencySummary::of(&innocent.0),
-        misbehaving: LatencySummary::of(&misbehaving.0),
-        innocent_corrected: open_loop.then(|| LatencySummary::of(&innocent.1)),
-        misbehaving_corrected: open_loop.then(|| LatencySummary::of(&misbehaving.1)),
-        late_starts: tally.late_starts,
-    };
-    cell.requests = tally.requests();
-    cell.expected = tally.expected();
-    cell.failed = cell.requests - cell.expected;
-    cell.failure_ratio = ratio(cell.failed, cell.requests);
-    cell.innocent_failure_ratio = ratio(cell.innocent_failed, cell.innocent_requests);
-    cell.duration_secs = secs(client.elapsed);
-    cell.requests_per_sec = if client.elapsed.is_zero() {
-        0.0
-    } else {
-        cell.requests as f64 / cell.duration_secs
-    };
-    cell.workers_seen = tally
-        .worker_pids
-        .iter()
-        .map(|(pid, at)| WorkerSeen {
-            pid: *pid,
-            first_seen_secs: secs(*at),
-        })
-        .collect();
-    cell.timeline.expected = tally.timeline.iter().map(|bucket| bucket.0).collect();
-    cell.timeline.failed = tally.timeline.iter().map(|bucket| bucket.1).collect();
-    cell.failure_samples = tally
-        .samples
-        .iter()
-        .map(|sample| FailureSample {
-            at_secs: secs(sample.at),
-            behaviour: test.mix[sample.mix_index].behaviour.to_string(),
-            outcome: sample.outcome.key(),
-            worker_pid: sample.worker_pid,
-            detail: sample.detail.clone(),
-        })
-        .collect();
 }

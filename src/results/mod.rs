@@ -6,21 +6,22 @@ mod load;
 
 use std::io::Write;
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use durability::{Durability, EventRecord, Outage, Phase, Recovery, ResourceSample, Resources};
+pub use durability::{
+    Durability, EventAction, EventRecord, OUTAGES_KEPT, Outage, Phase, Recovery, ResourceSample,
+    Resources,
+};
 pub use load::{
     BehaviourResult, FailureSample, LatencySplit, LatencySummary, Timeline, WorkerSeen,
 };
 
+use crate::behaviour::Outcome;
 use crate::catalogue::Server;
-use crate::client::tally::TIMELINE_BUCKET;
-use crate::client::{ClientRun, LoadEnd, PreflightCheck};
 use crate::plan::{ContainerOptions, TestSpec, Thresholds};
-use crate::runtime::{EngineInfo, PreparedImage, RunningServer, RuntimeError, StoppedServer};
 use crate::scenario::Plan;
 
 /// Version of the results document; bumped on any incompatible change.
@@ -71,11 +72,44 @@ pub struct Results {
     pub threshold_failures: Vec<String>,
 }
 
+/// Which runtime ran the servers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeKind {
+    /// Docker containers.
+    #[default]
+    Docker,
+    /// Processes on labour's own machine.
+    Local,
+}
+
+/// The engine and host the servers ran on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Engine {
+    /// Which runtime.
+    pub runtime: RuntimeKind,
+    /// Why this runtime, in words (`--runtime`, or what `auto` found).
+    #[serde(default)]
+    pub selection: String,
+    /// Engine version (the interpreter, for the local runtime).
+    pub version: String,
+    /// API version in use.
+    pub api_version: String,
+    /// Kernel of the engine's host.
+    pub kernel: String,
+    /// Operating system of the engine's host.
+    pub os: String,
+    /// CPUs the engine sees.
+    pub cpus: u64,
+    /// Memory the engine sees, in bytes.
+    pub memory_bytes: u64,
+}
+
 /// The machine labour and the servers ran on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Environment {
     /// The engine that ran the servers.
-    pub engine: EngineInfo,
+    pub engine: Engine,
     /// CPUs labour's own host has.
     pub client_cpus: u64,
 }
@@ -215,6 +249,20 @@ pub struct ClientRecord {
     pub sequence_digest: Option<String>,
 }
 
+/// One behaviour asked once before the load, and what came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PreflightRecord {
+    /// `Name?params`.
+    pub behaviour: String,
+    /// What came back.
+    pub outcome: Outcome,
+    /// Whether it was as expected.
+    pub expected: bool,
+    /// The error, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
 /// Why a cell could not run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CellError {
@@ -289,7 +337,7 @@ pub struct Cell {
     /// Whether the container's last run ended in an OOM kill.
     pub oom_killed: bool,
     /// Each behaviour asked once before the load, and what came back.
-    pub preflight: Vec<PreflightCheck>,
+    pub preflight: Vec<PreflightRecord>,
     /// Deaths, OOM kills, restarts, recovery and downtime.
     pub durability: Durability,
     /// Everything the engine reported about the container.
@@ -304,20 +352,9 @@ pub struct Cell {
     pub log_tail: Vec<String>,
 }
 
-fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
-}
-
-fn secs(duration: Duration) -> f64 {
-    duration.as_secs_f64()
-}
-
 impl Cell {
-    fn empty(server: &Server, test: &TestSpec, status: CellStatus) -> Self {
+    /// A cell of `server` x `test` with nothing measured yet.
+    pub fn new(server: &Server, test: &TestSpec, status: CellStatus) -> Self {
         Cell {
             server: server.name.clone(),
             server_version: server.version.clone(),
@@ -344,10 +381,7 @@ impl Cell {
             client: ClientRecord::default(),
             behaviours: Vec::new(),
             workers_seen: Vec::new(),
-            timeline: Timeline {
-                bucket_ms: TIMELINE_BUCKET.as_millis() as u64,
-                ..Timeline::default()
-            },
+            timeline: Timeline::default(),
             failure_samples: Vec::new(),
             exit_code: None,
             oom_killed: false,
@@ -358,129 +392,6 @@ impl Cell {
             not_enforced: Vec::new(),
             log_tail: Vec::new(),
         }
-    }
-
-    /// A cell whose server could not be built or started.
-    pub fn failed(server: &Server, test: &TestSpec, error: &RuntimeError) -> Self {
-        let status = match error {
-            RuntimeError::Interrupted => CellStatus::Interrupted,
-            RuntimeError::Unsupported { .. } => CellStatus::Skipped,
-            _ => CellStatus::Error,
-        };
-        let mut cell = Cell::empty(server, test, status);
-        let message = match error {
-            // The cell names the server; the reason is the message.
-            RuntimeError::Unsupported { reason, .. } => reason.clone(),
-            _ => error.to_string(),
-        };
-        cell.error = Some(CellError {
-            message,
-            log_tail: error.log_tail().to_vec(),
-        });
-        cell
-    }
-
-    /// A cell that sent its load. `interrupted`: the run was cancelled
-    /// (otherwise a load that stopped early stopped because the server was
-    /// down for good).
-    pub fn measured(
-        server: &Server,
-        test: &TestSpec,
-        image: &PreparedImage,
-        running: &RunningServer,
-        client: ClientRun,
-        stopped: Result<StoppedServer, RuntimeError>,
-        interrupted: bool,
-    ) -> Self {
-        let ended_by = match client.ended {
-            _ if interrupted => EndedBy::Interrupted,
-            LoadEnd::Stopped => EndedBy::ServerDown,
-            LoadEnd::GaveUp => EndedBy::Unresponsive,
-            LoadEnd::Budget => EndedBy::Budget,
-            LoadEnd::Requests => EndedBy::Requests,
-        };
-        let status = match ended_by {
-            EndedBy::Interrupted => CellStatus::Interrupted,
-            EndedBy::ServerDown => CellStatus::ServerDown,
-            EndedBy::Unresponsive => CellStatus::Unresponsive,
-            EndedBy::Budget | EndedBy::Requests => CellStatus::Completed,
-        };
-        let mut cell = Cell::empty(server, test, status);
-        cell.ended_by = Some(ended_by);
-        cell.image_tag = Some(image.tag.clone());
-        cell.image_id = Some(image.id.clone());
-        cell.startup_secs = Some(secs(running.startup));
-
-        load::fill(&mut cell, test, &client);
-        cell.client = ClientRecord {
-            processes: client.processes,
-            cpu_secs: client.usage.map(|u| u.cpu_secs),
-            peak_rss_bytes: client.usage.map(|u| u.peak_rss_bytes),
-            worker_failures: client.worker_failures.clone(),
-            sequence_digest: Some(format!("{:016x}", client.tally.sequence_digest())),
-        };
-        let load_ms = client.elapsed.as_millis() as usize;
-        match stopped {
-            Ok(stopped) => {
-                let tally = &client.tally;
-                cell.events = durability::event_records(&stopped, client.started);
-                cell.durability = durability::durability(
-                    &cell.events,
-                    &stopped,
-                    client.started,
-                    &tally.ok_ms,
-                    &tally.failed_ms,
-                    load_ms,
-                );
-                cell.resources = durability::resources(
-                    &stopped.stats,
-                    client.started,
-                    stopped.stop_requested_at,
-                );
-                cell.durability.unresponsive_since_secs = client.gave_up_at.map(secs);
-                cell.exit_code = stopped.exit_code;
-                cell.oom_killed = stopped.oom_killed;
-                cell.log_tail = stopped.log_tail;
-            }
-            Err(error) => {
-                cell.error = Some(CellError {
-                    message: format!("after the load: {error}"),
-                    log_tail: error.log_tail().to_vec(),
-                });
-            }
-        }
-        cell
-    }
-
-    /// A cell whose pre-flight failed: nothing else was sent.
-    pub fn preflight_failed(
-        server: &Server,
-        test: &TestSpec,
-        image: &PreparedImage,
-        checks: Vec<PreflightCheck>,
-        stopped: Result<StoppedServer, RuntimeError>,
-    ) -> Self {
-        let mut cell = Cell::empty(server, test, CellStatus::PreflightFailed);
-        cell.image_tag = Some(image.tag.clone());
-        cell.image_id = Some(image.id.clone());
-        let failed: Vec<String> = checks
-            .iter()
-            .filter(|check| !check.expected)
-            .map(|check| format!("{} got {}", check.behaviour, check.outcome_words()))
-            .collect();
-        cell.error = Some(CellError {
-            message: format!("pre-flight failed: {}", failed.join("; ")),
-            log_tail: stopped
-                .as_ref()
-                .map(|s| s.log_tail.clone())
-                .unwrap_or_default(),
-        });
-        cell.preflight = checks;
-        if let Ok(stopped) = stopped {
-            cell.exit_code = stopped.exit_code;
-            cell.log_tail = stopped.log_tail;
-        }
-        cell
     }
 
     /// The thresholds this cell fails, in words.
@@ -550,7 +461,7 @@ pub fn now_rfc3339() -> String {
 
 impl Results {
     /// An empty document for `plan`, run `run_id` on `engine`.
-    pub fn new(run_id: &str, plan: &Plan, engine: EngineInfo) -> Self {
+    pub fn new(run_id: &str, plan: &Plan, engine: Engine) -> Self {
         Results {
             schema_version: SCHEMA_VERSION,
             labour_version: env!("CARGO_PKG_VERSION").to_string(),

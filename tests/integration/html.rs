@@ -354,7 +354,7 @@ fn html_report_survives_hostile_and_incomplete_documents() {
         .push(labour::results::FailureSample {
             at_secs: 0.5,
             behaviour: "PlainResponse".into(),
-            outcome: "reset".into(),
+            outcome: labour::behaviour::Outcome::Reset,
             worker_pid: None,
             detail: HOSTILE.into(),
         });

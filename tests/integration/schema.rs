@@ -6,8 +6,7 @@ use std::time::Duration;
 use labour::catalogue::Catalogue;
 use labour::images::Images;
 use labour::plan::{ContainerOptions, Limits, LoadSpec, NetworkMode, RestartPolicy, Thresholds};
-use labour::results::{Cell, Results};
-use labour::runtime::{EngineInfo, RuntimeError};
+use labour::results::{Cell, CellError, CellStatus, Engine, Results};
 use labour::scenario::{Plan, named_tests};
 
 use crate::util::assert_valid;
@@ -51,16 +50,13 @@ fn a_results_document_follows_the_schema() {
         },
         ..Limits::default()
     };
-    let mut results = Results::new("abc", &plan, EngineInfo::default());
-    let error = RuntimeError::Build {
-        server: "wsgiref".into(),
-        reason: "pip failed".into(),
+    let mut results = Results::new("abc", &plan, Engine::default());
+    let mut cell = Cell::new(&plan.servers[0], &plan.tests[0], CellStatus::Error);
+    cell.error = Some(CellError {
+        message: "building the image of wsgiref failed: pip failed".into(),
         log_tail: vec!["Step 3/7".into()],
-        log_file: Some("/tmp/wsgiref.log".into()),
-    };
-    results
-        .cells
-        .push(Cell::failed(&plan.servers[0], &plan.tests[0], &error));
+    });
+    results.cells.push(cell);
     results.finish(false);
     let value = serde_json::to_value(&results).unwrap();
     assert_valid(&value);

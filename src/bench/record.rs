@@ -1,0 +1,556 @@
+//! Live objects of a run (the runtime's stopped server, the client's
+//! tallies, its pre-flight checks) turned into the records the results
+//! own. The only place that knows both sides.
+
+use std::time::{Duration, SystemTime};
+
+use crate::catalogue::Server;
+use crate::client::tally::{AVAILABILITY_RESOLUTION, Latency, MsBits, TIMELINE_BUCKET};
+use crate::client::{ClientRun, LoadEnd, PreflightCheck};
+use crate::plan::TestSpec;
+use crate::results::{
+    BehaviourResult, Cell, CellError, CellStatus, ClientRecord, Durability, EndedBy, Engine,
+    EventAction, EventRecord, FailureSample, LatencySplit, LatencySummary, OUTAGES_KEPT, Outage,
+    Phase, PreflightRecord, Recovery, ResourceSample, Resources, RuntimeKind, WorkerSeen,
+};
+use crate::runtime::{
+    EngineInfo, PreparedImage, RunningServer, RuntimeError, StatsSample, StoppedServer,
+};
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+fn secs(duration: Duration) -> f64 {
+    duration.as_secs_f64()
+}
+
+fn summary(latency: &Latency) -> LatencySummary {
+    LatencySummary::from_micros(&latency.0)
+}
+
+/// The engine, as the results record it.
+pub(super) fn engine(info: EngineInfo) -> Engine {
+    Engine {
+        runtime: if info.runtime == "local" {
+            RuntimeKind::Local
+        } else {
+            RuntimeKind::Docker
+        },
+        selection: info.selection,
+        version: info.version,
+        api_version: info.api_version,
+        kernel: info.kernel,
+        os: info.os,
+        cpus: info.cpus,
+        memory_bytes: info.memory_bytes,
+    }
+}
+
+/// A pre-flight check, as the results record it.
+pub(super) fn preflight_record(check: PreflightCheck) -> PreflightRecord {
+    PreflightRecord {
+        behaviour: check.behaviour,
+        outcome: check.outcome,
+        expected: check.expected,
+        detail: check.detail,
+    }
+}
+
+/// A cell whose server could not be built or started.
+pub(super) fn failed(server: &Server, test: &TestSpec, error: &RuntimeError) -> Cell {
+    let status = match error {
+        RuntimeError::Interrupted => CellStatus::Interrupted,
+        RuntimeError::Unsupported { .. } => CellStatus::Skipped,
+        _ => CellStatus::Error,
+    };
+    let mut cell = Cell::new(server, test, status);
+    let message = match error {
+        // The cell names the server; the reason is the message.
+        RuntimeError::Unsupported { reason, .. } => reason.clone(),
+        _ => error.to_string(),
+    };
+    cell.error = Some(CellError {
+        message,
+        log_tail: error.log_tail().to_vec(),
+    });
+    cell
+}
+
+/// A cell that sent its load. `interrupted`: the run was cancelled
+/// (otherwise a load that stopped early stopped because the server was
+/// down for good).
+pub(super) fn measured(
+    server: &Server,
+    test: &TestSpec,
+    image: &PreparedImage,
+    running: &RunningServer,
+    client: ClientRun,
+    stopped: Result<StoppedServer, RuntimeError>,
+    interrupted: bool,
+) -> Cell {
+    let ended_by = match client.ended {
+        _ if interrupted => EndedBy::Interrupted,
+        LoadEnd::Stopped => EndedBy::ServerDown,
+        LoadEnd::GaveUp => EndedBy::Unresponsive,
+        LoadEnd::Budget => EndedBy::Budget,
+        LoadEnd::Requests => EndedBy::Requests,
+    };
+    let status = match ended_by {
+        EndedBy::Interrupted => CellStatus::Interrupted,
+        EndedBy::ServerDown => CellStatus::ServerDown,
+        EndedBy::Unresponsive => CellStatus::Unresponsive,
+        EndedBy::Budget | EndedBy::Requests => CellStatus::Completed,
+    };
+    let mut cell = Cell::new(server, test, status);
+    cell.timeline.bucket_ms = TIMELINE_BUCKET.as_millis() as u64;
+    cell.ended_by = Some(ended_by);
+    cell.image_tag = Some(image.tag.clone());
+    cell.image_id = Some(image.id.clone());
+    cell.startup_secs = Some(secs(running.startup));
+
+    fill(&mut cell, test, &client);
+    cell.client = ClientRecord {
+        processes: client.processes,
+        cpu_secs: client.usage.map(|u| u.cpu_secs),
+        peak_rss_bytes: client.usage.map(|u| u.peak_rss_bytes),
+        worker_failures: client.worker_failures.clone(),
+        sequence_digest: Some(format!("{:016x}", client.tally.sequence_digest())),
+    };
+    let load_ms = client.elapsed.as_millis() as usize;
+    match stopped {
+        Ok(stopped) => {
+            let tally = &client.tally;
+            cell.events = event_records(&stopped, client.started);
+            cell.durability = durability(
+                &cell.events,
+                &stopped,
+                client.started,
+                &tally.ok_ms,
+                &tally.failed_ms,
+                load_ms,
+            );
+            cell.resources = resources(&stopped.stats, client.started, stopped.stop_requested_at);
+            cell.durability.unresponsive_since_secs = client.gave_up_at.map(secs);
+            cell.exit_code = stopped.exit_code;
+            cell.oom_killed = stopped.oom_killed;
+            cell.log_tail = stopped.log_tail;
+        }
+        Err(error) => {
+            cell.error = Some(CellError {
+                message: format!("after the load: {error}"),
+                log_tail: error.log_tail().to_vec(),
+            });
+        }
+    }
+    cell
+}
+
+/// A cell whose pre-flight failed: nothing else was sent.
+pub(super) fn preflight_failed(
+    server: &Server,
+    test: &TestSpec,
+    image: &PreparedImage,
+    checks: Vec<PreflightCheck>,
+    stopped: Result<StoppedServer, RuntimeError>,
+) -> Cell {
+    let mut cell = Cell::new(server, test, CellStatus::PreflightFailed);
+    cell.image_tag = Some(image.tag.clone());
+    cell.image_id = Some(image.id.clone());
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|check| !check.expected)
+        .map(|check| format!("{} got {}", check.behaviour, check.outcome))
+        .collect();
+    cell.error = Some(CellError {
+        message: format!("pre-flight failed: {}", failed.join("; ")),
+        log_tail: stopped
+            .as_ref()
+            .map(|s| s.log_tail.clone())
+            .unwrap_or_default(),
+    });
+    cell.preflight = checks.into_iter().map(preflight_record).collect();
+    if let Ok(stopped) = stopped {
+        cell.exit_code = stopped.exit_code;
+        cell.log_tail = stopped.log_tail;
+    }
+    cell
+}
+
+/// Fill `cell`'s load figures from what the client counted.
+fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
+    let tally = &client.tally;
+    let open_loop = test.load().rate.is_some();
+    for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
+        let requests = counted.requests();
+        if entry.behaviour.is_innocent() {
+            cell.innocent_requests += requests;
+            cell.innocent_failed += requests - counted.expected;
+        }
+        cell.behaviours.push(BehaviourResult {
+            behaviour: entry.behaviour.to_string(),
+            innocent: entry.behaviour.is_innocent(),
+            weight: entry.weight,
+            expectation: entry.behaviour.expectation(),
+            requests,
+            expected: counted.expected,
+            outcomes: counted
+                .outcomes
+                .iter()
+                .map(|(outcome, count)| (*outcome, *count))
+                .collect(),
+            unexpected: counted
+                .outcomes
+                .iter()
+                .filter(|(outcome, _)| !entry.behaviour.is_expected(outcome))
+                .map(|(outcome, count)| (*outcome, *count))
+                .collect(),
+            latency: summary(&counted.latency),
+            headers_latency: summary(&counted.headers),
+            corrected_latency: open_loop.then(|| summary(&counted.corrected)),
+        });
+    }
+    let mut innocent = (Latency::default(), Latency::default());
+    let mut misbehaving = (Latency::default(), Latency::default());
+    for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
+        let into = if entry.behaviour.is_innocent() {
+            &mut innocent
+        } else {
+            &mut misbehaving
+        };
+        into.0.merge(&counted.latency);
+        into.1.merge(&counted.corrected);
+    }
+    cell.latency = LatencySplit {
+        innocent: summary(&innocent.0),
+        misbehaving: summary(&misbehaving.0),
+        innocent_corrected: open_loop.then(|| summary(&innocent.1)),
+        misbehaving_corrected: open_loop.then(|| summary(&misbehaving.1)),
+        late_starts: tally.late_starts,
+    };
+    cell.requests = tally.requests();
+    cell.expected = tally.expected();
+    cell.failed = cell.requests - cell.expected;
+    cell.failure_ratio = ratio(cell.failed, cell.requests);
+    cell.innocent_failure_ratio = ratio(cell.innocent_failed, cell.innocent_requests);
+    cell.duration_secs = secs(client.elapsed);
+    cell.requests_per_sec = if client.elapsed.is_zero() {
+        0.0
+    } else {
+        cell.requests as f64 / cell.duration_secs
+    };
+    cell.workers_seen = tally
+        .worker_pids
+        .iter()
+        .map(|(pid, at)| WorkerSeen {
+            pid: *pid,
+            first_seen_secs: secs(*at),
+        })
+        .collect();
+    cell.timeline.expected = tally.timeline.iter().map(|bucket| bucket.0).collect();
+    cell.timeline.failed = tally.timeline.iter().map(|bucket| bucket.1).collect();
+    cell.failure_samples = tally
+        .samples
+        .iter()
+        .map(|sample| FailureSample {
+            at_secs: secs(sample.at),
+            behaviour: test.mix[sample.mix_index].behaviour.to_string(),
+            outcome: sample.outcome,
+            worker_pid: sample.worker_pid,
+            detail: sample.detail.clone(),
+        })
+        .collect();
+}
+
+/// Seconds from `origin` to `at`, negative when `at` is earlier.
+fn secs_since(origin: SystemTime, at: SystemTime) -> f64 {
+    match at.duration_since(origin) {
+        Ok(after) => after.as_secs_f64(),
+        Err(before) => -before.duration().as_secs_f64(),
+    }
+}
+
+/// The engine's events as records, phased against the load.
+fn event_records(stopped: &StoppedServer, load_started: SystemTime) -> Vec<EventRecord> {
+    let teardown_from = stopped
+        .stop_requested_at
+        .map(|at| secs_since(load_started, at));
+    stopped
+        .events
+        .iter()
+        .map(|event| {
+            let at_secs = secs_since(load_started, event.at);
+            let phase = if at_secs < 0.0 {
+                Phase::Startup
+            } else if teardown_from.is_some_and(|from| at_secs >= from) {
+                Phase::Teardown
+            } else {
+                Phase::Load
+            };
+            EventRecord {
+                at_secs,
+                phase,
+                action: EventAction::named(&event.action),
+                exit_code: event.exit_code,
+                signal: event.signal.clone(),
+                log_tail: event.log_tail.clone(),
+            }
+        })
+        .collect()
+}
+
+fn median(sorted: &[f64]) -> Option<f64> {
+    match sorted.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(sorted[n / 2]),
+        n => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+/// Stretches in which requests failed and none came back as expected,
+/// from the per-millisecond record of a load that lasted `load_ms`.
+fn outages(ok: &MsBits, failed: &MsBits, load_ms: usize) -> Vec<Outage> {
+    let resolution = AVAILABILITY_RESOLUTION.as_secs_f64();
+    let end = load_ms.max(ok.len()).max(failed.len());
+    let mut found = Vec::new();
+    let mut down_from: Option<usize> = None;
+    for ms in 0..end {
+        let (good, bad) = (ok.get(ms), failed.get(ms));
+        match down_from {
+            None if bad && !good => down_from = Some(ms),
+            Some(from) if good => {
+                found.push(Outage {
+                    from_secs: from as f64 * resolution,
+                    to_secs: ms as f64 * resolution,
+                    until_end: false,
+                });
+                down_from = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = down_from {
+        found.push(Outage {
+            from_secs: from as f64 * resolution,
+            to_secs: load_ms.max(from + 1) as f64 * resolution,
+            until_end: true,
+        });
+    }
+    found
+}
+
+/// The durability figures from the engine's events and the client's
+/// per-millisecond record of answers.
+fn durability(
+    events: &[EventRecord],
+    stopped: &StoppedServer,
+    load_started: SystemTime,
+    ok: &MsBits,
+    failed: &MsBits,
+    load_ms: usize,
+) -> Durability {
+    let resolution_ms = AVAILABILITY_RESOLUTION.as_millis() as u64;
+    let during_load = |action: EventAction| {
+        events
+            .iter()
+            .filter(|e| e.phase == Phase::Load && e.action == action)
+            .count() as u64
+    };
+    let recoveries: Vec<Recovery> = events
+        .iter()
+        .filter(|e| e.phase == Phase::Load && e.action == EventAction::Die)
+        .map(|death| {
+            // The first millisecond wholly after the death with an answer
+            // as expected.
+            let died_ms = (death.at_secs * 1000.0 / resolution_ms as f64).floor() as usize;
+            let back = ok.next_set(died_ms + 1);
+            Recovery {
+                died_at_secs: death.at_secs,
+                exit_code: death.exit_code,
+                recovered_after_secs: back
+                    .map(|ms| (ms as f64 * resolution_ms as f64 / 1000.0 - death.at_secs).max(0.0)),
+            }
+        })
+        .collect();
+    let mut times: Vec<f64> = recoveries
+        .iter()
+        .filter_map(|r| r.recovered_after_secs)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let stretches = outages(ok, failed, load_ms);
+    Durability {
+        dies: recoveries.len() as u64,
+        oom_kills: during_load(EventAction::Oom),
+        restarts: during_load(EventAction::Start) + during_load(EventAction::Restart),
+        restart_count: stopped.restart_count,
+        time_to_recover_median_secs: median(&times),
+        time_to_recover_max_secs: times.last().copied(),
+        recoveries,
+        downtime_secs: stretches
+            .iter()
+            .fold(0.0, |total, o| total + (o.to_secs - o.from_secs)),
+        outages: stretches.len() as u64,
+        outage_list: stretches.into_iter().take(OUTAGES_KEPT).collect(),
+        down_at_secs: stopped.down_at.map(|at| secs_since(load_started, at)),
+        unresponsive_since_secs: None,
+        resolution_ms,
+    }
+}
+
+/// Resource use from the stats samples read before `until` (labour's stop
+/// request: a server shutting down is not using what it used).
+fn resources(
+    samples: &[StatsSample],
+    load_started: SystemTime,
+    until: Option<SystemTime>,
+) -> Resources {
+    let samples: Vec<&StatsSample> = samples
+        .iter()
+        .filter(|s| until.is_none_or(|until| s.at < until))
+        .collect();
+    let cpu: Vec<f64> = samples.iter().filter_map(|s| s.cpu_percent).collect();
+    Resources {
+        samples: samples
+            .iter()
+            .map(|s| ResourceSample {
+                at_secs: secs_since(load_started, s.at),
+                memory_bytes: s.memory_bytes,
+                cpu_percent: s.cpu_percent,
+            })
+            .collect(),
+        memory_max_sampled_bytes: samples.iter().map(|s| s.memory_bytes).max(),
+        memory_peak_bytes: samples.iter().filter_map(|s| s.memory_peak_bytes).max(),
+        cpu_mean_percent: (!cpu.is_empty()).then(|| cpu.iter().sum::<f64>() / cpu.len() as f64),
+        cpu_max_percent: cpu.iter().copied().max_by(f64::total_cmp),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::runtime::ServerEvent;
+
+    fn bits(marks: &[usize]) -> MsBits {
+        let mut bits = MsBits::default();
+        for &ms in marks {
+            bits.set(ms);
+        }
+        bits
+    }
+
+    fn event(origin: SystemTime, at_ms: u64, action: &str, exit_code: Option<i64>) -> ServerEvent {
+        ServerEvent {
+            at: origin + Duration::from_millis(at_ms),
+            action: action.into(),
+            exit_code,
+            signal: None,
+            log_tail: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn outages_run_from_the_first_failure_to_the_next_success() {
+        let ok = bits(&[0, 1, 2, 10, 11, 30]);
+        let failed = bits(&[3, 4, 5, 20, 40]);
+        let found = outages(&ok, &failed, 50);
+        assert_eq!(found.len(), 3);
+        assert_eq!((found[0].from_secs, found[0].to_secs), (0.003, 0.010));
+        assert_eq!((found[1].from_secs, found[1].to_secs), (0.020, 0.030));
+        assert_eq!((found[2].from_secs, found[2].to_secs), (0.040, 0.050));
+        assert!(found[2].until_end && !found[0].until_end);
+    }
+
+    #[test]
+    fn a_millisecond_with_a_success_is_not_down() {
+        let ok = bits(&[5]);
+        let failed = bits(&[5, 6]);
+        let found = outages(&ok, &failed, 7);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].from_secs, 0.006);
+    }
+
+    #[test]
+    fn recovery_is_the_next_success_after_each_death() {
+        let origin = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        let stopped = StoppedServer {
+            restart_count: 2,
+            stop_requested_at: Some(origin + Duration::from_millis(900)),
+            events: vec![
+                event(origin, 0, "start", None).clone(),
+                ServerEvent {
+                    at: origin - Duration::from_millis(50),
+                    ..event(origin, 0, "start", None)
+                },
+                event(origin, 100, "die", Some(139)),
+                event(origin, 250, "start", None),
+                event(origin, 400, "oom", None),
+                event(origin, 400, "die", Some(137)),
+                event(origin, 950, "die", Some(143)),
+            ],
+            ..StoppedServer::default()
+        };
+        let records = event_records(&stopped, origin);
+        assert_eq!(records[1].phase, Phase::Startup);
+        assert_eq!(records[6].phase, Phase::Teardown);
+        let ok = bits(&[50, 300, 301]);
+        let failed = bits(&[100, 200, 450]);
+        let durability = durability(&records, &stopped, origin, &ok, &failed, 900);
+        // "start" at 0 ms counts as load (it is not before the load).
+        assert_eq!(durability.restarts, 2);
+        assert_eq!(durability.dies, 2);
+        assert_eq!(durability.oom_kills, 1);
+        assert_eq!(durability.restart_count, 2);
+        let back: Vec<Option<f64>> = durability
+            .recoveries
+            .iter()
+            .map(|r| r.recovered_after_secs.map(|s| (s * 1000.0).round()))
+            .collect();
+        assert_eq!(back, [Some(200.0), None]);
+        assert_eq!(
+            durability
+                .time_to_recover_max_secs
+                .map(|s| (s * 1000.0).round()),
+            Some(200.0)
+        );
+        assert_eq!(durability.outages, 2);
+        let downtime_ms = (durability.downtime_secs * 1000.0).round();
+        assert_eq!(downtime_ms, 200.0 + 450.0);
+    }
+
+    #[test]
+    fn resources_summarise_the_samples() {
+        let origin = SystemTime::UNIX_EPOCH;
+        let sample = |ms, memory, peak, cpu| StatsSample {
+            at: origin + Duration::from_millis(ms),
+            memory_bytes: memory,
+            memory_peak_bytes: peak,
+            cpu_percent: cpu,
+        };
+        let summary = resources(
+            &[
+                sample(0, 10, None, None),
+                sample(1000, 30, Some(40), Some(50.0)),
+                sample(2000, 20, Some(35), Some(100.0)),
+                sample(3000, 1, Some(99), Some(1.0)),
+            ],
+            origin,
+            Some(origin + Duration::from_millis(2500)),
+        );
+        assert_eq!(summary.memory_max_sampled_bytes, Some(30));
+        assert_eq!(summary.memory_peak_bytes, Some(40));
+        assert_eq!(summary.cpu_mean_percent, Some(75.0));
+        assert_eq!(summary.cpu_max_percent, Some(100.0));
+        assert_eq!(summary.samples[2].at_secs, 2.0);
+        assert_eq!(
+            summary.samples.len(),
+            3,
+            "samples after the stop request are left out"
+        );
+    }
+}

@@ -1,0 +1,330 @@
+//! The run, driven end to end with a fake runtime (as hyperfine tests its
+//! runner with a mock executor): servers are in-process HTTP listeners
+//! that answer the behaviour protocol's innocent request and drop the
+//! connection for a segfault; the engine's events are scripted.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::{Context, cell_seed, run};
+use crate::catalogue::{Catalogue, Server};
+use crate::client::Launcher;
+use crate::images::Images;
+use crate::plan::options::KnobOptions;
+use crate::plan::{LoadSpec, TestSpec, Thresholds};
+use crate::progress::Progress;
+use crate::results::{CellStatus, EndedBy, EventAction, Phase, Results};
+use crate::runtime::{
+    EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError, ServerEvent, StoppedServer,
+};
+use crate::scenario::{Plan, named_tests};
+
+/// Servers as tasks on this runtime.
+#[derive(Default)]
+struct FakeRuntime {
+    /// A server whose preparation fails.
+    broken: Option<&'static str>,
+    /// Each started server's stop token and start time, by id.
+    started: Mutex<HashMap<String, (CancellationToken, SystemTime)>>,
+}
+
+/// Answer one connection: `/SIGSEGV` closes it unanswered (the worker
+/// died), anything else gets "Pong!" with the status it asked for.
+async fn answer(mut socket: tokio::net::TcpStream) {
+    let mut head = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match socket.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buffer[..n]),
+        }
+    }
+    let line = String::from_utf8_lossy(&head);
+    let path = line.split_whitespace().nth(1).unwrap_or("/");
+    if path.starts_with("/SIGSEGV") {
+        return;
+    }
+    let status = if path.contains("status=404") {
+        "404 Not Found"
+    } else {
+        "200 OK"
+    };
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: 6\r\nX-Labour-Worker: 7\r\nConnection: close\r\n\r\nPong!\n"
+    );
+    let _ = socket.write_all(response.as_bytes()).await;
+}
+
+impl Runtime for FakeRuntime {
+    fn run_id(&self) -> &str {
+        "fake"
+    }
+
+    async fn engine_info(&self) -> Result<EngineInfo, RuntimeError> {
+        Ok(EngineInfo {
+            runtime: "docker".into(),
+            version: "fake".into(),
+            cpus: 2,
+            ..EngineInfo::default()
+        })
+    }
+
+    async fn prepare(
+        &self,
+        server: &Server,
+        _: &(dyn Fn(&str) + Sync),
+    ) -> Result<PreparedImage, RuntimeError> {
+        if self.broken == Some(server.name.as_str()) {
+            return Err(RuntimeError::Build {
+                server: server.name.clone(),
+                reason: "pip failed".into(),
+                log_tail: vec!["ERROR: no such package".into()],
+                log_file: None,
+            });
+        }
+        Ok(PreparedImage {
+            server: server.name.clone(),
+            tag: format!("fake/{}", server.name),
+            id: "sha256:fake".into(),
+        })
+    }
+
+    async fn start(
+        &self,
+        server: &Server,
+        _: &PreparedImage,
+        cell: &str,
+    ) -> Result<RunningServer, RuntimeError> {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address: SocketAddr = listener.local_addr().unwrap();
+        let stop = CancellationToken::new();
+        let serving = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = serving.cancelled() => return,
+                    accepted = listener.accept() => {
+                        if let Ok((socket, _)) = accepted {
+                            tokio::spawn(answer(socket));
+                        }
+                    }
+                }
+            }
+        });
+        let id = format!("{}-{cell}", server.name);
+        self.started
+            .lock()
+            .unwrap()
+            .insert(id.clone(), (stop, SystemTime::now()));
+        Ok(RunningServer {
+            server: server.name.clone(),
+            id: id.clone(),
+            name: id,
+            address,
+            ready_at: Instant::now(),
+            startup: Duration::from_millis(1),
+            down: CancellationToken::new(),
+        })
+    }
+
+    async fn stop(&self, running: &RunningServer) -> Result<StoppedServer, RuntimeError> {
+        let (stop, started) = self.started.lock().unwrap().remove(&running.id).unwrap();
+        stop.cancel();
+        let now = SystemTime::now();
+        let event = |at, action: &str, exit_code| ServerEvent {
+            at,
+            action: action.into(),
+            exit_code,
+            signal: None,
+            log_tail: Vec::new(),
+        };
+        // One scripted death during the load of every SIGSEGV cell.
+        let mut events = vec![event(started, "start", None)];
+        if running.id.ends_with("SIGSEGV") {
+            events.push(event(now - Duration::from_millis(5), "die", Some(139)));
+        }
+        events.push(event(now, "kill", None));
+        Ok(StoppedServer {
+            exit_code: Some(143),
+            stop_requested_at: Some(now),
+            events,
+            stop_took: Duration::from_millis(2),
+            remove_took: Duration::from_millis(1),
+            ..StoppedServer::default()
+        })
+    }
+
+    async fn shutdown(&self) -> Result<usize, RuntimeError> {
+        Ok(self.started.lock().unwrap().len())
+    }
+}
+
+fn plan(servers: &[&str], tests: &[&str], jobs: usize) -> Plan {
+    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    let load = LoadSpec {
+        requests: Some(40),
+        concurrency: 4,
+        processes: 1,
+        ..LoadSpec::default()
+    };
+    let tests: Vec<TestSpec> = named_tests()
+        .into_iter()
+        .filter(|t| tests.contains(&t.name.as_str()))
+        .map(|test| TestSpec {
+            load: Some(load.clone()),
+            ..test
+        })
+        .collect();
+    Plan {
+        servers: servers
+            .iter()
+            .map(|name| {
+                catalogue
+                    .get(name)
+                    .unwrap()
+                    .configure(&KnobOptions::default())
+            })
+            .collect(),
+        tests,
+        seed: 99,
+        jobs,
+        container: crate::plan::options::RunOptions::default().resolve(),
+        thresholds: Thresholds::default(),
+    }
+}
+
+async fn bench(plan: &Plan, runtime: &FakeRuntime) -> (Results, usize) {
+    let cancel = CancellationToken::new();
+    let progress = Progress::quiet();
+    let launcher = Launcher::InProcess;
+    let context = Context {
+        cancel: &cancel,
+        progress: &progress,
+        launcher: &launcher,
+    };
+    let mut writes = 0;
+    let results = run(plan, runtime, context, |_| {
+        writes += 1;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    (results, writes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_records_every_cell_in_plan_order_with_its_figures() {
+    let plan = plan(
+        &["wsgiref", "waitress", "cheroot"],
+        &["Plain", "SIGSEGV"],
+        3,
+    );
+    let runtime = FakeRuntime {
+        broken: Some("cheroot"),
+        ..FakeRuntime::default()
+    };
+    let (results, writes) = bench(&plan, &runtime).await;
+    let order: Vec<(&str, &str)> = results
+        .cells
+        .iter()
+        .map(|c| (c.server.as_str(), c.test.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("wsgiref", "Plain"),
+            ("wsgiref", "SIGSEGV"),
+            ("waitress", "Plain"),
+            ("waitress", "SIGSEGV"),
+            ("cheroot", "Plain"),
+            ("cheroot", "SIGSEGV"),
+        ]
+    );
+    assert_eq!(writes, 7, "after each cell, and once at the end");
+    assert!(results.complete && !results.interrupted);
+    assert_eq!(results.jobs, 3);
+    assert_eq!(results.prepares.len(), 3);
+    assert!(!results.prepares[2].ready);
+    assert!(results.wall_secs > 0.0);
+    assert!((0.0..=results.wall_secs).contains(&results.orchestration_secs));
+
+    for server in ["wsgiref", "waitress"] {
+        let plain = results.cell(server, "Plain").unwrap();
+        assert_eq!(plain.status, CellStatus::Completed);
+        assert_eq!(plain.ended_by, Some(EndedBy::Requests));
+        assert_eq!((plain.requests, plain.expected), (40, 40));
+        assert!(plain.overlap.cells.is_empty(), "{:?}", plain.overlap);
+        assert!(plain.overlap.builds.is_empty(), "{:?}", plain.overlap);
+        assert!(plain.phases.load_secs.is_some() && plain.phases.stop_secs.is_some());
+        assert_eq!(plain.workers_seen.len(), 1);
+
+        // A dropped connection is what a segfault should get; the death
+        // the engine reported during the load is counted.
+        let crash = results.cell(server, "SIGSEGV").unwrap();
+        assert_eq!((crash.requests, crash.failed), (40, 0), "{crash:#?}");
+        assert_eq!(crash.innocent_failed, 0);
+        assert_eq!(crash.durability.dies, 1);
+        let die = crash
+            .events
+            .iter()
+            .find(|e| e.action == EventAction::Die)
+            .unwrap();
+        assert_eq!((die.phase, die.exit_code), (Phase::Load, Some(139)));
+        assert_eq!(crash.exit_code, Some(143));
+    }
+    for test in ["Plain", "SIGSEGV"] {
+        let seeds: Vec<u64> = results
+            .cells
+            .iter()
+            .filter(|c| c.test == test)
+            .map(|c| c.seed)
+            .collect();
+        assert_eq!(seeds, vec![cell_seed(99, test); 3]);
+    }
+    let broken = results.cell("cheroot", "Plain").unwrap();
+    assert_eq!(broken.status, CellStatus::Error);
+    let error = broken.error.as_ref().unwrap();
+    assert_eq!(
+        error.message,
+        "building the image of cheroot failed: pip failed"
+    );
+    assert_eq!(error.log_tail, ["ERROR: no such package"]);
+    assert_eq!(
+        runtime.started.lock().unwrap().len(),
+        0,
+        "every server stopped"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_job_or_four_the_same_requests_go_out() {
+    let servers = ["wsgiref", "waitress", "gunicorn-sync", "uwsgi"];
+    let tests = ["Plain", "SIGSEGV", "HeavySleep"];
+    let (one, _) = bench(&plan(&servers, &tests, 1), &FakeRuntime::default()).await;
+    let (four, _) = bench(&plan(&servers, &tests, 4), &FakeRuntime::default()).await;
+    for (a, b) in one.cells.iter().zip(&four.cells) {
+        assert_eq!((&a.server, &a.test), (&b.server, &b.test));
+        assert_eq!(a.seed, b.seed);
+        assert_eq!(a.client.sequence_digest, b.client.sequence_digest);
+        assert_eq!(a.requests, b.requests);
+    }
+    let shared_overlapped = four
+        .cells
+        .iter()
+        .filter(|c| c.test != "Plain")
+        .any(|c| !c.overlap.cells.is_empty());
+    assert!(shared_overlapped, "four jobs ran cells side by side");
+}
+
+#[test]
+fn a_cell_seed_depends_on_the_run_seed_and_the_test_only() {
+    assert_eq!(cell_seed(1, "Plain"), cell_seed(1, "Plain"));
+    assert_ne!(cell_seed(1, "Plain"), cell_seed(2, "Plain"));
+    assert_ne!(cell_seed(1, "Plain"), cell_seed(1, "SIGSEGV"));
+}
