@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::plan::options::{
-    KnobOptions, LimitOptions, LoadOptions, RunOptions, ThresholdOptions, parse_jobs,
+    KnobOptions, LimitOptions, LoadOptions, RunOptions, ThresholdOptions, parse_jobs, parse_ratio,
+    parse_repeat,
 };
 use crate::report::Format;
 use crate::runtime::RuntimeChoice;
@@ -64,6 +65,35 @@ pub enum Command {
         labour load http://127.0.0.1:8000/ -c 64 -d 30s\n  \
         labour load http://127.0.0.1:8000/health -r 2000 -d 1m --format json")]
     Load(LoadCommandArgs),
+    /// Render saved results (JSON from `bench --output`) in any format; several files are merged first.
+    ///
+    /// No Docker engine or runtime is needed: a report reads the document
+    /// only. Several files (the shards of one run, or one per CI job) are
+    /// merged as `labour merge` would, and refused the same way.
+    #[command(after_help = "Examples:\n  \
+        labour report results.json --format html --output report.html\n  \
+        labour report results.json --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n  \
+        labour report shard-*.json --format csv --output cells.csv")]
+    Report(ReportArgs),
+    /// Compare two saved runs cell by cell; exit 1 when a cell got worse than allowed.
+    ///
+    /// Cells are matched by server and test; each side is its cell's
+    /// figures, or the median of its runs with `bench --repeat` (then a
+    /// change within the run-to-run noise says so). Exit status 1 when a
+    /// cell's f% or innocent f% grew by more than --max-regression.
+    #[command(after_help = "Examples:\n  \
+        labour compare main.json branch.json\n  \
+        labour compare main.json branch.json --max-regression 2% --format markdown")]
+    Compare(CompareArgs),
+    /// Join saved results (the shards of one run, or one per CI job) into one document.
+    ///
+    /// Refuses documents from different labour versions, tests, load or
+    /// seeds (unless --force, which records the difference) and a cell that
+    /// is in two documents. Each cell keeps the run, and so the machine and
+    /// engine, that measured it.
+    #[command(after_help = "Example:\n  \
+        labour merge shard-1.json shard-2.json shard-3.json --output all.json")]
+    Merge(MergeArgs),
     /// Print the JSON Schema of the results document (`--format json`, `--output`).
     Schema,
     /// A worker process of the request client (labour starts it itself).
@@ -142,6 +172,12 @@ pub struct BenchArgs {
     #[arg(long, short = 'j', value_parser = parse_jobs, value_name = "N")]
     pub jobs: Option<u64>,
 
+    /// Run each cell N times and report, per cell, the median of its runs
+    /// and their coefficient of variation, so `labour compare` can tell a
+    /// change from run-to-run noise [default: 1].
+    #[arg(long, value_parser = parse_repeat, value_name = "N")]
+    pub repeat: Option<u64>,
+
     /// Seed of the request mix: the same seed sends the same requests
     /// [default: random, recorded in the results].
     #[arg(long)]
@@ -159,6 +195,11 @@ pub struct BenchArgs {
     /// crash keeps what finished.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Also write a report to FILE when the run ends, in the format its
+    /// extension names: .html, .md, .csv, .txt or .json (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
 
     /// No progress on stderr.
     #[arg(long, short = 'q')]
@@ -198,6 +239,76 @@ pub enum LoadFormat {
     /// Counts and latency percentiles as text.
     Table,
     /// The same as a JSON document.
+    Json,
+}
+
+/// `labour report` flags.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Results documents (`bench --output`); several are merged.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The format [default: from --output's extension, else table].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Merge documents of different labour versions, scenarios or seeds
+    /// anyway (the differences are recorded in the merged document).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `labour merge` flags.
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// Results documents to join.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Where the joined document goes.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// Merge documents of different labour versions, tests, load or seeds
+    /// anyway (the differences are recorded in `merge_differences`).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `labour compare` flags.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// The run to compare against (`bench --output`).
+    #[arg(value_name = "BASE")]
+    pub base: PathBuf,
+
+    /// The run to judge.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    /// The most a cell's f% or innocent f% may grow, as a share: 0.01 or 1%
+    /// is one point.
+    #[arg(long, value_parser = parse_ratio, value_name = "SHARE", default_value = "0.01")]
+    pub max_regression: f64,
+
+    /// What to print.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: CompareFormat,
+}
+
+/// The formats of `labour compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormat {
+    /// A text table.
+    Table,
+    /// GitHub-flavoured Markdown, for a pull-request comment.
+    Markdown,
+    /// The comparison as JSON.
     Json,
 }
 

@@ -22,13 +22,26 @@ pub(super) struct CellPlan<'a> {
     pub server: &'a Server,
     /// Its test.
     pub test: &'a TestSpec,
+    /// Which run of its server and test it is, from 0 (`--repeat`).
+    pub repeat: usize,
     /// Seed of its request policies.
     pub seed: u64,
 }
 
 impl CellPlan<'_> {
     pub fn name(&self) -> String {
-        format!("{} / {}", self.server.name, self.test.name)
+        match self.repeat {
+            0 => format!("{} / {}", self.server.name, self.test.name),
+            n => format!("{} / {} #{}", self.server.name, self.test.name, n + 1),
+        }
+    }
+}
+
+/// The cell's part of its server's name: the test, and the run.
+fn container_cell_name(plan: &CellPlan<'_>) -> String {
+    match plan.repeat {
+        0 => plan.test.name.clone(),
+        n => format!("{}-{}", plan.test.name, n + 1),
     }
 }
 
@@ -58,7 +71,10 @@ pub(super) async fn run<R: Runtime>(
         ..Phases::default()
     };
     let started = Instant::now();
-    let running = match runtime.start(server, image, &test.name).await {
+    let running = match runtime
+        .start(server, image, &container_cell_name(plan))
+        .await
+    {
         Ok(running) => running,
         Err(error) => {
             board.release(plan.index);

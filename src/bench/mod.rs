@@ -64,27 +64,29 @@ pub async fn run<R: Runtime>(
     } = context;
     let engine = record::engine(runtime.engine_info().await?);
     let mut results = Results::new(runtime.run_id(), plan, engine);
-    let tests = plan.tests.len();
+    // Each server's cells are its tests, each run `repeat` times.
+    let per_server = (plan.tests.len() * plan.repeat).max(1);
     let plans: Vec<CellPlan> = plan
         .servers
         .iter()
-        .enumerate()
-        .flat_map(|(s, server)| {
+        .flat_map(|server| {
             plan.tests
                 .iter()
-                .enumerate()
-                .map(move |(t, test)| CellPlan {
-                    index: s * tests + t,
-                    server,
-                    test,
-                    seed: cell_seed(plan.seed, &test.name),
-                })
+                .flat_map(move |test| (0..plan.repeat).map(move |repeat| (server, test, repeat)))
+        })
+        .enumerate()
+        .map(|(index, (server, test, repeat))| CellPlan {
+            index,
+            server,
+            test,
+            repeat,
+            seed: cell_seed(plan.seed, &test.name),
         })
         .collect();
     let slots = plans
         .iter()
         .map(|cell| Slot {
-            server: cell.index / tests.max(1),
+            server: cell.index / per_server,
             alone: cell.test.throughput,
         })
         .collect();
@@ -134,7 +136,7 @@ pub async fn run<R: Runtime>(
         let preparations = &preparations;
         let names = &names;
         async move {
-            let server = cell_plan.index / tests.max(1);
+            let server = cell_plan.index / per_server;
             let ready = board.prepared(cell_plan.index, cancel).await?;
             let preparation = preparations[server].get()?;
             let mut cell = match (ready, preparation) {
@@ -149,6 +151,8 @@ pub async fn run<R: Runtime>(
                 (false, Preparation::Ready(_)) => return None,
             };
             cell.seed = cell_plan.seed;
+            cell.run_id = runtime.run_id().to_string();
+            cell.repeat = cell_plan.repeat as u32;
             let overlaps = board.overlaps(cell_plan.index);
             cell.overlap = Overlap {
                 cells: overlaps.cells.iter().map(|&i| names[i].clone()).collect(),

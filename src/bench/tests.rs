@@ -194,6 +194,7 @@ fn plan(servers: &[&str], tests: &[&str], jobs: usize) -> Plan {
         tests,
         seed: 99,
         jobs,
+        repeat: 1,
         container: crate::plan::options::RunOptions::default().resolve(),
         thresholds: Thresholds::default(),
     }

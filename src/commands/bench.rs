@@ -5,12 +5,14 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
+use super::report::emit;
 use super::{Finish, cancel_on_signals, container_flags, report_ignored_settings};
 use crate::bench::{self, Progress};
 use crate::catalogue::Catalogue;
 use crate::cli::BenchArgs;
 use crate::client::Launcher;
 use crate::images::Images;
+use crate::report::Format;
 use crate::runtime::{AnyRuntime, Runtime};
 use crate::scenario::{self, Plan, ScenarioFile, Source};
 
@@ -42,6 +44,7 @@ fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
     flags.load = args.load.clone();
     flags.seed = args.seed;
     flags.jobs = args.jobs;
+    flags.repeat = args.repeat;
     flags.thresholds = args.thresholds.clone();
     let file = match &args.scenario {
         Some(path) => Some((path.as_path(), ScenarioFile::read(path)?)),
@@ -53,6 +56,15 @@ fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
     let plan = scenario::plan(&flags, source, &catalogue)?;
     if let Some(output) = &args.output {
         check_output_path(output)?;
+    }
+    for report in &args.report {
+        check_output_path(report)?;
+        if Format::of_path(report).is_none() {
+            bail!(
+                "--report {}: the extension says no format (use .html, .md, .csv, .txt or .json)",
+                report.display()
+            );
+        }
     }
     Ok((plan, images))
 }
@@ -104,6 +116,12 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
 
     let rendered = args.format.report().render(&results)?;
     std::io::stdout().write_all(&rendered)?;
+    for path in &args.report {
+        let format = Format::of_path(path).expect("checked before the run");
+        let bytes = format.report().render(&results)?;
+        emit(&bytes, Some(path)).with_context(|| format!("--report {}", path.display()))?;
+        progress.say(format!("report written to {}", path.display()));
+    }
 
     if results.interrupted {
         return Ok(Finish::Interrupted);

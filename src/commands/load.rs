@@ -1,63 +1,19 @@
 //! `labour load URL`: the request client as a plain load generator.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use http::Uri;
-use serde::Serialize;
 
 use super::{Finish, cancel_on_signals};
 use crate::cli::{LoadCommandArgs, LoadFormat};
 use crate::client::{self, Launcher, Mix, Shared, Usage};
-use crate::plan::LoadSpec;
 use crate::plan::options::LoadDefaults;
 use crate::progress::Progress;
-use crate::results::LatencySummary;
-use crate::units::format_bytes;
-
-/// What a `labour load` run measured.
-#[derive(Debug, Serialize)]
-pub struct LoadReport {
-    /// labour's version.
-    pub labour_version: String,
-    /// The URL loaded.
-    pub url: String,
-    /// The load as sent.
-    pub load: LoadSpec,
-    /// Requests sent.
-    pub requests: u64,
-    /// Requests answered 2xx.
-    pub expected: u64,
-    /// Requests that were not.
-    pub failed: u64,
-    /// Seconds from the first request to the last answer.
-    pub duration_secs: f64,
-    /// `requests / duration_secs`.
-    pub requests_per_sec: f64,
-    /// Requests per outcome key.
-    pub outcomes: BTreeMap<String, u64>,
-    /// Time to the full answer.
-    pub latency: LatencySummary,
-    /// Time to the response headers.
-    pub headers_latency: LatencySummary,
-    /// Open loop: from the intended start to the full answer.
-    pub corrected_latency: Option<LatencySummary>,
-    /// Open loop: requests that started more than 1 ms late.
-    pub late_starts: u64,
-    /// Processes that sent the load.
-    pub processes: usize,
-    /// Their CPU seconds.
-    pub client_cpu_secs: f64,
-    /// Their peak resident memory, summed.
-    pub client_peak_rss_bytes: u64,
-    /// The first failures of each kind.
-    pub failure_samples: Vec<String>,
-    /// Worker processes that died, and how.
-    pub worker_failures: Vec<String>,
-}
+use crate::report::{JsonReport, LoadText, Report};
+use crate::results::{LatencySummary, LoadResults};
 
 /// The address, `Host` header and path of an http URL.
 async fn target(url: &str) -> anyhow::Result<(SocketAddr, String, String)> {
@@ -124,7 +80,7 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
     let counted = &tally.behaviours[0];
     // The worker processes, if any, and labour's own process.
     let usage = run.usage.unwrap_or_default().plus(Usage::of_self());
-    let report = LoadReport {
+    let report = LoadResults {
         labour_version: env!("CARGO_PKG_VERSION").to_string(),
         url: args.url.clone(),
         requests: tally.requests(),
@@ -135,7 +91,7 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
         outcomes: counted
             .outcomes
             .iter()
-            .map(|(outcome, count)| (outcome.key(), *count))
+            .map(|(outcome, count)| (*outcome, *count))
             .collect(),
         latency: LatencySummary::from_micros(&counted.latency.0),
         headers_latency: LatencySummary::from_micros(&counted.headers.0),
@@ -155,10 +111,10 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
         load: spec,
     };
     let text = match args.format {
-        LoadFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-        LoadFormat::Table => render(&report),
+        LoadFormat::Json => JsonReport.render(&report)?,
+        LoadFormat::Table => LoadText.render(&report)?,
     };
-    std::io::stdout().write_all(text.as_bytes())?;
+    std::io::stdout().write_all(&text)?;
     if run.stopped_early {
         return Ok(Finish::Interrupted);
     }
@@ -169,74 +125,4 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
         );
     }
     Ok(Finish::Success)
-}
-
-fn percentiles(latency: &LatencySummary) -> String {
-    format!(
-        "p50 {:.3} ms  p90 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms",
-        latency.p50_ms, latency.p90_ms, latency.p99_ms, latency.p999_ms, latency.max_ms
-    )
-}
-
-fn render(report: &LoadReport) -> String {
-    let mut out = format!(
-        "Load of {}: {}, {}\n",
-        report.url,
-        report.load.describe(),
-        if report.load.keep_alive {
-            "keep-alive"
-        } else {
-            "a connection per request"
-        }
-    );
-    out.push_str(&format!(
-        "  requests      {} in {:.2} s ({:.2} req/s)\n",
-        report.requests, report.duration_secs, report.requests_per_sec
-    ));
-    out.push_str(&format!("  2xx           {}\n", report.expected));
-    let others: Vec<String> = report
-        .outcomes
-        .iter()
-        .filter(|(key, _)| !key.starts_with("status_2"))
-        .map(|(key, count)| format!("{key} {count}"))
-        .collect();
-    out.push_str(&format!(
-        "  not 2xx       {}{}\n",
-        report.failed,
-        if others.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", others.join(", "))
-        }
-    ));
-    out.push_str(&format!(
-        "  latency       {}\n",
-        percentiles(&report.latency)
-    ));
-    out.push_str(&format!(
-        "  to headers    {}\n",
-        percentiles(&report.headers_latency)
-    ));
-    if let Some(corrected) = &report.corrected_latency {
-        out.push_str(&format!("  corrected     {}\n", percentiles(corrected)));
-        out.push_str(&format!("  late starts   {}\n", report.late_starts));
-    }
-    let per_request = if report.requests > 0 {
-        report.client_cpu_secs * 1e6 / report.requests as f64
-    } else {
-        0.0
-    };
-    out.push_str(&format!(
-        "  client        {} process(es), {:.2} s CPU ({per_request:.1} µs per request), peak RSS {}\n",
-        report.processes,
-        report.client_cpu_secs,
-        format_bytes(report.client_peak_rss_bytes)
-    ));
-    for failure in &report.worker_failures {
-        out.push_str(&format!("  failed        {failure}\n"));
-    }
-    for sample in report.failure_samples.iter().take(5) {
-        out.push_str(&format!("  e.g.          {sample}\n"));
-    }
-    out
 }

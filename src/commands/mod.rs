@@ -3,8 +3,10 @@
 
 mod bench;
 mod build;
+mod compare;
 mod list;
 mod load;
+mod report;
 mod serve;
 
 use std::io::Write;
@@ -49,6 +51,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Finish> {
         Command::Build(args) => block_on(build::build(args)),
         Command::Serve(args) => block_on(serve::serve(args)),
         Command::Load(args) => block_on(load::load(args)),
+        Command::Report(args) => report::report(&args),
+        Command::Merge(args) => report::merge_files(&args),
+        Command::Compare(args) => compare::compare_files(&args),
         Command::LoadWorker => {
             crate::client::process::serve_job()?;
             Ok(Finish::Success)

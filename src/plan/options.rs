@@ -407,6 +407,11 @@ pub fn parse_processes(text: &str) -> Result<u64, String> {
     within("a number of processes", 1, 1024)(whole(text)?, text)
 }
 
+/// Runs of each cell: 1 to 100.
+pub fn parse_repeat(text: &str) -> Result<u64, String> {
+    within("a number of runs", 1, 100)(whole(text)?, text)
+}
+
 /// Cells at once: 1 to 256.
 pub fn parse_jobs(text: &str) -> Result<u64, String> {
     within("a number of jobs", 1, 256)(whole(text)?, text)

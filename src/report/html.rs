@@ -27,7 +27,7 @@ pub const ECHARTS_VERSION: &str = "5.6.0";
 const TEMPLATE: &str = include_str!("html/template.html");
 const STYLE: &str = include_str!("html/report.css");
 const ERRORS_JS: &str = include_str!("html/errors.js");
-const ECHARTS_JS: &str = include_str!("html/vendor/echarts/echarts.min.js");
+pub(super) const ECHARTS_JS: &str = include_str!("html/vendor/echarts/echarts.min.js");
 /// The page's own script, in this order: reading the document, words and
 /// DOM helpers, charts, the header and heatmap, a cell's body, the page
 /// (which draws it all).

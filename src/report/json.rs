@@ -1,14 +1,15 @@
-//! The results document as pretty JSON.
+//! Any document as pretty JSON: a run's results, a load's, a listing.
+
+use serde::Serialize;
 
 use super::Report;
-use crate::results::Results;
 
-/// Renders the whole results document.
+/// Renders a whole document as JSON.
 pub struct JsonReport;
 
-impl Report for JsonReport {
-    fn render(&self, results: &Results) -> anyhow::Result<Vec<u8>> {
-        let mut bytes = serde_json::to_vec_pretty(results)?;
+impl<D: Serialize + ?Sized> Report<D> for JsonReport {
+    fn render(&self, document: &D) -> anyhow::Result<Vec<u8>> {
+        let mut bytes = serde_json::to_vec_pretty(document)?;
         bytes.push(b'\n');
         Ok(bytes)
     }

@@ -1,36 +1,59 @@
-//! Reports: renderings of [`Results`], one format per file. Renderers do
-//! no I/O; the caller decides where the bytes go.
+//! Reports: renderings of documents, one format per file. A results
+//! document (from `bench`, a saved file, or merged shards) renders as a
+//! table, the seed's plain report, Markdown, CSV, HTML or JSON; `load`
+//! and `list` render their own documents the same way. Renderers do no
+//! I/O; the caller decides where the bytes go.
 
-mod durability;
+mod compare;
+mod csv;
 mod html;
 mod json;
-mod latency;
+mod list;
+mod load;
+mod markdown;
+mod plain;
 pub mod table;
 
+use std::path::Path;
+
+pub use compare::{Change, CompareMarkdown, CompareTable, Compared, Comparison, compare};
+pub use csv::{CsvReport, csv_columns};
 pub use html::{ECHARTS_VERSION, HtmlReport};
 pub use json::JsonReport;
+pub use list::{BehavioursText, ServersText, TestsText, behaviours_document, servers_document};
+pub use load::LoadText;
+pub use markdown::MarkdownReport;
+pub use plain::PlainReport;
 pub use table::TableReport;
 
 use crate::results::Results;
 
-/// A way to show results.
-pub trait Report {
-    /// Render `results` into bytes.
-    fn render(&self, results: &Results) -> anyhow::Result<Vec<u8>>;
+/// A way to show a document (by default, a run's results).
+pub trait Report<D: ?Sized = Results> {
+    /// Render `document` into bytes.
+    fn render(&self, document: &D) -> anyhow::Result<Vec<u8>>;
 }
 
-/// The formats `--format` offers.
+/// The formats a results document renders in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// The seed's table of failure percent and requests/sec, then the
-    /// failure breakdown per cell.
+    /// The seed's table of failure percent and requests/sec, then what
+    /// each server process did, latency, and the failure breakdown.
     Table,
-    /// The whole results document.
-    Json,
+    /// The seed's PlainReport, per cell: requests, how many came back OK,
+    /// time, requests/sec.
+    Plain,
+    /// GitHub-flavoured Markdown, for a CI job's step summary or a
+    /// pull-request comment: the seed's table, durability, failing cells.
+    Markdown,
+    /// One row per cell with every scalar figure (see `CSV_COLUMNS`).
+    Csv,
     /// One self-contained HTML page: the matrix as a heatmap and, per
     /// cell, the timeline with the container's events, latency, memory
     /// and CPU, workers, failures and the log.
     Html,
+    /// The whole results document.
+    Json,
 }
 
 impl Format {
@@ -38,8 +61,28 @@ impl Format {
     pub fn report(self) -> Box<dyn Report> {
         match self {
             Format::Table => Box::new(TableReport),
-            Format::Json => Box::new(JsonReport),
+            Format::Plain => Box::new(PlainReport),
+            Format::Markdown => Box::new(MarkdownReport),
+            Format::Csv => Box::new(CsvReport),
             Format::Html => Box::new(HtmlReport),
+            Format::Json => Box::new(JsonReport),
         }
     }
+
+    /// The format a file's extension names: `.txt`, `.md`, `.csv`,
+    /// `.html`, `.json`.
+    pub fn of_path(path: &Path) -> Option<Format> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match extension.as_str() {
+            "txt" | "text" => Format::Table,
+            "md" | "markdown" => Format::Markdown,
+            "csv" => Format::Csv,
+            "html" | "htm" => Format::Html,
+            "json" => Format::Json,
+            _ => return None,
+        })
+    }
 }
+
+#[cfg(test)]
+mod tests;

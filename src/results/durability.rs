@@ -201,6 +201,14 @@ pub struct ResourceSample {
     pub cpu_percent: Option<f64>,
 }
 
+impl Resources {
+    /// The peak memory: the kernel's where the engine reports it, the
+    /// highest sample otherwise.
+    pub fn peak(&self) -> Option<u64> {
+        self.memory_peak_bytes.or(self.memory_max_sampled_bytes)
+    }
+}
+
 /// The container's resource use during a cell, from the stats API.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Resources {

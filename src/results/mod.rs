@@ -3,6 +3,8 @@
 
 mod durability;
 mod load;
+mod load_run;
+mod merge;
 
 use std::io::Write;
 use std::path::Path;
@@ -18,6 +20,8 @@ pub use durability::{
 pub use load::{
     BehaviourResult, FailureSample, LatencySplit, LatencySummary, Timeline, WorkerSeen,
 };
+pub use load_run::LoadResults;
+pub use merge::{ResultsError, merge};
 
 use crate::behaviour::Outcome;
 use crate::catalogue::Server;
@@ -44,18 +48,32 @@ pub struct Results {
     pub started_at: String,
     /// When the run ended, if it has.
     pub finished_at: Option<String>,
-    /// Whether every cell of the plan ran.
+    /// Whether every cell of the plan (or of its shard) ran.
     pub complete: bool,
+    /// Cells the plan (or its shard) had.
+    #[serde(default)]
+    pub planned_cells: usize,
     /// Whether the run was cut short by a signal.
     pub interrupted: bool,
-    /// Where it ran.
+    /// Where it ran (the first run's, for a merged document).
     pub environment: Environment,
+    /// Every run whose cells this document holds: itself, or the runs a
+    /// merge joined, each with its own machine and engine.
+    #[serde(default)]
+    pub runs: Vec<RunRecord>,
+    /// What differed between merged documents that `merge --force` joined
+    /// anyway.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merge_differences: Vec<String>,
     /// What was asked, as resolved.
     pub scenario: ScenarioRecord,
     /// Seed of the request policies; each cell's own seed derives from it.
     pub seed: u64,
     /// Cells that could run at once (`--jobs`).
     pub jobs: usize,
+    /// Runs of each server x test (`--repeat`).
+    #[serde(default = "one")]
+    pub repeat: usize,
     /// Seconds from the first prepare to the end of the last cell.
     pub wall_secs: f64,
     /// Seconds of the wall time in which no cell was sending load:
@@ -66,8 +84,13 @@ pub struct Results {
     /// Each server's preparation (image build or virtualenv), in run order.
     #[serde(default)]
     pub prepares: Vec<PrepareRecord>,
-    /// One per server x test that ran or tried to, in plan order.
+    /// One per server x test (per run, with `--repeat`) that ran or tried
+    /// to, in plan order.
     pub cells: Vec<Cell>,
+    /// With `--repeat`, per server x test: the median of its runs' figures
+    /// and their coefficient of variation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repeated: Vec<Repeated>,
     /// Every threshold a cell failed, in words; non-empty means exit 1.
     pub threshold_failures: Vec<String>,
 }
@@ -105,6 +128,16 @@ pub struct Engine {
     pub memory_bytes: u64,
 }
 
+impl Engine {
+    /// The runtime's name: `docker` or `local`.
+    pub fn runtime_name(&self) -> &'static str {
+        match self.runtime {
+            RuntimeKind::Docker => "docker",
+            RuntimeKind::Local => "local",
+        }
+    }
+}
+
 /// The machine labour and the servers ran on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Environment {
@@ -125,6 +158,114 @@ pub struct ScenarioRecord {
     pub container: ContainerOptions,
     /// Limits that fail the run.
     pub thresholds: Thresholds,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The middle and the spread of one figure over repeated runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Spread {
+    /// The median of the runs.
+    pub median: f64,
+    /// Their sample standard deviation; `None` for a single run.
+    pub stddev: Option<f64>,
+    /// The standard deviation over the mean (the coefficient of
+    /// variation); `None` for a single run or a mean of zero.
+    pub cv: Option<f64>,
+}
+
+impl Spread {
+    /// The spread of `values`; `None` when there are none.
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        if values.is_empty() {
+            return None;
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
+        let mean = sorted.iter().sum::<f64>() / n as f64;
+        let stddev = (n > 1).then(|| {
+            let variance = sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            variance.sqrt()
+        });
+        let cv = stddev.filter(|_| mean != 0.0).map(|sd| sd / mean.abs());
+        Some(Spread { median, stddev, cv })
+    }
+}
+
+/// A server x test run several times (`--repeat`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Repeated {
+    /// Server name.
+    pub server: String,
+    /// Test name.
+    pub test: String,
+    /// Runs that sent load.
+    pub runs: u32,
+    /// Share of requests not as expected.
+    pub failure_ratio: Spread,
+    /// Share of innocent requests that failed.
+    pub innocent_failure_ratio: Spread,
+    /// Requests per second.
+    pub requests_per_sec: Spread,
+    /// Median time to recover after a death, of the runs that had one.
+    pub recover_median_secs: Option<Spread>,
+    /// Peak memory, of the runs that have a figure.
+    pub memory_peak_bytes: Option<Spread>,
+}
+
+/// The repeated runs of each server x test that sent load.
+fn repeated(cells: &[Cell]) -> Vec<Repeated> {
+    let mut keys: Vec<(&str, &str)> = Vec::new();
+    for cell in cells {
+        let key = (cell.server.as_str(), cell.test.as_str());
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys.into_iter()
+        .filter_map(|(server, test)| {
+            let runs: Vec<&Cell> = cells
+                .iter()
+                .filter(|c| c.server == server && c.test == test && !c.status.sent_no_load())
+                .collect();
+            let figure = |pick: &dyn Fn(&Cell) -> Option<f64>| {
+                Spread::of(&runs.iter().filter_map(|c| pick(c)).collect::<Vec<f64>>())
+            };
+            Some(Repeated {
+                server: server.to_string(),
+                test: test.to_string(),
+                runs: runs.len() as u32,
+                failure_ratio: figure(&|c| Some(c.failure_ratio))?,
+                innocent_failure_ratio: figure(&|c| Some(c.innocent_failure_ratio))?,
+                requests_per_sec: figure(&|c| Some(c.requests_per_sec))?,
+                recover_median_secs: figure(&|c| c.durability.time_to_recover_median_secs),
+                memory_peak_bytes: figure(&|c| c.resources.peak().map(|b| b as f64)),
+            })
+        })
+        .collect()
+}
+
+/// One run a document holds cells of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RunRecord {
+    /// Its run id.
+    pub run_id: String,
+    /// When it started.
+    pub started_at: String,
+    /// When it ended.
+    pub finished_at: Option<String>,
+    /// Its shard of the plan (`K/N`), if it ran one.
+    pub shard: Option<String>,
+    /// Where it ran.
+    pub environment: Environment,
 }
 
 /// One server's preparation for its cells.
@@ -218,15 +359,18 @@ pub enum CellStatus {
 }
 
 impl CellStatus {
-    /// Whether the cell sent no load: the server could not be built or
-    /// started, or failed pre-flight.
+    /// Whether the cell sent no load because its server could not be
+    /// built or started: an error of the setup, not a finding.
     pub fn could_not_run(self) -> bool {
-        matches!(self, CellStatus::Error | CellStatus::PreflightFailed)
+        self == CellStatus::Error
     }
 
     /// Whether the cell sent no load, for whatever reason.
     pub fn sent_no_load(self) -> bool {
-        self.could_not_run() || self == CellStatus::Skipped
+        matches!(
+            self,
+            CellStatus::Error | CellStatus::PreflightFailed | CellStatus::Skipped
+        )
     }
 }
 
@@ -281,10 +425,16 @@ pub struct Cell {
     pub server_version: String,
     /// Test name.
     pub test: String,
+    /// The run that measured it (see `runs`).
+    #[serde(default)]
+    pub run_id: String,
     /// Seed of this cell's request policies, derived from the run's seed
     /// and the test: the same in every server's cell of a test, whatever
     /// `--jobs` or `--shard`.
     pub seed: u64,
+    /// Which run of this server and test it is, from 0 (`--repeat`).
+    #[serde(default)]
+    pub repeat: u32,
     /// How the cell ended.
     pub status: CellStatus,
     /// What ended its load, for a cell that sent one.
@@ -359,7 +509,9 @@ impl Cell {
             server: server.name.clone(),
             server_version: server.version.clone(),
             test: test.name.clone(),
+            run_id: String::new(),
             seed: 0,
+            repeat: 0,
             status,
             ended_by: None,
             phases: Phases::default(),
@@ -416,6 +568,12 @@ impl Cell {
                     .map(|at| format!(" at {at:.2} s"))
                     .unwrap_or_default()
             )),
+            CellStatus::PreflightFailed => failures.push(format!(
+                "{name}: {}",
+                self.error
+                    .as_ref()
+                    .map_or("pre-flight failed", |e| e.message.as_str())
+            )),
             _ => {}
         }
         if let Some(limit) = thresholds.max_failure_ratio
@@ -462,20 +620,31 @@ pub fn now_rfc3339() -> String {
 impl Results {
     /// An empty document for `plan`, run `run_id` on `engine`.
     pub fn new(run_id: &str, plan: &Plan, engine: Engine) -> Self {
+        let started_at = now_rfc3339();
+        let environment = Environment {
+            engine,
+            client_cpus: std::thread::available_parallelism()
+                .map(|n| n.get() as u64)
+                .unwrap_or(1),
+        };
         Results {
+            runs: vec![RunRecord {
+                run_id: run_id.to_string(),
+                started_at: started_at.clone(),
+                finished_at: None,
+                shard: None,
+                environment: environment.clone(),
+            }],
+            merge_differences: Vec::new(),
             schema_version: SCHEMA_VERSION,
             labour_version: env!("CARGO_PKG_VERSION").to_string(),
             run_id: run_id.to_string(),
-            started_at: now_rfc3339(),
+            started_at,
             finished_at: None,
             complete: false,
+            planned_cells: plan.servers.len() * plan.tests.len() * plan.repeat,
             interrupted: false,
-            environment: Environment {
-                engine,
-                client_cpus: std::thread::available_parallelism()
-                    .map(|n| n.get() as u64)
-                    .unwrap_or(1),
-            },
+            environment,
             scenario: ScenarioRecord {
                 servers: plan.servers.clone(),
                 tests: plan.tests.clone(),
@@ -484,11 +653,13 @@ impl Results {
             },
             seed: plan.seed,
             jobs: plan.jobs,
+            repeat: plan.repeat,
             wall_secs: 0.0,
             orchestration_secs: 0.0,
             orchestration_share: 0.0,
             prepares: Vec::new(),
             cells: Vec::new(),
+            repeated: Vec::new(),
             threshold_failures: Vec::new(),
         }
     }
@@ -497,13 +668,27 @@ impl Results {
     pub fn finish(&mut self, interrupted: bool) {
         self.finished_at = Some(now_rfc3339());
         self.interrupted = interrupted;
-        let planned = self.scenario.servers.len() * self.scenario.tests.len();
+        if let Some(run) = self.runs.iter_mut().find(|r| r.run_id == self.run_id) {
+            run.finished_at = self.finished_at.clone();
+        }
+        self.settle();
+    }
+
+    /// Work out what follows from the cells: whether the plan is complete,
+    /// the repeated runs' spreads, the thresholds failed.
+    pub fn settle(&mut self) {
+        let interrupted = self.interrupted;
         self.complete = !interrupted
-            && self.cells.len() == planned
+            && self.cells.len() == self.planned_cells
             && self
                 .cells
                 .iter()
                 .all(|c| c.status != CellStatus::Interrupted);
+        self.repeated = if self.repeat > 1 {
+            repeated(&self.cells)
+        } else {
+            Vec::new()
+        };
         self.threshold_failures = if interrupted {
             Vec::new()
         } else {
@@ -514,7 +699,34 @@ impl Results {
         };
     }
 
-    /// The cell for `server` x `test`, if it ran.
+    /// The tests of the scenario, in run order.
+    pub fn test_names(&self) -> Vec<&str> {
+        self.scenario
+            .tests
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect()
+    }
+
+    /// The servers of the scenario that have at least one cell, in run
+    /// order.
+    pub fn servers_that_ran(&self) -> Vec<&str> {
+        self.scenario
+            .servers
+            .iter()
+            .map(|s| s.name.as_str())
+            .filter(|server| self.cells.iter().any(|c| c.server == *server))
+            .collect()
+    }
+
+    /// The repeated runs of `server` x `test`, with `--repeat`.
+    pub fn repeated(&self, server: &str, test: &str) -> Option<&Repeated> {
+        self.repeated
+            .iter()
+            .find(|r| r.server == server && r.test == test)
+    }
+
+    /// The cell for `server` x `test` (its first run), if it ran.
     pub fn cell(&self, server: &str, test: &str) -> Option<&Cell> {
         self.cells
             .iter()

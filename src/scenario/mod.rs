@@ -86,6 +86,8 @@ pub struct Plan {
     pub seed: u64,
     /// Cells that may run at once (`--jobs`).
     pub jobs: usize,
+    /// Runs of each cell (`--repeat`).
+    pub repeat: usize,
     /// How servers are built and run.
     pub container: ContainerOptions,
     /// Limits that fail the run.

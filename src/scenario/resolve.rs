@@ -30,6 +30,8 @@ pub struct Flags {
     pub seed: Option<u64>,
     /// `--jobs`.
     pub jobs: Option<u64>,
+    /// `--repeat`.
+    pub repeat: Option<u64>,
     /// `--network`, `--base-image`, `--ready-timeout`...
     pub run: RunOptions,
     /// `--memory`, `--cpus`, `--restart`...
@@ -361,6 +363,7 @@ pub fn plan(
             .or(file.and_then(|f| f.seed))
             .unwrap_or_else(rand::random),
         jobs: jobs.map_or_else(|| default_jobs(crate::plan::cpus()), |n| n as usize),
+        repeat: flags.repeat.map_or(1, |n| n as usize),
         container: container_options(flags, file),
         thresholds: thresholds(flags, file),
     })

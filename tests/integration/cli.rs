@@ -196,3 +196,103 @@ fn schema_prints_the_checked_in_json_schema() {
             "../../schema/results.schema.json"
         )));
 }
+
+/// The checked-in fixture: a real run's results.
+fn fixture() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results-small.json")
+}
+
+#[test]
+fn report_renders_a_saved_run_in_every_format_without_an_engine() {
+    for (format, needle) in [
+        (
+            "table",
+            "Report of request failure percent and requests/sec",
+        ),
+        ("plain", "requests complete in"),
+        ("markdown", "| Server |"),
+        ("csv", "server,server_version,test,status"),
+        ("html", "<!DOCTYPE html>"),
+        ("json", "\"schema_version\""),
+    ] {
+        labour()
+            .args(["report", "--format", format])
+            .arg(fixture())
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(needle));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    labour()
+        .args(["report", "--output"])
+        .arg(&page)
+        .arg(fixture())
+        .assert()
+        .code(0);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.starts_with("<!DOCTYPE html>"),
+        "the format follows the extension"
+    );
+}
+
+#[test]
+fn compare_exits_0_on_the_same_run_and_1_on_a_regression() {
+    labour()
+        .arg("compare")
+        .args([fixture(), fixture()])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 got worse"));
+    let dir = tempfile::tempdir().unwrap();
+    let worse = dir.path().join("worse.json");
+    let mut results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
+    let plain = results["cells"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["server"] == "gunicorn-sync" && c["test"] == "Plain")
+        .unwrap();
+    plain["innocent_failure_ratio"] = serde_json::json!(0.03);
+    std::fs::write(&worse, serde_json::to_string(&results).unwrap()).unwrap();
+    labour()
+        .arg("compare")
+        .arg(fixture())
+        .arg(&worse)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "gunicorn-sync / Plain: innocent f% +3.00 points",
+        ));
+    labour()
+        .args(["compare", "--max-regression", "5%"])
+        .arg(fixture())
+        .arg(&worse)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn report_refuses_what_is_not_a_results_document_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("bogus.json");
+    std::fs::write(&bogus, "{\"hello\": 1}").unwrap();
+    labour()
+        .arg("report")
+        .arg(&bogus)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "bogus.json: not a labour results document: it has no schema_version",
+        ));
+    labour()
+        .args(["report", "/nonexistent/results.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "/nonexistent/results.json: cannot read it",
+        ));
+}

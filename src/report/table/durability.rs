@@ -44,63 +44,76 @@ fn peak_memory(cell: &Cell) -> String {
         .map_or_else(|| "-".to_string(), format_bytes)
 }
 
-/// The durability table, for every cell that sent load.
-pub fn render(results: &Results, out: &mut String) {
-    let cells: Vec<&Cell> = results
+/// The columns of the durability table.
+pub const COLUMNS: [&str; 10] = [
+    "Server",
+    "Test",
+    "Dies",
+    "OOM",
+    "Restarts",
+    "Workers",
+    "Recover",
+    "Downtime",
+    "Down at",
+    "Peak memory",
+];
+
+/// The cells the durability table shows: every one that sent load.
+pub fn cells(results: &Results) -> Vec<&Cell> {
+    results
         .cells
         .iter()
         .filter(|cell| !cell.status.sent_no_load())
-        .collect();
-    if cells.is_empty() {
-        return;
-    }
+        .collect()
+}
+
+/// Where the table's figures come from, in words.
+pub fn heading(results: &Results) -> String {
     let source = if results.environment.engine.runtime == RuntimeKind::Local {
         "server process deaths and restarts from labour's own supervision (no OOM kills \
          without a memory limit)"
     } else {
         "container deaths, OOM kills and restarts from the engine's events"
     };
-    let _ = writeln!(
-        out,
-        "\nDurability: {source}; workers from X-Labour-Worker; time to recover (median / max) \
+    format!(
+        "Durability: {source}; workers from X-Labour-Worker; time to recover (median / max) \
          from each death to the next answer as expected; downtime while requests failed and \
-         none came back as expected:"
-    );
+         none came back as expected"
+    )
+}
+
+/// One cell's row, under [`COLUMNS`].
+pub fn row(cell: &Cell) -> [String; 10] {
+    let durability = &cell.durability;
+    [
+        cell.server.clone(),
+        cell.test.clone(),
+        durability.dies.to_string(),
+        durability.oom_kills.to_string(),
+        durability.restarts.to_string(),
+        cell.workers_seen.len().to_string(),
+        recovery(cell),
+        format!("{:.2} s", durability.downtime_secs),
+        seconds(durability.down_at_secs),
+        peak_memory(cell),
+    ]
+}
+
+/// The durability table, for every cell that sent load.
+pub fn render(results: &Results, out: &mut String) {
+    let cells = cells(results);
+    if cells.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}:", heading(results));
     let mut table = Table::new();
     table.set_format(*format::consts::FORMAT_DEFAULT);
     table.set_titles(Row::new(
-        [
-            "Server",
-            "Test",
-            "Dies",
-            "OOM",
-            "Restarts",
-            "Workers",
-            "Recover",
-            "Downtime",
-            "Down at",
-            "Peak memory",
-        ]
-        .iter()
-        .map(|title| TableCell::new(title))
-        .collect(),
+        COLUMNS.iter().map(|title| TableCell::new(title)).collect(),
     ));
     for cell in cells {
-        let durability = &cell.durability;
-        let row = [
-            cell.server.clone(),
-            cell.test.clone(),
-            durability.dies.to_string(),
-            durability.oom_kills.to_string(),
-            durability.restarts.to_string(),
-            cell.workers_seen.len().to_string(),
-            recovery(cell),
-            format!("{:.2} s", durability.downtime_secs),
-            seconds(durability.down_at_secs),
-            peak_memory(cell),
-        ];
         table.add_row(Row::new(
-            row.iter().map(|text| TableCell::new(text)).collect(),
+            row(cell).iter().map(|text| TableCell::new(text)).collect(),
         ));
     }
     let _ = write!(out, "{table}");

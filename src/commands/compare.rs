@@ -1,0 +1,24 @@
+//! `labour compare BASE NEW`: two saved runs, cell by cell.
+
+use super::Finish;
+use super::report::emit;
+use crate::cli::{CompareArgs, CompareFormat};
+use crate::report::{CompareMarkdown, CompareTable, JsonReport, Report, compare};
+use crate::results::Results;
+
+/// Compare two runs; a regression beyond the threshold is exit status 1.
+pub fn compare_files(args: &CompareArgs) -> anyhow::Result<Finish> {
+    let base = Results::read(&args.base)?;
+    let new = Results::read(&args.new)?;
+    let comparison = compare(&base, &new, args.max_regression);
+    let bytes = match args.format {
+        CompareFormat::Table => CompareTable.render(&comparison)?,
+        CompareFormat::Markdown => CompareMarkdown.render(&comparison)?,
+        CompareFormat::Json => JsonReport.render(&comparison)?,
+    };
+    emit(&bytes, None)?;
+    if comparison.cells.iter().any(|c| c.regressed) {
+        return Ok(Finish::ThresholdFailed);
+    }
+    Ok(Finish::Success)
+}

@@ -1,0 +1,138 @@
+//! GitHub-flavoured Markdown, for a CI job's step summary or a pull-request
+//! comment: the seed's table, the durability table, and the cells that
+//! failed, with why.
+
+use std::fmt::Write as _;
+
+use super::Report;
+use super::table::{BUDGET_NOTE, breakdown, durability, matrix_text, verdict};
+use crate::results::{EndedBy, Results};
+
+/// Renders the run as Markdown.
+pub struct MarkdownReport;
+
+/// `text` safe inside a Markdown table cell.
+pub(super) fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', " ")
+}
+
+/// A Markdown table with `header` and `rows`.
+pub(super) fn table(header: &[&str], rows: &[Vec<String>], out: &mut String) {
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|cell| escape(cell)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+}
+
+impl Report for MarkdownReport {
+    fn render(&self, results: &Results) -> anyhow::Result<Vec<u8>> {
+        let mut out = String::new();
+        let tests = results.test_names();
+        let servers = results.servers_that_ran();
+        let engine = &results.environment.engine;
+        let _ = writeln!(
+            out,
+            "## labour: {} test(s) against {} server(s){}\n",
+            tests.len(),
+            servers.len(),
+            if results.complete {
+                ""
+            } else {
+                " (incomplete)"
+            }
+        );
+        let _ = writeln!(
+            out,
+            "labour {} · {} {} · seed {} · {} job(s) · {:.0} s\n",
+            results.labour_version,
+            engine.runtime_name(),
+            engine.version,
+            results.seed,
+            results.jobs,
+            results.wall_secs
+        );
+        let _ = writeln!(
+            out,
+            "### Requests not as expected (f%) and requests per second\n"
+        );
+        let mut header = vec!["Server"];
+        header.extend(&tests);
+        let rows: Vec<Vec<String>> = servers
+            .iter()
+            .map(|server| {
+                let mut row = vec![server.to_string()];
+                for test in &tests {
+                    row.push(results.cell(server, test).map_or_else(
+                        || "-".to_string(),
+                        |cell| match verdict(cell) {
+                            Some(_) => format!("**{}**", matrix_text(results, cell)),
+                            None => matrix_text(results, cell),
+                        },
+                    ));
+                }
+                row
+            })
+            .collect();
+        table(&header, &rows, &mut out);
+        if results
+            .cells
+            .iter()
+            .any(|cell| cell.ended_by == Some(EndedBy::Budget))
+        {
+            let _ = writeln!(out, "\n{BUDGET_NOTE}");
+        }
+
+        let cells = durability::cells(results);
+        if !cells.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n### Durability\n\n{}.\n",
+                durability::heading(results)
+            );
+            let rows: Vec<Vec<String>> = cells
+                .iter()
+                .map(|cell| durability::row(cell).to_vec())
+                .collect();
+            table(&durability::COLUMNS, &rows, &mut out);
+        }
+
+        let failing: Vec<_> = results
+            .cells
+            .iter()
+            .filter(|cell| verdict(cell).is_some() || cell.failed > 0)
+            .collect();
+        if !failing.is_empty() {
+            let _ = writeln!(out, "\n### Cells with requests not as expected\n");
+            for cell in failing {
+                let word = verdict(cell).map(|w| format!(" ({w})")).unwrap_or_default();
+                let why = match &cell.error {
+                    Some(error) => error.message.clone(),
+                    None => breakdown::summary(cell),
+                };
+                let _ = writeln!(
+                    out,
+                    "- **{} / {}**{word}: {}",
+                    escape(&cell.server),
+                    escape(&cell.test),
+                    escape(&why)
+                );
+                for (count, outcome, split) in breakdown::rows(cell) {
+                    let split: Vec<String> =
+                        split.iter().map(|(b, n)| format!("`{b}` {n}")).collect();
+                    let _ = writeln!(out, "  - {outcome}: {count} ({})", split.join(", "));
+                }
+            }
+        }
+        if !results.threshold_failures.is_empty() {
+            let _ = writeln!(out, "\n### Thresholds failed\n");
+            for failure in &results.threshold_failures {
+                let _ = writeln!(out, "- {}", escape(failure));
+            }
+        }
+        Ok(out.into_bytes())
+    }
+}

@@ -1,0 +1,167 @@
+//! The seed's multitest table: servers by tests, each cell
+//! `f%: 1.00; RPS: 123.45`, or `Failed` when more than 10% of the requests
+//! came back not as expected. Its wording is every report's.
+
+use std::fmt::Write as _;
+
+use prettytable::{Cell as TableCell, Row, Table, format};
+
+use crate::results::{Cell, CellStatus, EndedBy, Results};
+
+/// A share as every report prints it: a percentage with two decimals
+/// (`12.30` for 0.123).
+pub fn percent_text(ratio: f64) -> String {
+    format!("{:.2}", ratio * 100.0)
+}
+
+/// A cell's verdict in words when its figures are not the whole story:
+/// `Failed` past the seed's 10%, `Down at 0.04 s`, `Skipped`,
+/// `Interrupted`...; `None` for a completed cell within the 10%.
+pub fn verdict(cell: &Cell) -> Option<String> {
+    Some(match cell.status {
+        CellStatus::Error => "Error".into(),
+        CellStatus::Skipped => "Skipped".into(),
+        CellStatus::PreflightFailed => "Pre-flight failed".into(),
+        CellStatus::ServerDown => match cell.durability.down_at_secs {
+            Some(at) => format!("Down at {at:.2} s"),
+            None => "Down".into(),
+        },
+        CellStatus::Unresponsive => match cell.durability.unresponsive_since_secs {
+            Some(at) => format!("Unresponsive since {at:.2} s"),
+            None => "Unresponsive".into(),
+        },
+        _ if cell.requests == 0 => "Interrupted".into(),
+        CellStatus::Interrupted if cell.is_disqualified() => "Failed (interrupted)".into(),
+        _ if cell.is_disqualified() => "Failed".into(),
+        CellStatus::Interrupted => "Interrupted".into(),
+        CellStatus::Completed => return None,
+    })
+}
+
+/// The text of one cell of the table.
+pub fn cell_text(cell: &Cell) -> String {
+    let figures = || {
+        format!(
+            "f%: {}; RPS: {:.2}",
+            percent_text(cell.failure_ratio),
+            cell.requests_per_sec
+        )
+    };
+    match verdict(cell) {
+        None if cell.ended_by == Some(EndedBy::Budget) => format!("{} (budget)", figures()),
+        None => figures(),
+        // Interrupted with its figures still meaningful.
+        Some(_)
+            if cell.status == CellStatus::Interrupted
+                && cell.requests > 0
+                && !cell.is_disqualified() =>
+        {
+            format!("{} (interrupted)", figures())
+        }
+        Some(word) => word,
+    }
+}
+
+/// A cell's entry in the matrix: its text, and with `--repeat` how many
+/// runs there were and how much their requests per second varied.
+pub fn matrix_text(results: &Results, cell: &Cell) -> String {
+    let text = cell_text(cell);
+    match results.repeated(&cell.server, &cell.test) {
+        Some(repeated) => format!(
+            "{text} [{} runs{}]",
+            repeated.runs,
+            repeated
+                .requests_per_sec
+                .cv
+                .map(|cv| format!(", RPS ±{:.1}%", cv * 100.0))
+                .unwrap_or_default()
+        ),
+        None => text,
+    }
+}
+
+/// The table of `results`, with the line saying what ended cells early
+/// and how the run spent its time.
+pub fn render(results: &Results, out: &mut String) {
+    let tests = results.test_names();
+    let mut table = Table::new();
+    table.set_format(*format::consts::FORMAT_DEFAULT);
+    let mut titles = vec![TableCell::new("Server")];
+    titles.extend(tests.iter().map(|test| TableCell::new(test)));
+    table.set_titles(Row::new(titles));
+    for server in results.servers_that_ran() {
+        let mut row = vec![TableCell::new(server)];
+        for test in &tests {
+            let text = results
+                .cell(server, test)
+                .map_or_else(|| "-".to_string(), |cell| matrix_text(results, cell));
+            row.push(TableCell::new(&text));
+        }
+        table.add_row(Row::new(row));
+    }
+    let _ = write!(out, "{table}");
+    if results
+        .cells
+        .iter()
+        .any(|cell| cell.ended_by == Some(EndedBy::Budget))
+    {
+        let _ = writeln!(out, "{BUDGET_NOTE}");
+    }
+    if results.repeat > 1 {
+        let _ = writeln!(
+            out,
+            "Each cell ran {} times; shown is its first run, with the spread of the runs' \
+             requests per second (coefficient of variation; medians in `repeated`).",
+            results.repeat
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} cell(s) at once; {:.0} s in all, {:.0} s ({:.1}%) with no cell sending load.",
+        results.jobs,
+        results.wall_secs,
+        results.orchestration_secs,
+        results.orchestration_share * 100.0
+    );
+}
+
+/// What `(budget)` after a cell's figures means.
+pub const BUDGET_NOTE: &str = "(budget): the cell's time budget ended its load before all its \
+                               requests were sent; f% and RPS count what was sent.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(status: CellStatus, failed: u64) -> Cell {
+        let results: Results =
+            serde_json::from_str(include_str!("../../../tests/fixtures/results-small.json"))
+                .unwrap();
+        let mut cell = results.cells[0].clone();
+        cell.status = status;
+        cell.requests = 1000;
+        cell.failed = failed;
+        cell.failure_ratio = failed as f64 / 1000.0;
+        cell.requests_per_sec = 12.345;
+        cell
+    }
+
+    #[test]
+    fn verdicts_and_cell_texts() {
+        let ok = cell(CellStatus::Completed, 123);
+        assert_eq!(verdict(&ok), Some("Failed".into()));
+        assert_eq!(cell_text(&ok), "Failed");
+        let ok = cell(CellStatus::Completed, 100);
+        assert_eq!(verdict(&ok), None);
+        assert_eq!(cell_text(&ok), "f%: 10.00; RPS: 12.35");
+        let cut = cell(CellStatus::Interrupted, 5);
+        assert_eq!(verdict(&cut), Some("Interrupted".into()));
+        assert_eq!(cell_text(&cut), "f%: 0.50; RPS: 12.35 (interrupted)");
+        let cut = cell(CellStatus::Interrupted, 500);
+        assert_eq!(cell_text(&cut), "Failed (interrupted)");
+        let mut down = cell(CellStatus::ServerDown, 500);
+        down.durability.down_at_secs = Some(0.04);
+        assert_eq!(cell_text(&down), "Down at 0.04 s");
+        assert_eq!(percent_text(0.123), "12.30");
+    }
+}

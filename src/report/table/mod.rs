@@ -1,0 +1,56 @@
+//! The table format: the seed's multitest table, then what each server
+//! process did (durability), the latency of innocent requests next to the
+//! others', and per cell what the failures were. One file per section.
+
+pub(super) mod breakdown;
+pub(super) mod durability;
+mod latency;
+mod matrix;
+
+use std::fmt::Write as _;
+
+pub use matrix::{BUDGET_NOTE, cell_text, matrix_text, percent_text, verdict};
+
+use super::Report;
+use crate::results::Results;
+
+/// Renders the seed's table and the sections under it.
+pub struct TableReport;
+
+impl Report for TableReport {
+    fn render(&self, results: &Results) -> anyhow::Result<Vec<u8>> {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} test(s) against {} server(s) {}.",
+            results.test_names().len(),
+            results.servers_that_ran().len(),
+            if results.complete {
+                "finished"
+            } else {
+                "ran (incomplete)"
+            }
+        );
+        let _ = writeln!(out, "\nReport of request failure percent and requests/sec:");
+
+        matrix::render(results, &mut out);
+        durability::render(results, &mut out);
+        latency::render(results, &mut out);
+
+        let mut details = String::new();
+        for cell in &results.cells {
+            breakdown::render(cell, &mut details);
+        }
+        if !details.is_empty() {
+            let _ = writeln!(out, "\nFailure breakdown (requests not as expected):");
+            out.push_str(&details);
+        }
+        if !results.threshold_failures.is_empty() {
+            let _ = writeln!(out, "\nThresholds failed:");
+            for failure in &results.threshold_failures {
+                let _ = writeln!(out, "    {failure}");
+            }
+        }
+        Ok(out.into_bytes())
+    }
+}

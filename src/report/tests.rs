@@ -1,0 +1,156 @@
+//! Every rendering on a fixed document (a real run's results, checked in
+//! as tests/fixtures/results-small.json), as snapshots: a change to what a
+//! report says shows up in review.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::behaviour::{Outcome, SPECS};
+use crate::catalogue::Catalogue;
+use crate::images::Images;
+use crate::plan::LoadSpec;
+use crate::results::{LatencySummary, LoadResults};
+use crate::scenario::named_tests;
+
+fn fixture() -> Results {
+    serde_json::from_str(include_str!("../../tests/fixtures/results-small.json"))
+        .expect("the fixture is a results document")
+}
+
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).expect("reports are UTF-8")
+}
+
+#[test]
+fn table() {
+    insta::assert_snapshot!(text(TableReport.render(&fixture()).unwrap()));
+}
+
+#[test]
+fn plain() {
+    insta::assert_snapshot!(text(PlainReport.render(&fixture()).unwrap()));
+}
+
+#[test]
+fn markdown() {
+    insta::assert_snapshot!(text(MarkdownReport.render(&fixture()).unwrap()));
+}
+
+#[test]
+fn csv() {
+    let csv = text(CsvReport.render(&fixture()).unwrap());
+    assert_eq!(csv.lines().next().unwrap(), csv_columns().join(","));
+    assert_eq!(csv.lines().count(), fixture().cells.len() + 1);
+    insta::assert_snapshot!(csv);
+}
+
+#[test]
+fn json() {
+    let json = text(JsonReport.render(&fixture()).unwrap());
+    let back: Results = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, fixture(), "the document survives the round trip");
+    insta::assert_snapshot!(json);
+}
+
+#[test]
+fn html() {
+    let page = text(HtmlReport.render(&fixture()).unwrap());
+    // The vendored chart library is not ours to review.
+    assert!(page.contains(html::ECHARTS_JS));
+    let page = page.replace(html::ECHARTS_JS, "/* vendored ECharts */");
+    assert!(
+        page.len() < 200_000,
+        "only labour's own page is snapshotted"
+    );
+    insta::assert_snapshot!(page);
+}
+
+#[test]
+fn comparison_table_and_markdown() {
+    let base = fixture();
+    let mut new = fixture();
+    new.cells[0].failure_ratio += 0.05;
+    new.cells.pop();
+    let comparison = compare(&base, &new, 0.01);
+    assert_eq!(comparison.regressions().len(), 1);
+    assert_eq!(comparison.only_in_base.len(), 1);
+    insta::assert_snapshot!(
+        "compare_table",
+        text(CompareTable.render(&comparison).unwrap())
+    );
+    insta::assert_snapshot!(
+        "compare_markdown",
+        text(CompareMarkdown.render(&comparison).unwrap())
+    );
+}
+
+#[test]
+fn listings() {
+    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    insta::assert_snapshot!(
+        "servers",
+        text(ServersText { all: true }.render(&catalogue).unwrap())
+    );
+    insta::assert_snapshot!(
+        "tests",
+        text(TestsText.render(named_tests().as_slice()).unwrap())
+    );
+    insta::assert_snapshot!("behaviours", text(BehavioursText.render(SPECS).unwrap()));
+    insta::assert_snapshot!(
+        "behaviours_json",
+        text(JsonReport.render(&behaviours_document()).unwrap())
+    );
+}
+
+#[test]
+fn load() {
+    let latency = LatencySummary {
+        count: 1000,
+        min_ms: 0.1,
+        mean_ms: 0.8,
+        p50_ms: 0.7,
+        p90_ms: 1.2,
+        p99_ms: 3.4,
+        p999_ms: 7.8,
+        max_ms: 9.1,
+    };
+    let results = LoadResults {
+        labour_version: "0.1.0".into(),
+        url: "http://127.0.0.1:8000/".into(),
+        load: LoadSpec {
+            requests: Some(1000),
+            duration: None,
+            processes: 2,
+            keep_alive: true,
+            ..LoadSpec::default()
+        },
+        requests: 1000,
+        expected: 997,
+        failed: 3,
+        duration_secs: 0.5,
+        requests_per_sec: 2000.0,
+        outcomes: BTreeMap::from([(Outcome::Status(200), 997), (Outcome::Status(503), 3)]),
+        latency: latency.clone(),
+        headers_latency: latency,
+        corrected_latency: None,
+        late_starts: 0,
+        processes: 2,
+        client_cpu_secs: 0.25,
+        client_peak_rss_bytes: 24 << 20,
+        failure_samples: vec!["0.120 s: HTTP 503".into()],
+        worker_failures: Vec::new(),
+    };
+    insta::assert_snapshot!("load_text", text(LoadText.render(&results).unwrap()));
+    insta::assert_snapshot!("load_json", text(JsonReport.render(&results).unwrap()));
+}
+
+#[test]
+fn formats_follow_file_extensions() {
+    use std::path::Path;
+    assert_eq!(Format::of_path(Path::new("r.html")), Some(Format::Html));
+    assert_eq!(Format::of_path(Path::new("r.MD")), Some(Format::Markdown));
+    assert_eq!(Format::of_path(Path::new("r.csv")), Some(Format::Csv));
+    assert_eq!(Format::of_path(Path::new("r.txt")), Some(Format::Table));
+    assert_eq!(Format::of_path(Path::new("r.json")), Some(Format::Json));
+    assert_eq!(Format::of_path(Path::new("r.pdf")), None);
+}
