@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::chunked;
 use crate::behaviour::Outcome;
 
 /// Header the stress application puts on every response.
@@ -226,18 +227,6 @@ enum BodyError {
     Invalid(String),
 }
 
-/// Where a chunked body's decoder is.
-enum Chunk {
-    /// Reading a size line.
-    Size,
-    /// Inside a chunk's data, with this much left.
-    Data(u64),
-    /// The CRLF after a chunk's data.
-    DataEnd,
-    /// Trailer lines after the last chunk.
-    Trailers,
-}
-
 /// Count the body's bytes, reading as needed; the buffer starts with
 /// whatever followed the head.
 async fn read_body(connection: &mut Connection, framing: Framing) -> Result<u64, (u64, BodyError)> {
@@ -269,67 +258,16 @@ async fn read_body(connection: &mut Connection, framing: Framing) -> Result<u64,
             }
         }
         Framing::Chunked => {
-            let mut state = Chunk::Size;
-            let mut at = 0;
+            let mut decoder = chunked::Decoder::default();
             loop {
-                // Work through what is buffered.
-                loop {
-                    let rest = &connection.buffer[at..];
-                    match state {
-                        Chunk::Data(left) => {
-                            let take = left.min(rest.len() as u64);
-                            received += take;
-                            at += take as usize;
-                            state = if take == left {
-                                Chunk::DataEnd
-                            } else {
-                                Chunk::Data(left - take)
-                            };
-                            if take == 0 {
-                                break;
-                            }
-                        }
-                        Chunk::Size | Chunk::DataEnd | Chunk::Trailers => {
-                            let Some(end) = rest.windows(2).position(|w| w == b"\r\n") else {
-                                break;
-                            };
-                            let line = &rest[..end];
-                            at += end + 2;
-                            state = match state {
-                                Chunk::DataEnd if line.is_empty() => Chunk::Size,
-                                Chunk::DataEnd => {
-                                    return Err((
-                                        received,
-                                        BodyError::Invalid("no CRLF after a chunk".into()),
-                                    ));
-                                }
-                                Chunk::Trailers if line.is_empty() => {
-                                    connection.buffer.drain(..at);
-                                    return Ok(received);
-                                }
-                                Chunk::Trailers => Chunk::Trailers,
-                                _ => {
-                                    let text = std::str::from_utf8(line).unwrap_or("");
-                                    let digits = text.split(';').next().unwrap_or("").trim();
-                                    match u64::from_str_radix(digits, 16) {
-                                        Ok(0) => Chunk::Trailers,
-                                        Ok(size) => Chunk::Data(size),
-                                        Err(_) => {
-                                            return Err((
-                                                received,
-                                                BodyError::Invalid(format!(
-                                                    "invalid chunk size {text:?}"
-                                                )),
-                                            ));
-                                        }
-                                    }
-                                }
-                            };
-                        }
-                    }
+                let fed = decoder
+                    .feed(&connection.buffer)
+                    .map_err(|chunked::Invalid(why)| (received, BodyError::Invalid(why)))?;
+                received += fed.body;
+                connection.buffer.drain(..fed.consumed);
+                if decoder.is_done() {
+                    return Ok(received);
                 }
-                connection.buffer.drain(..at);
-                at = 0;
                 match connection.fill().await {
                     Ok(0) => return Err((received, BodyError::Ended("end of stream".into()))),
                     Ok(_) => {}

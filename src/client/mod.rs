@@ -5,6 +5,7 @@
 //! the connections are spread over worker processes, as the seed did. The
 //! tallies merge at the end; nothing is stored per request.
 
+mod chunked;
 mod connection;
 mod mix;
 mod preflight;
