@@ -1,25 +1,85 @@
 //! labour: which WSGI server survives a misbehaving application?
 //!
-//! The flow of a run: flags become a [`scenario::Plan`]; [`bench`] drives
-//! it through a [`runtime::Runtime`] (Docker) and the request [`client`];
-//! everything measured lands in one [`results::Results`] document, which
-//! every [`report`] renders.
+//! labour builds WSGI servers with a stress application, sends a weighted
+//! mix of requests that make the application sleep, leak, wedge or
+//! segfault, watches what the server does, and records per server and
+//! test how many requests came back *as expected*, how much the innocent
+//! requests suffered, and how fast the server recovered. The command line
+//! (`labour bench`) does all of it in Docker containers or local processes;
+//! this library offers the parts a program may want on its own:
+//!
+//! - [`plan`]: the vocabulary of a run, as plain data: [`plan::TestSpec`]
+//!   (a weighted mix of behaviours), [`plan::LoadSpec`], limits, options;
+//! - [`behaviour`]: what a request asks the application to do, and which
+//!   outcomes count as expected for it;
+//! - [`scenario`]: the named tests ([`scenario::named_tests`]), and flags
+//!   and YAML scenario files made into one validated [`scenario::Plan`];
+//! - [`catalogue`] and [`images`]: the servers labour knows and their
+//!   images;
+//! - [`measure`]: one test against a server you started yourself;
+//! - [`results`]: the document everything measured lands in, and
+//!   [`report`]: its renderings (table, plain, Markdown, CSV, HTML, JSON),
+//!   comparisons and merges.
+//!
+//! # Example: one cell against a server you started
+//!
+//! A stand-in for your server: it answers every request with "Pong!", as
+//! the stress application answers the innocent `PlainResponse`. The
+//! `Plain` test asks for 99 of those and 1 `status=404`, so the stand-in
+//! gets 1% of its answers wrong, and labour says so.
+//!
+//! ```
+//! use labour::plan::LoadSpec;
+//! use labour::scenario::named_tests;
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let runtime = tokio::runtime::Runtime::new()?;
+//! let cell = runtime.block_on(async {
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//!     let address = listener.local_addr()?;
+//!     tokio::spawn(async move {
+//!         while let Ok((mut socket, _)) = listener.accept().await {
+//!             tokio::spawn(async move {
+//!                 let mut request = [0u8; 1024];
+//!                 let _ = socket.read(&mut request).await;
+//!                 let answer = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\
+//!                               X-Labour-Worker: 1\r\nConnection: close\r\n\r\nPong!\n";
+//!                 let _ = socket.write_all(answer.as_bytes()).await;
+//!             });
+//!         }
+//!     });
+//!     let mut plain = named_tests().into_iter().find(|t| t.name == "Plain").unwrap();
+//!     plain.load = Some(LoadSpec {
+//!         requests: Some(200),
+//!         concurrency: 4,
+//!         ..LoadSpec::default()
+//!     });
+//!     Ok::<_, std::io::Error>(labour::measure(address, &plain, 7).await)
+//! })?;
+//! assert_eq!(cell.requests, 200);
+//! assert_eq!(cell.expected, 198);
+//! assert_eq!(cell.failed, 2, "the two 404s asked for came back as 200s");
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod behaviour;
-pub mod bench;
+pub(crate) mod bench;
 pub mod catalogue;
 pub mod cli;
-pub mod client;
+pub(crate) mod client;
 pub mod images;
 pub mod plan;
 pub mod policy;
-pub mod progress;
+pub(crate) mod progress;
 pub mod report;
 pub mod results;
-pub mod runtime;
+pub(crate) mod runtime;
 pub mod scenario;
-pub mod units;
+pub(crate) mod units;
 
 mod commands;
 
+pub use bench::measure;
 pub use commands::{Finish, run};

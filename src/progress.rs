@@ -31,11 +31,6 @@ impl Progress {
         Progress { quiet, bars }
     }
 
-    /// Nothing at all.
-    pub fn quiet() -> Self {
-        Progress::new(true)
-    }
-
     /// Whether live bars are drawn.
     pub fn draws_bars(&self) -> bool {
         self.bars.is_some()
@@ -145,11 +140,6 @@ impl RunBar {
     /// How many cells there are.
     pub fn total(&self) -> u64 {
         self.bar.length().unwrap_or(0)
-    }
-
-    /// Say what is running now.
-    pub fn running(&self, message: String) {
-        self.bar.set_message(message);
     }
 
     /// Clear the bar.

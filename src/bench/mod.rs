@@ -17,9 +17,14 @@ use tokio_util::sync::CancellationToken;
 
 use self::cell::CellPlan;
 use self::schedule::{Board, Slot};
-use crate::client::Launcher;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::client::{self, Launcher, Mix, Shared};
+use crate::plan::TestSpec;
 pub use crate::progress::Progress;
 use crate::report::table::cell_text;
+use crate::results::Cell;
 use crate::results::{Overlap, PrepareRecord, Results};
 use crate::runtime::{PreparedImage, Runtime, RuntimeError};
 use crate::scenario::Plan;
@@ -41,6 +46,32 @@ pub struct Context<'a> {
 /// requests do not depend on `--jobs`, the order cells run in, or shards.
 pub fn cell_seed(run_seed: u64, test: &str) -> u64 {
     fnv1a(&[&run_seed.to_le_bytes(), test.as_bytes()])
+}
+
+/// Run `test` once against a server someone else started at `address`
+/// (127.0.0.1 or any host you may load): pre-flight, then the load, judged
+/// as `bench` judges it, in labour's own process. There is no engine to
+/// report deaths or resources, so the cell has none; everything the client
+/// saw is there. Its load is `test.load` (or the defaults), its seed `seed`.
+pub async fn measure(address: SocketAddr, test: &TestSpec, seed: u64) -> Cell {
+    let load = test.load();
+    let checks = client::preflight(test, address, load.timeout).await;
+    let mix = Mix::from_test(test, &address.to_string());
+    let never = CancellationToken::new();
+    let run = client::run(
+        &mix,
+        address,
+        &load,
+        seed,
+        &never,
+        Arc::new(Shared::default()),
+        &Launcher::InProcess,
+    )
+    .await;
+    let mut cell = record::external(&address.to_string(), test, run);
+    cell.seed = seed;
+    cell.preflight = checks.into_iter().map(record::preflight_record).collect();
+    cell
 }
 
 /// How a prepared server went.

@@ -93,6 +93,39 @@ pub(super) fn measured(
     stopped: Result<StoppedServer, RuntimeError>,
     interrupted: bool,
 ) -> Cell {
+    let mut cell = loaded(&server.name, &server.version, test, &client, interrupted);
+    cell.image_tag = Some(image.tag.clone());
+    cell.image_id = Some(image.id.clone());
+    cell.startup_secs = Some(secs(running.startup));
+    match stopped {
+        Ok(stopped) => served(&mut cell, &client, stopped),
+        Err(error) => {
+            cell.error = Some(CellError {
+                message: format!("after the load: {error}"),
+                log_tail: error.log_tail().to_vec(),
+            });
+        }
+    }
+    cell
+}
+
+/// A cell of a server someone else runs (`labour::measure`): what the
+/// client saw, with no engine to say what the server did.
+pub(super) fn external(name: &str, test: &TestSpec, client: ClientRun) -> Cell {
+    let mut cell = loaded(name, "", test, &client, false);
+    served(&mut cell, &client, StoppedServer::default());
+    cell
+}
+
+/// A cell with what the load measured: how it ended, the counts,
+/// latencies, timeline and the client's own figures.
+fn loaded(
+    server: &str,
+    version: &str,
+    test: &TestSpec,
+    client: &ClientRun,
+    interrupted: bool,
+) -> Cell {
     let ended_by = match client.ended {
         _ if interrupted => EndedBy::Interrupted,
         LoadEnd::Stopped => EndedBy::ServerDown,
@@ -106,14 +139,10 @@ pub(super) fn measured(
         EndedBy::Unresponsive => CellStatus::Unresponsive,
         EndedBy::Budget | EndedBy::Requests => CellStatus::Completed,
     };
-    let mut cell = Cell::new(server, test, status);
+    let mut cell = Cell::named(server, version, &test.name, status);
     cell.timeline.bucket_ms = TIMELINE_BUCKET.as_millis() as u64;
     cell.ended_by = Some(ended_by);
-    cell.image_tag = Some(image.tag.clone());
-    cell.image_id = Some(image.id.clone());
-    cell.startup_secs = Some(secs(running.startup));
-
-    fill(&mut cell, test, &client);
+    fill(&mut cell, test, client);
     cell.client = ClientRecord {
         processes: client.processes,
         cpu_secs: client.usage.map(|u| u.cpu_secs),
@@ -121,33 +150,28 @@ pub(super) fn measured(
         worker_failures: client.worker_failures.clone(),
         sequence_digest: Some(format!("{:016x}", client.tally.sequence_digest())),
     };
-    let load_ms = client.elapsed.as_millis() as usize;
-    match stopped {
-        Ok(stopped) => {
-            let tally = &client.tally;
-            cell.events = event_records(&stopped, client.started);
-            cell.durability = durability(
-                &cell.events,
-                &stopped,
-                client.started,
-                &tally.ok_ms,
-                &tally.failed_ms,
-                load_ms,
-            );
-            cell.resources = resources(&stopped.stats, client.started, stopped.stop_requested_at);
-            cell.durability.unresponsive_since_secs = client.gave_up_at.map(secs);
-            cell.exit_code = stopped.exit_code;
-            cell.oom_killed = stopped.oom_killed;
-            cell.log_tail = stopped.log_tail;
-        }
-        Err(error) => {
-            cell.error = Some(CellError {
-                message: format!("after the load: {error}"),
-                log_tail: error.log_tail().to_vec(),
-            });
-        }
-    }
     cell
+}
+
+/// What the server did during the load, from what its runtime reported
+/// and the client's per-millisecond record of answers.
+fn served(cell: &mut Cell, client: &ClientRun, stopped: StoppedServer) {
+    let tally = &client.tally;
+    let load_ms = client.elapsed.as_millis() as usize;
+    cell.events = event_records(&stopped, client.started);
+    cell.durability = durability(
+        &cell.events,
+        &stopped,
+        client.started,
+        &tally.ok_ms,
+        &tally.failed_ms,
+        load_ms,
+    );
+    cell.resources = resources(&stopped.stats, client.started, stopped.stop_requested_at);
+    cell.durability.unresponsive_since_secs = client.gave_up_at.map(secs);
+    cell.exit_code = stopped.exit_code;
+    cell.oom_killed = stopped.oom_killed;
+    cell.log_tail = stopped.log_tail;
 }
 
 /// A cell whose pre-flight failed: nothing else was sent.

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -123,11 +123,9 @@ impl Runtime for FakeRuntime {
             .unwrap()
             .insert(id.clone(), (stop, SystemTime::now()));
         Ok(RunningServer {
-            server: server.name.clone(),
             id: id.clone(),
             name: id,
             address,
-            ready_at: Instant::now(),
             startup: Duration::from_millis(1),
             down: CancellationToken::new(),
         })
@@ -202,7 +200,7 @@ fn plan(servers: &[&str], tests: &[&str], jobs: usize) -> Plan {
 
 async fn bench(plan: &Plan, runtime: &FakeRuntime) -> (Results, usize) {
     let cancel = CancellationToken::new();
-    let progress = Progress::quiet();
+    let progress = Progress::new(true);
     let launcher = Launcher::InProcess;
     let context = Context {
         cancel: &cancel,

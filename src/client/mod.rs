@@ -22,12 +22,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::plan::LoadSpec;
 
-pub use connection::{Connection, Exchange, Target, WORKER_HEADER, exchange, request_head};
-pub use mix::{Judge, Mix, MixItem};
+pub use mix::Mix;
 pub use preflight::{PreflightCheck, preflight};
-pub use process::{Usage, WORKER_SUBCOMMAND};
-pub use tally::{Record, Tally};
-pub use worker::{LATE_TOLERANCE, Shared, WorkerSpec, split};
+pub use process::Usage;
+pub use tally::Tally;
+pub use worker::{Shared, split};
 
 use process::{Job, run_job, run_processes};
 
@@ -189,3 +188,6 @@ pub async fn run(
         usage,
     }
 }
+
+#[cfg(test)]
+mod tests;

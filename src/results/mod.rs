@@ -505,10 +505,16 @@ pub struct Cell {
 impl Cell {
     /// A cell of `server` x `test` with nothing measured yet.
     pub fn new(server: &Server, test: &TestSpec, status: CellStatus) -> Self {
+        Cell::named(&server.name, &server.version, &test.name, status)
+    }
+
+    /// A cell of the server and test of these names, with nothing measured
+    /// yet.
+    pub fn named(server: &str, version: &str, test: &str, status: CellStatus) -> Self {
         Cell {
-            server: server.name.clone(),
-            server_version: server.version.clone(),
-            test: test.name.clone(),
+            server: server.to_string(),
+            server_version: version.to_string(),
+            test: test.to_string(),
             run_id: String::new(),
             seed: 0,
             repeat: 0,

@@ -14,14 +14,13 @@ mod select;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
-pub use probe::probe;
 pub use select::{AnyRuntime, RuntimeChoice};
 
 use crate::catalogue::Server;
@@ -47,16 +46,12 @@ pub struct PreparedImage {
 /// A started server that answered its readiness probe.
 #[derive(Debug, Clone)]
 pub struct RunningServer {
-    /// Server name.
-    pub server: String,
     /// Container id.
     pub id: String,
     /// Container name.
     pub name: String,
     /// Where it listens, always on 127.0.0.1.
     pub address: SocketAddr,
-    /// When it answered its first request.
-    pub ready_at: Instant,
     /// How long it took from start to ready.
     pub startup: Duration,
     /// Cancelled when the server is down for good (it exited and the

@@ -6,7 +6,6 @@
 
 mod app;
 mod cli;
-mod client;
 mod docker;
 mod durability;
 mod html;

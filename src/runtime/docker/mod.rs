@@ -389,11 +389,9 @@ impl Runtime for DockerRuntime {
             return Err(error);
         }
         Ok(RunningServer {
-            server: server.name.clone(),
             id,
             name,
             address,
-            ready_at: Instant::now(),
             startup: started.elapsed(),
             down,
         })

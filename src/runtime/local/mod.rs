@@ -296,11 +296,9 @@ impl Runtime for LocalRuntime {
         }
         self.running.lock().unwrap().insert(name.clone(), running);
         Ok(RunningServer {
-            server: server.name.clone(),
             id: name.clone(),
             name,
             address,
-            ready_at: Instant::now(),
             startup: started.elapsed(),
             down,
         })

@@ -1,5 +1,6 @@
 //! The request client against in-process servers on 127.0.0.1, port 0:
 //! a well-behaved hyper server, and raw sockets that misbehave on cue.
+//! (The client is labour's own; these tests live beside it.)
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -16,11 +17,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
-use labour::behaviour::{Behaviour, Outcome};
-use labour::client::{self, Launcher, Mix, Shared, Target, exchange, request_head};
-use labour::plan::{LoadSpec, MixEntry, TestSpec};
-use labour::policy::PolicyKind;
-use labour::scenario::named_tests;
+use super::connection::{Connection, Exchange, Target, exchange, request_head};
+use crate::behaviour::{Behaviour, Outcome};
+use crate::client::{self, Launcher, Mix, Shared};
+use crate::plan::{LoadSpec, MixEntry, TestSpec};
+use crate::policy::PolicyKind;
+use crate::scenario::named_tests;
 
 /// A hyper server speaking the behaviour protocol for PlainResponse;
 /// returns its address and a count of accepted connections.
@@ -238,7 +240,7 @@ async fn after_a_reset_the_next_request_gets_a_fresh_connection() {
 }
 
 /// One `GET /PlainResponse` with `body_check`, on a fresh connection.
-async fn exchange_once(address: SocketAddr, body_check: Option<(u16, u64)>) -> client::Exchange {
+async fn exchange_once(address: SocketAddr, body_check: Option<(u16, u64)>) -> Exchange {
     let head = request_head("/PlainResponse", &address.to_string(), None, false);
     let target = Target {
         head: &head,
@@ -382,10 +384,10 @@ async fn the_load_gives_up_on_a_server_that_stopped_answering() {
 
 /// One keep-alive `GET /PlainResponse` over `slot`.
 async fn exchange_on(
-    slot: &mut Option<client::Connection>,
+    slot: &mut Option<Connection>,
     address: SocketAddr,
     body_check: Option<(u16, u64)>,
-) -> client::Exchange {
+) -> Exchange {
     let head = request_head("/PlainResponse", &address.to_string(), None, true);
     let target = Target {
         head: &head,
