@@ -5,6 +5,7 @@
 //! when LABOUR_REQUIRE_DOCKER=1).
 
 mod app;
+mod architecture;
 mod cli;
 mod docker;
 mod durability;
