@@ -94,11 +94,28 @@ pub enum Command {
     #[command(after_help = "Example:\n  \
         labour merge shard-1.json shard-2.json shard-3.json --output all.json")]
     Merge(MergeArgs),
+    /// Remove what earlier runs left on this host: containers, image tags and local servers.
+    ///
+    /// A run removes everything it made on every way out it can see
+    /// (Ctrl-C, SIGTERM, an error); after `kill -9`, a panic or a power cut
+    /// it cannot, and the next `bench`, `serve` or `build` removes what
+    /// such runs left. This does it now, and lists what it removed. Only
+    /// objects carrying labour's labels (and processes carrying its
+    /// marker) are touched.
+    Clean(CleanArgs),
     /// Print the JSON Schema of the results document (`--format json`, `--output`).
     Schema,
     /// A worker process of the request client (labour starts it itself).
     #[command(name = "load-worker", hide = true)]
     LoadWorker,
+    /// The keeper of a local server's process group (labour starts it
+    /// itself): the group dies with labour, however labour dies.
+    #[command(name = "keep-group", hide = true)]
+    KeepGroup {
+        /// The server's command.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<std::ffi::OsString>,
+    },
 }
 
 /// Where and how servers run. Flags left out take the scenario file's
@@ -205,6 +222,12 @@ pub struct BenchArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
+    /// Check the flags and the scenario, print the plan as resolved
+    /// (servers, tests, mixes, load, limits, seed; as JSON with --format
+    /// json), and start nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
     #[command(flatten)]
     #[allow(missing_docs)]
     pub knobs: KnobOptions,
@@ -278,6 +301,16 @@ pub struct MergeArgs {
     /// anyway (the differences are recorded in `merge_differences`).
     #[arg(long)]
     pub force: bool,
+}
+
+/// `labour clean` flags.
+#[derive(Debug, Clone, Args)]
+pub struct CleanArgs {
+    /// Remove every run's leftovers, not only those whose labour is gone
+    /// on this host: runs still going, and runs of other hosts sharing
+    /// this engine, included.
+    #[arg(long)]
+    pub all_runs: bool,
 }
 
 /// `labour compare` flags.

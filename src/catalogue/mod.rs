@@ -40,6 +40,10 @@ pub struct Server {
     /// The knobs it lacks, with why.
     #[serde(default)]
     pub unsupported: BTreeMap<Knob, String>,
+    /// Capabilities its container gets back after all are dropped, each
+    /// with why the server needs it (empty for every server today).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cap_add: BTreeMap<String, String>,
     /// Why the local runtime cannot run it (it needs system packages);
     /// `None`: it can.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -229,6 +229,7 @@ mod tests {
                 ),
             ]),
             unsupported: BTreeMap::from([(Knob::Threads, "one thread per worker".into())]),
+            cap_add: BTreeMap::new(),
             local_skip: None,
             python: None,
             groups: Vec::new(),

@@ -299,8 +299,12 @@ async fn drive(
     counts: &Counts,
 ) -> Result<(Tally, Usage), String> {
     let name = format!("load worker process {index}");
+    // A process group of its own: a terminal's Ctrl-C reaches labour, which
+    // stops the workers itself and still collects their counts. Should
+    // labour die, their stdin closes and they stop.
     let mut child = Command::new(exe)
         .arg(WORKER_SUBCOMMAND)
+        .process_group(0)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -6,13 +6,13 @@ use std::path::Path;
 use anyhow::{Context, bail};
 
 use super::report::emit;
-use super::{Finish, cancel_on_signals, container_flags, report_ignored_settings};
+use super::{Finish, cancel_on_signals, container_flags, report_ignored_settings, sweep_leftovers};
 use crate::bench::{self, Progress};
 use crate::catalogue::Catalogue;
 use crate::cli::BenchArgs;
 use crate::client::Launcher;
 use crate::images::Images;
-use crate::report::Format;
+use crate::report::{Format, JsonReport, PlanText, Report};
 use crate::runtime::{AnyRuntime, Runtime};
 use crate::scenario::{self, Plan, ScenarioFile, Source};
 
@@ -72,6 +72,14 @@ fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
 /// Run the plan the flags describe and print the report.
 pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
     let (plan, images) = plan(&args)?;
+    if args.dry_run {
+        let bytes = match args.format {
+            Format::Json => JsonReport.render(&plan)?,
+            _ => PlanText.render(&plan)?,
+        };
+        std::io::stdout().write_all(&bytes)?;
+        return Ok(Finish::Success);
+    }
     let progress = Progress::new(args.quiet);
     let cancel = cancel_on_signals(progress.clone())?;
     let runtime = AnyRuntime::connect(
@@ -82,6 +90,7 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
     )
     .await?;
     progress.say(format!("runtime: {}", runtime.selection()));
+    sweep_leftovers(&runtime, &progress).await;
     progress.say(format!(
         "run {}: {} server(s) x {} test(s), seed {}",
         runtime.run_id(),

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-use super::{Finish, cancel_on_signals, container_flags};
+use super::{Finish, cancel_on_signals, container_flags, sweep_leftovers};
 use crate::bench::Progress;
 use crate::catalogue::Catalogue;
 use crate::cli::BuildArgs;
@@ -30,6 +30,7 @@ pub async fn build(args: BuildArgs) -> anyhow::Result<Finish> {
     let runtime =
         AnyRuntime::connect(args.container.runtime, options, images, cancel.clone()).await?;
     progress.say(format!("runtime: {}", runtime.selection()));
+    sweep_leftovers(&runtime, &progress).await;
     let mut failed = Vec::new();
     let mut stdout = std::io::stdout();
     for server in &servers {

@@ -3,6 +3,7 @@
 
 mod bench;
 mod build;
+mod clean;
 mod compare;
 mod list;
 mod load;
@@ -19,6 +20,7 @@ use crate::bench::Progress;
 use crate::catalogue::Server;
 use crate::cli::{Cli, Command, ContainerArgs};
 use crate::plan::options::KnobOptions;
+use crate::runtime::AnyRuntime;
 use crate::scenario::Flags;
 
 /// How a successful invocation ended.
@@ -47,13 +49,24 @@ impl Finish {
 pub fn run(cli: Cli) -> anyhow::Result<Finish> {
     match cli.command {
         Command::List(args) => list::list(&args),
-        Command::Bench(args) => block_on(bench::bench(*args)),
-        Command::Build(args) => block_on(build::build(args)),
-        Command::Serve(args) => block_on(serve::serve(args)),
+        Command::Bench(args) => {
+            crate::runtime::emergency::install_panic_hook();
+            block_on(bench::bench(*args))
+        }
+        Command::Build(args) => {
+            crate::runtime::emergency::install_panic_hook();
+            block_on(build::build(args))
+        }
+        Command::Serve(args) => {
+            crate::runtime::emergency::install_panic_hook();
+            block_on(serve::serve(args))
+        }
         Command::Load(args) => block_on(load::load(args)),
         Command::Report(args) => report::report(&args),
         Command::Merge(args) => report::merge_files(&args),
         Command::Compare(args) => compare::compare_files(&args),
+        Command::Clean(args) => block_on(clean::clean(&args)),
+        Command::KeepGroup { command } => crate::runtime::local::keeper::keep(&command),
         Command::LoadWorker => {
             crate::client::process::serve_job()?;
             Ok(Finish::Success)
@@ -104,20 +117,50 @@ fn report_ignored_settings(servers: &[Server], progress: &Progress) {
     }
 }
 
-/// A token cancelled by the first SIGINT or SIGTERM.
+/// Remove what earlier runs on this host left behind (their labour is
+/// gone), and say so in one line. A failure to sweep is said, not fatal.
+async fn sweep_leftovers(runtime: &AnyRuntime, progress: &Progress) {
+    match runtime.sweep(false).await {
+        Ok(swept) if swept.is_empty() => {}
+        Ok(swept) => progress.say(format!(
+            "removed what earlier runs left when their labour was killed: {}",
+            swept.describe()
+        )),
+        Err(error) => progress.say(format!(
+            "could not look for earlier runs' leftovers: {error}"
+        )),
+    }
+}
+
+/// A token cancelled by the first SIGINT, SIGTERM or SIGHUP: the run
+/// stops, keeps what finished and removes its servers the orderly way. A
+/// second one does not wait for that: it removes the servers at once and
+/// exits with status 130.
 fn cancel_on_signals(progress: Progress) -> anyhow::Result<CancellationToken> {
     use tokio::signal::unix::{SignalKind, signal};
     let cancel = CancellationToken::new();
     let mut interrupt = signal(SignalKind::interrupt()).context("handling SIGINT")?;
     let mut terminate = signal(SignalKind::terminate()).context("handling SIGTERM")?;
+    let mut hangup = signal(SignalKind::hangup()).context("handling SIGHUP")?;
     let token = cancel.clone();
     tokio::spawn(async move {
+        let name = tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+            _ = hangup.recv() => "SIGHUP",
+        };
+        progress.say(format!(
+            "{name}: stopping and removing this run's servers (once more to skip the wait)"
+        ));
+        token.cancel();
         tokio::select! {
             _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
+            _ = hangup.recv() => {}
         }
-        progress.say("interrupted: stopping and removing this run's servers");
-        token.cancel();
+        progress.say("interrupted again: removing this run's servers now");
+        crate::runtime::emergency::run_all();
+        std::process::exit(i32::from(Finish::Interrupted.exit_code()));
     });
     Ok(cancel)
 }

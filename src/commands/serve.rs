@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use super::{Finish, cancel_on_signals, container_flags, report_ignored_settings};
+use super::{Finish, cancel_on_signals, container_flags, report_ignored_settings, sweep_leftovers};
 use crate::bench::Progress;
 use crate::catalogue::Catalogue;
 use crate::cli::ServeArgs;
@@ -26,6 +26,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
     let runtime =
         AnyRuntime::connect(args.container.runtime, options, images, cancel.clone()).await?;
     progress.say(format!("runtime: {}", runtime.selection()));
+    sweep_leftovers(&runtime, &progress).await;
     let served = async {
         let image = runtime
             .prepare(&server, &|step| {

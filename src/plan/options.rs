@@ -44,6 +44,13 @@ pub const DEFAULT_NETWORK: NetworkMode = NetworkMode::Bridge;
 pub const DEFAULT_RESTART: RestartPolicy = RestartPolicy::OnFailure { max_retries: None };
 /// Whether servers get an init process unless told.
 pub const DEFAULT_INIT: bool = true;
+/// A server container's memory limit unless told: a leaking server is
+/// OOM-killed instead of taking the host down (the Leak test's 400 MiB of
+/// leaks reach it).
+pub const DEFAULT_MEMORY: u64 = 256 << 20;
+/// A server container's pids limit unless told: a server that forks or
+/// spawns threads without end is stopped there.
+pub const DEFAULT_PIDS_LIMIT: u64 = 512;
 
 /// How a default reads in `--help`.
 pub trait ShowDefault {
@@ -86,6 +93,20 @@ impl ShowDefault for NetworkMode {
         match self {
             NetworkMode::Bridge => "bridge".into(),
             NetworkMode::Host => "host".into(),
+        }
+    }
+}
+
+/// A size as Docker writes it (`256m`, `1g`), for `--help`.
+pub struct Size(pub u64);
+
+impl ShowDefault for Size {
+    fn show(&self) -> String {
+        match self.0 {
+            bytes if bytes % (1 << 30) == 0 => format!("{}g", bytes >> 30),
+            bytes if bytes % (1 << 20) == 0 => format!("{}m", bytes >> 20),
+            bytes if bytes % (1 << 10) == 0 => format!("{}k", bytes >> 10),
+            bytes => bytes.to_string(),
         }
     }
 }
@@ -461,13 +482,21 @@ pub fn parse_bool(text: &str) -> Result<bool, String> {
     }
 }
 
-/// A memory limit: 6 MiB (Docker's least) to 1 TiB.
+/// What `none` (no limit) is read as, where a limit has a default.
+const NO_LIMIT: u64 = 0;
+
+/// A memory limit: 6 MiB (Docker's least) to 1 TiB, or `none`.
 pub fn parse_memory(text: &str) -> Result<u64, String> {
+    if text.trim() == "none" {
+        return Ok(NO_LIMIT);
+    }
     let bytes = parse_bytes(text)?;
     if (6 << 20..=1 << 40).contains(&bytes) {
         Ok(bytes)
     } else {
-        Err(format!("{text:?} is not a memory limit from 6m to 1024g"))
+        Err(format!(
+            "{text:?} is not a memory limit from 6m to 1024g, or none"
+        ))
     }
 }
 
@@ -481,9 +510,12 @@ pub fn parse_cpus(text: &str) -> Result<f64, String> {
     }
 }
 
-/// A pids limit: 1 to a million.
+/// A pids limit: 16 to a million, or `none`.
 pub fn parse_pids(text: &str) -> Result<u64, String> {
-    within("a number of processes", 1, 1_000_000)(whole(text)?, text)
+    if text.trim() == "none" {
+        return Ok(NO_LIMIT);
+    }
+    within("a number of processes", 16, 1_000_000)(whole(text)?, text)
 }
 
 /// `no`, `on-failure`, `on-failure:N` or `always`.
@@ -620,18 +652,18 @@ options! {
     /// A server's limits and supervision (`container:` in a scenario, for
     /// every server or one).
     pub struct LimitOptions {
-        #[doc = "Memory limit of each server container, as Docker writes it (64m, 1g); not enforced by the local runtime, which says so."]
+        #[doc = "Memory limit of each server container, as Docker writes it (64m, 1g), or none; not enforced by the local runtime, which says so."]
         #[arg(long, short = 'm', value_name = "SIZE")]
-        memory: u64 as Text = parse_memory;
+        memory: u64 as Text = parse_memory, default Size(DEFAULT_MEMORY);
         #[doc = "Memory plus swap limit [default: equal to --memory, so no swap]."]
         #[arg(long, value_name = "SIZE")]
         memory_swap: u64 as Text = parse_memory;
         #[doc = "CPU limit of each server container, in CPUs (0.5, 2); Docker only."]
         #[arg(long, value_name = "CPUS")]
         cpus: f64 = parse_cpus;
-        #[doc = "Largest number of processes and threads in each server container; Docker only."]
+        #[doc = "Largest number of processes and threads in each server container, or none; Docker only."]
         #[arg(long, value_name = "N")]
-        pids_limit: u64 = parse_pids;
+        pids_limit: u64 as Text = parse_pids, default DEFAULT_PIDS_LIMIT;
         #[doc = "What the engine (or the local runtime) does when a server exits: no, on-failure, on-failure:N (at most N restarts) or always."]
         #[arg(long, value_name = "POLICY")]
         restart: RestartPolicy = parse_restart, default DEFAULT_RESTART;
@@ -778,7 +810,15 @@ impl RunOptions {
 impl LimitOptions {
     /// The complete limits, or why these cannot be.
     pub fn resolve(&self) -> Result<Limits, String> {
-        match (self.memory, self.memory_swap) {
+        let limit = |given: Option<u64>, default: u64| match given.unwrap_or(default) {
+            NO_LIMIT => None,
+            value => Some(value),
+        };
+        let memory = limit(self.memory, DEFAULT_MEMORY);
+        if self.memory_swap.is_some() && memory.is_none() {
+            return Err("a memory_swap limit needs a memory limit too".into());
+        }
+        match (memory, self.memory_swap) {
             (None, Some(_)) => return Err("a memory_swap limit needs a memory limit too".into()),
             (Some(memory), Some(swap)) if swap < memory => {
                 return Err(
@@ -788,10 +828,10 @@ impl LimitOptions {
             _ => {}
         }
         Ok(Limits {
-            memory_bytes: self.memory,
-            memory_swap_bytes: self.memory_swap,
+            memory_bytes: memory,
+            memory_swap_bytes: self.memory_swap.filter(|&swap| swap != NO_LIMIT),
             cpus: self.cpus,
-            pids_limit: self.pids_limit,
+            pids_limit: limit(self.pids_limit, DEFAULT_PIDS_LIMIT),
             restart: self.restart.unwrap_or(DEFAULT_RESTART),
             init: self.init.unwrap_or(DEFAULT_INIT),
         })

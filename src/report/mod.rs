@@ -12,6 +12,7 @@ mod list;
 mod load;
 mod markdown;
 mod plain;
+mod plan;
 pub mod table;
 
 use std::path::Path;
@@ -24,6 +25,7 @@ pub use list::{BehavioursText, ServersText, TestsText, behaviours_document, serv
 pub use load::LoadText;
 pub use markdown::MarkdownReport;
 pub use plain::PlainReport;
+pub use plan::PlanText;
 pub use table::TableReport;
 
 use crate::results::Results;

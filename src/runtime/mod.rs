@@ -7,7 +7,9 @@
 //! `select.rs` picks one.
 
 pub mod docker;
+pub(crate) mod emergency;
 pub mod local;
+pub(crate) mod owner;
 mod ports;
 mod probe;
 mod select;
@@ -271,6 +273,51 @@ pub trait Runtime: Sync {
     /// Remove everything this run created that is still there; returns how
     /// many objects were removed. Called on every path out of a run.
     fn shutdown(&self) -> impl Future<Output = Result<usize, RuntimeError>> + Send;
+}
+
+/// What a sweep removed: earlier runs' leftovers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Swept {
+    /// Containers, by name.
+    pub containers: Vec<String>,
+    /// Image tags that held an earlier run's images.
+    pub image_tags: Vec<String>,
+    /// Local process groups, by their leader's pid.
+    pub process_groups: Vec<i32>,
+}
+
+impl Swept {
+    /// Whether nothing was left.
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.image_tags.is_empty() && self.process_groups.is_empty()
+    }
+
+    /// What was removed, in one line.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.containers.is_empty() {
+            parts.push(format!(
+                "{} container(s) ({})",
+                self.containers.len(),
+                self.containers.join(", ")
+            ));
+        }
+        if !self.image_tags.is_empty() {
+            parts.push(format!("{} image tag(s)", self.image_tags.len()));
+        }
+        if !self.process_groups.is_empty() {
+            parts.push(format!(
+                "{} process group(s) (led by {})",
+                self.process_groups.len(),
+                self.process_groups
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        parts.join(", ")
+    }
 }
 
 /// A run id: short, unique enough, valid in container names.

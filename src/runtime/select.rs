@@ -7,7 +7,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::docker::DockerRuntime;
 use super::local::LocalRuntime;
-use super::{EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError, StoppedServer};
+use super::{
+    EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError, StoppedServer, Swept,
+};
 use crate::catalogue::Server;
 use crate::images::Images;
 use crate::plan::ContainerOptions;
@@ -89,6 +91,18 @@ impl AnyRuntime {
             Kind::Docker(_) => "container",
             Kind::Local(_) => "process group",
         }
+    }
+
+    /// Remove what earlier runs on this host left: containers and image
+    /// tags (with an engine), local process groups (always). With
+    /// `all_runs`, every run's but this one's, whoever owns it.
+    pub async fn sweep(&self, all_runs: bool) -> Result<Swept, RuntimeError> {
+        let mut swept = match &self.kind {
+            Kind::Docker(runtime) => runtime.sweep(all_runs).await?,
+            Kind::Local(_) => Swept::default(),
+        };
+        swept.process_groups = super::local::sweep(self.run_id(), all_runs).process_groups;
+        Ok(swept)
     }
 
     /// Which runtime this is and why, in one line.

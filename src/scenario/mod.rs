@@ -76,7 +76,7 @@ pub enum ScenarioError {
 }
 
 /// Everything a bench run needs, validated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Plan {
     /// Servers, configured and limited, in the order they run.
     pub servers: Vec<Server>,

@@ -3,6 +3,7 @@
 //! module that uses bollard.
 
 mod build;
+mod sweep;
 mod watch;
 
 use std::collections::HashMap;
@@ -24,6 +25,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use self::watch::{EventLog, Watch};
+use super::emergency;
+use super::owner::{OWNER_LABEL, Owner};
 use super::ports::{Port, Ports};
 use super::probe::Readiness;
 use super::{
@@ -54,9 +57,62 @@ pub struct DockerRuntime {
     held_ports: Mutex<HashMap<String, Port>>,
     /// The images' tags of this run, untagged at its end.
     run_tags: Mutex<Vec<String>>,
+    /// How to remove this run's containers should labour have to give up
+    /// on its orderly shutdown.
+    _emergency: emergency::Registration,
 }
 
-fn engine_error(
+/// A cleanup that removes run `run_id`'s containers at once, from a
+/// thread of its own with a client of its own (the run's runtime may be
+/// stuck or panicking); it waits at most 15 s.
+fn remove_run_now(run_id: String) -> impl Fn() + Send + 'static {
+    move || {
+        let run_id = run_id.clone();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let removed = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()
+                .and_then(|runtime| {
+                    runtime.block_on(async {
+                        let docker = Docker::connect_with_defaults().ok()?;
+                        let options = ListContainersOptions {
+                            all: true,
+                            filters: Some(HashMap::from([(
+                                "label".to_string(),
+                                vec![format!("{RUN_LABEL}={run_id}")],
+                            )])),
+                            ..Default::default()
+                        };
+                        let containers = docker.list_containers(Some(options)).await.ok()?;
+                        let mut removed = 0;
+                        for id in containers.into_iter().filter_map(|c| c.id) {
+                            let options = RemoveContainerOptions {
+                                force: true,
+                                v: true,
+                                ..Default::default()
+                            };
+                            if docker.remove_container(&id, Some(options)).await.is_ok() {
+                                removed += 1;
+                            }
+                        }
+                        Some(removed)
+                    })
+                });
+            let _ = done.send(removed);
+        });
+        match finished.recv_timeout(Duration::from_secs(15)) {
+            Ok(Some(removed)) => eprintln!("labour: removed {removed} server container(s)"),
+            _ => eprintln!(
+                "labour: could not remove this run's containers; the next run (or `labour \
+                 clean`) will"
+            ),
+        }
+    }
+}
+
+pub(super) fn engine_error(
     operation: impl Into<String>,
 ) -> impl FnOnce(bollard::errors::Error) -> RuntimeError {
     let operation = operation.into();
@@ -120,7 +176,9 @@ impl DockerRuntime {
             SystemTime::now(),
             events_stop.clone(),
         );
+        let emergency = emergency::register(remove_run_now(run_id.clone()));
         Ok(DockerRuntime {
+            _emergency: emergency,
             docker,
             run_id,
             options,
@@ -140,6 +198,7 @@ impl DockerRuntime {
         HashMap::from([
             (RUN_LABEL.to_string(), self.run_id.clone()),
             (SERVER_LABEL.to_string(), server.to_string()),
+            (OWNER_LABEL.to_string(), Owner::current().to_string()),
         ])
     }
 
@@ -167,6 +226,7 @@ impl DockerRuntime {
     fn host_config(
         &self,
         limits: &Limits,
+        cap_add: &[String],
         network_mode: &str,
         port_bindings: Option<HashMap<String, Option<Vec<PortBinding>>>>,
     ) -> HostConfig {
@@ -201,6 +261,12 @@ impl DockerRuntime {
             nano_cpus: options.cpus.map(|cpus| (cpus * 1e9) as i64),
             pids_limit: options.pids_limit.map(to_i64),
             restart_policy: Some(restart_policy),
+            // Least privilege: no capability but those a server is shown
+            // to need (the catalogue says which and why), and no way to
+            // gain privileges through set-uid files.
+            cap_drop: Some(vec!["ALL".to_string()]),
+            cap_add: (!cap_add.is_empty()).then(|| cap_add.to_vec()),
+            security_opt: Some(vec!["no-new-privileges".to_string()]),
             ..Default::default()
         }
     }
@@ -245,7 +311,12 @@ impl DockerRuntime {
             cmd: Some(command),
             labels: Some(self.labels(&server.name)),
             exposed_ports: exposed,
-            host_config: Some(self.host_config(&server.limits, network_mode, port_bindings)),
+            host_config: Some(self.host_config(
+                &server.limits,
+                &server.cap_add.keys().cloned().collect::<Vec<_>>(),
+                network_mode,
+                port_bindings,
+            )),
             ..Default::default()
         };
         let options = CreateContainerOptions {

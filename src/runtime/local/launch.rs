@@ -10,6 +10,7 @@ use super::supervise::{LaunchSpec, Seen};
 use super::{LocalRuntime, Prepared, file_error};
 use crate::catalogue::Server;
 use crate::runtime::RuntimeError;
+use crate::runtime::owner::{OWNER_VARIABLE, Owner};
 use crate::runtime::probe::Readiness;
 
 impl LocalRuntime {
@@ -105,8 +106,10 @@ impl LocalRuntime {
             ("PYTHONUNBUFFERED".to_string(), "1".to_string()),
             ("PYTHONDONTWRITEBYTECODE".to_string(), "1".to_string()),
             ("PATH".to_string(), path.to_string_lossy().into_owned()),
-            // Marks every process of this run, so a leak can be found.
+            // Marks every process of this run, so a leak can be found, and
+            // the labour that started it, so a later run can sweep it.
             ("LABOUR_RUN".to_string(), self.run_id.clone()),
+            (OWNER_VARIABLE.to_string(), Owner::current().to_string()),
         ];
         if let Some(venv) = &prepared.venv {
             env.push(("VIRTUAL_ENV".to_string(), venv.display().to_string()));
@@ -116,6 +119,7 @@ impl LocalRuntime {
             args: command,
             env,
             cwd: prepared.app.clone(),
+            keeper: self.keeper.clone(),
         }
     }
 

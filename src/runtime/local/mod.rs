@@ -8,6 +8,7 @@
 //! `launch.rs` writes the files and maps the command, `supervise.rs`
 //! starts, restarts and stops the process group, `procstat.rs` samples it.
 
+pub(crate) mod keeper;
 mod launch;
 mod procstat;
 mod python;
@@ -33,6 +34,8 @@ use super::{
 use crate::catalogue::Server;
 use crate::images::Images;
 use crate::plan::{ContainerOptions, Limits};
+use crate::runtime::owner::{OWNER_VARIABLE, Owner};
+use crate::runtime::{Swept, emergency};
 use crate::units::format_bytes;
 
 /// Where a prepared server's files are.
@@ -72,6 +75,11 @@ pub struct LocalRuntime {
     groups: Arc<Groups>,
     started: AtomicU64,
     ports: Ports,
+    /// How to kill this run's servers should labour have to give up on its
+    /// orderly shutdown.
+    _emergency: emergency::Registration,
+    /// labour's own executable, the keeper of every server's group.
+    keeper: Option<PathBuf>,
 }
 
 /// An I/O error at `path` while preparing `server`, as a build error.
@@ -138,6 +146,8 @@ impl LocalRuntime {
             .map_err(|error| RuntimeError::LocalUnavailable {
                 reason: format!("cannot make a working directory: {error}"),
             })?;
+        let groups = Arc::new(Groups::default());
+        let emergency_groups = Arc::clone(&groups);
         Ok(LocalRuntime {
             run_id,
             options,
@@ -149,9 +159,14 @@ impl LocalRuntime {
             work,
             prepared: Mutex::new(HashMap::new()),
             running: Mutex::new(HashMap::new()),
-            groups: Arc::new(Groups::default()),
+            groups,
             started: AtomicU64::new(0),
             ports: Ports::new(),
+            keeper: std::env::current_exe().ok(),
+            _emergency: emergency::register(move || {
+                let killed = emergency_groups.kill_all();
+                eprintln!("labour: killed {killed} server process group(s)");
+            }),
         })
     }
 }
@@ -350,6 +365,60 @@ impl Runtime for LocalRuntime {
             running.supervisor.stop().await;
         }
         Ok(count + self.groups.kill_all())
+    }
+}
+
+/// Kill the process groups earlier local runs left (their labour is gone,
+/// or, with `all_runs`, any run but `own_run`): found by the owner each
+/// server process carries in its environment, never by name.
+pub(crate) fn sweep(own_run: &str, all_runs: bool) -> Swept {
+    let mut groups: Vec<i32> = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Swept::default();
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        let variable = |name: &str| {
+            environ.split(|&b| b == 0).find_map(|pair| {
+                let text = std::str::from_utf8(pair).ok()?;
+                text.strip_prefix(name)?
+                    .strip_prefix('=')
+                    .map(str::to_string)
+            })
+        };
+        let Some(owner) = variable(OWNER_VARIABLE) else {
+            continue;
+        };
+        let run = variable("LABOUR_RUN").unwrap_or_default();
+        let over = run != own_run
+            && (all_runs
+                || Owner::parse(&owner)
+                    .and_then(|owner| owner.is_gone())
+                    .unwrap_or(false));
+        if !over {
+            continue;
+        }
+        // SAFETY: getpgid has no memory effects.
+        let pgid = unsafe { libc::getpgid(pid) };
+        if pgid > 1 && !groups.contains(&pgid) {
+            groups.push(pgid);
+        }
+    }
+    for &pgid in &groups {
+        // SAFETY: killpg has no memory effects; a group that is gone
+        // answers ESRCH.
+        unsafe {
+            libc::killpg(pgid, libc::SIGKILL);
+        }
+    }
+    Swept {
+        process_groups: groups,
+        ..Swept::default()
     }
 }
 

@@ -64,13 +64,21 @@ pub(super) struct LaunchSpec {
     pub env: Vec<(String, String)>,
     /// Working directory.
     pub cwd: PathBuf,
+    /// labour's own executable, to lead the group as its keeper (see
+    /// `keeper.rs`); without one the server's main process leads it.
+    pub keeper: Option<PathBuf>,
 }
 
 impl LaunchSpec {
     /// Start the main process in a process group of its own, so the
-    /// terminal's Ctrl-C does not reach it and its workers go with it.
+    /// terminal's Ctrl-C does not reach it and its workers go with it; with
+    /// a keeper, under the keeper, so that the whole group dies with
+    /// labour.
     pub fn spawn(&self) -> io::Result<Child> {
-        let mut command = Command::new(&self.program);
+        let mut command = match &self.keeper {
+            Some(keeper) => Command::from(super::keeper::command(keeper, &self.program)),
+            None => Command::new(&self.program),
+        };
         command
             .args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
@@ -81,9 +89,9 @@ impl LaunchSpec {
             .process_group(0);
         // SAFETY: prctl is async-signal-safe. Should labour itself be
         // killed outright (SIGKILL, no chance to stop anything), the kernel
-        // kills the server's main process; its workers notice their master
-        // is gone. Children are spawned from the runtime's worker threads,
-        // which live as long as labour.
+        // kills the group's leader (the keeper makes that the whole group).
+        // Children are spawned from the runtime's worker threads, which
+        // live as long as labour.
         unsafe {
             command.pre_exec(|| {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
