@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::record::Halted;
 use super::schedule::Board;
 use super::{Context, record};
 use crate::catalogue::Server;
@@ -65,7 +66,7 @@ pub(super) async fn run<R: Runtime>(
     } = context;
     let (server, test) = (plan.server, plan.test);
     let name = plan.name();
-    board.admit(plan.index, cancel).await?;
+    board.admit(plan.index, runtime.halt()).await?;
     let mut phases = Phases {
         queued_secs: Some(board.secs(Instant::now())),
         ..Phases::default()
@@ -108,7 +109,7 @@ pub(super) async fn run<R: Runtime>(
     }
     if test.throughput {
         let waiting = Instant::now();
-        if board.quiet(cancel).await.is_none() {
+        if board.quiet(runtime.halt()).await.is_none() {
             // Interrupted while waiting: nothing was sent.
             board.release(plan.index);
             let _ = runtime.stop(&running).await;
@@ -151,15 +152,12 @@ pub(super) async fn run<R: Runtime>(
         phases.stop_secs = Some(stopped.stop_took.as_secs_f64());
         phases.remove_secs = Some(stopped.remove_took.as_secs_f64());
     }
-    let mut cell = record::measured(
-        server,
-        test,
-        image,
-        &running,
-        measured,
-        stopped,
-        cancel.is_cancelled(),
-    );
+    let halted = if cancel.is_cancelled() {
+        Some(Halted::Interrupted)
+    } else {
+        runtime.lost().map(|_| Halted::EngineLost)
+    };
+    let mut cell = record::measured(server, test, image, &running, measured, stopped, halted);
     cell.preflight = checks.into_iter().map(record::preflight_record).collect();
     cell.not_enforced = runtime.not_enforced(server);
     cell.phases = phases;

@@ -131,7 +131,7 @@ pub async fn run<R: Runtime>(
     // One build at a time, in plan order, ahead of the cells that need it.
     let prepare_all = async {
         for (index, server) in plan.servers.iter().enumerate() {
-            if cancel.is_cancelled() {
+            if runtime.halt().is_cancelled() {
                 break;
             }
             let on_step = |step: &str| progress.say(format!("{}: {step}", server.name));
@@ -168,7 +168,7 @@ pub async fn run<R: Runtime>(
         let names = &names;
         async move {
             let server = cell_plan.index / per_server;
-            let ready = board.prepared(cell_plan.index, cancel).await?;
+            let ready = board.prepared(cell_plan.index, runtime.halt()).await?;
             let preparation = preparations[server].get()?;
             let mut cell = match (ready, preparation) {
                 (true, Preparation::Ready(image)) => {
@@ -249,6 +249,7 @@ pub async fn run<R: Runtime>(
     } else {
         0.0
     };
+    results.engine_lost = runtime.lost();
     results.finish(cancel.is_cancelled());
     after_cell(&results)?;
     Ok(results)

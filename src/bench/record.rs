@@ -84,6 +84,15 @@ pub(super) fn failed(server: &Server, test: &TestSpec, error: &RuntimeError) -> 
 /// A cell that sent its load. `interrupted`: the run was cancelled
 /// (otherwise a load that stopped early stopped because the server was
 /// down for good).
+/// Why a run stopped its loads early, if it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Halted {
+    /// A signal.
+    Interrupted,
+    /// The engine went away.
+    EngineLost,
+}
+
 pub(super) fn measured(
     server: &Server,
     test: &TestSpec,
@@ -91,9 +100,9 @@ pub(super) fn measured(
     running: &RunningServer,
     client: ClientRun,
     stopped: Result<StoppedServer, RuntimeError>,
-    interrupted: bool,
+    halted: Option<Halted>,
 ) -> Cell {
-    let mut cell = loaded(&server.name, &server.version, test, &client, interrupted);
+    let mut cell = loaded(&server.name, &server.version, test, &client, halted);
     cell.image_tag = Some(image.tag.clone());
     cell.image_id = Some(image.id.clone());
     cell.startup_secs = Some(secs(running.startup));
@@ -112,7 +121,7 @@ pub(super) fn measured(
 /// A cell of a server someone else runs (`labour::measure`): what the
 /// client saw, with no engine to say what the server did.
 pub(super) fn external(name: &str, test: &TestSpec, client: ClientRun) -> Cell {
-    let mut cell = loaded(name, "", test, &client, false);
+    let mut cell = loaded(name, "", test, &client, None);
     served(&mut cell, &client, StoppedServer::default());
     cell
 }
@@ -124,10 +133,11 @@ fn loaded(
     version: &str,
     test: &TestSpec,
     client: &ClientRun,
-    interrupted: bool,
+    halted: Option<Halted>,
 ) -> Cell {
     let ended_by = match client.ended {
-        _ if interrupted => EndedBy::Interrupted,
+        _ if halted == Some(Halted::Interrupted) => EndedBy::Interrupted,
+        _ if halted == Some(Halted::EngineLost) => EndedBy::EngineLost,
         LoadEnd::Stopped => EndedBy::ServerDown,
         LoadEnd::GaveUp => EndedBy::Unresponsive,
         LoadEnd::Budget => EndedBy::Budget,
@@ -135,6 +145,7 @@ fn loaded(
     };
     let status = match ended_by {
         EndedBy::Interrupted => CellStatus::Interrupted,
+        EndedBy::EngineLost => CellStatus::EngineLost,
         EndedBy::ServerDown => CellStatus::ServerDown,
         EndedBy::Unresponsive => CellStatus::Unresponsive,
         EndedBy::Budget | EndedBy::Requests => CellStatus::Completed,

@@ -32,6 +32,14 @@ struct FakeRuntime {
     broken: Option<&'static str>,
     /// Each started server's stop token and start time, by id.
     started: Mutex<HashMap<String, (CancellationToken, SystemTime)>>,
+    /// Stops the run when the engine is lost.
+    halt: CancellationToken,
+    /// Lose the engine when this many servers have started.
+    lose_after: Option<usize>,
+    /// Servers started so far.
+    starts: std::sync::atomic::AtomicUsize,
+    /// Why the engine is gone, once it is.
+    lost: Mutex<Option<String>>,
 }
 
 /// Answer one connection: `/SIGSEGV` closes it unanswered (the worker
@@ -64,6 +72,14 @@ async fn answer(mut socket: tokio::net::TcpStream) {
 impl Runtime for FakeRuntime {
     fn run_id(&self) -> &str {
         "fake"
+    }
+
+    fn halt(&self) -> &CancellationToken {
+        &self.halt
+    }
+
+    fn lost(&self) -> Option<String> {
+        self.lost.lock().unwrap().clone()
     }
 
     async fn engine_info(&self) -> Result<EngineInfo, RuntimeError> {
@@ -118,6 +134,20 @@ impl Runtime for FakeRuntime {
             }
         });
         let id = format!("{}-{cell}", server.name);
+        let starts = self
+            .starts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        let down = self.halt.child_token();
+        if self.lose_after == Some(starts) {
+            // The engine goes away a little into this cell's load.
+            let (halt, lost) = (self.halt.clone(), Some("fake engine gone".to_string()));
+            *self.lost.lock().unwrap() = lost;
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                halt.cancel();
+            });
+        }
         self.started
             .lock()
             .unwrap()
@@ -127,7 +157,7 @@ impl Runtime for FakeRuntime {
             name: id,
             address,
             startup: Duration::from_millis(1),
-            down: CancellationToken::new(),
+            down,
         })
     }
 
@@ -326,4 +356,24 @@ fn a_cell_seed_depends_on_the_run_seed_and_the_test_only() {
     assert_eq!(cell_seed(1, "Plain"), cell_seed(1, "Plain"));
     assert_ne!(cell_seed(1, "Plain"), cell_seed(2, "Plain"));
     assert_ne!(cell_seed(1, "Plain"), cell_seed(1, "SIGSEGV"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_lost_mid_run_ends_the_run_with_the_cell_in_flight_said_so() {
+    let mut plan = plan(&["wsgiref", "waitress"], &["HeavySleep", "SIGSEGV"], 1);
+    for test in &mut plan.tests {
+        test.load.as_mut().unwrap().requests = Some(100_000);
+    }
+    let runtime = FakeRuntime {
+        lose_after: Some(1),
+        ..FakeRuntime::default()
+    };
+    let (results, _) = bench(&plan, &runtime).await;
+    assert_eq!(results.engine_lost.as_deref(), Some("fake engine gone"));
+    assert_eq!(results.cells.len(), 1, "no cell begins after the loss");
+    let cell = &results.cells[0];
+    assert_eq!(cell.status, CellStatus::EngineLost);
+    assert_eq!(cell.ended_by, Some(EndedBy::EngineLost));
+    assert!(cell.requests > 0 && cell.requests < 100_000);
+    assert!(!results.complete);
 }

@@ -35,7 +35,7 @@ fn check_output_path(path: &Path) -> anyhow::Result<()> {
 }
 
 /// The plan the flags and the scenario file describe.
-fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
+pub(super) fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
     let images = Images::new(args.container.images.clone());
     let catalogue = Catalogue::load(&images)?;
     let mut flags = container_flags(&args.container, &args.knobs);
@@ -115,13 +115,10 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
         Ok(())
     })
     .await;
-    // Every path out of a run removes what the run created.
+    // Every path out of a run removes what the run created; the report of
+    // what finished is printed first, whatever that removal says.
     let removed = runtime.shutdown().await;
     let results = outcome?;
-    let leftovers = removed.context("removing this run's servers")?;
-    if leftovers > 0 {
-        progress.say(format!("removed {leftovers} leftover server(s)"));
-    }
 
     let rendered = args.format.report().render(&results)?;
     std::io::stdout().write_all(&rendered)?;
@@ -130,6 +127,15 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
         let bytes = format.report().render(&results)?;
         emit(&bytes, Some(path)).with_context(|| format!("--report {}", path.display()))?;
         progress.say(format!("report written to {}", path.display()));
+    }
+    if let Some(lost) = &results.engine_lost {
+        let left = results.planned_cells - results.cells.len();
+        bail!("{lost}; the run stopped there ({left} cell(s) not run)");
+    }
+    match removed {
+        Ok(0) => {}
+        Ok(leftovers) => progress.say(format!("removed {leftovers} leftover server(s)")),
+        Err(error) => return Err(error).context("removing this run's servers"),
     }
 
     if results.interrupted {

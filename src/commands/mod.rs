@@ -5,6 +5,8 @@ mod bench;
 mod build;
 mod clean;
 mod compare;
+#[cfg(test)]
+mod fuzz;
 mod list;
 mod load;
 mod report;

@@ -103,6 +103,7 @@ fn kind(cell: &Cell) -> &'static str {
         CellStatus::PreflightFailed => "preflight_failed",
         CellStatus::ServerDown => "server_down",
         CellStatus::Unresponsive => "unresponsive",
+        CellStatus::EngineLost => "engine_lost",
         _ if cell.requests == 0 => "interrupted",
         _ if cell.is_disqualified() => "failed",
         CellStatus::Interrupted => "interrupted",

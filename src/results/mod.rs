@@ -91,6 +91,10 @@ pub struct Results {
     /// and their coefficient of variation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repeated: Vec<Repeated>,
+    /// When the engine went away mid-run: where it was and what it said.
+    /// The run stopped there (exit 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_lost: Option<String>,
     /// Every threshold a cell failed, in words; non-empty means exit 1.
     pub threshold_failures: Vec<String>,
 }
@@ -296,6 +300,9 @@ pub enum EndedBy {
     ServerDown,
     /// The run was interrupted by a signal.
     Interrupted,
+    /// The engine went away: the load stopped, and what the server did is
+    /// unknown.
+    EngineLost,
 }
 
 /// How long each phase of a cell took, in seconds; `None` for a phase it
@@ -356,6 +363,9 @@ pub enum CellStatus {
     /// that needs system packages); nothing was sent, and it is not a
     /// failure (see `error` for why).
     Skipped,
+    /// The engine went away during the load: the counts are what was done
+    /// until then; the run stopped there.
+    EngineLost,
 }
 
 impl CellStatus {
@@ -666,6 +676,7 @@ impl Results {
             prepares: Vec::new(),
             cells: Vec::new(),
             repeated: Vec::new(),
+            engine_lost: None,
             threshold_failures: Vec::new(),
         }
     }

@@ -237,6 +237,15 @@ pub trait Runtime: Sync {
     /// Id of this run; every object created carries it as [`RUN_LABEL`].
     fn run_id(&self) -> &str;
 
+    /// Cancelled when the run must stop: it was interrupted, or the
+    /// engine was lost.
+    fn halt(&self) -> &CancellationToken;
+
+    /// When the engine is gone mid-run: where it was and what it said.
+    fn lost(&self) -> Option<String> {
+        None
+    }
+
     /// The engine and host, for the results.
     fn engine_info(&self) -> impl Future<Output = Result<EngineInfo, RuntimeError>> + Send;
 

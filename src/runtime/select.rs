@@ -119,6 +119,20 @@ impl Runtime for AnyRuntime {
         }
     }
 
+    fn halt(&self) -> &CancellationToken {
+        match &self.kind {
+            Kind::Docker(runtime) => runtime.halt(),
+            Kind::Local(runtime) => runtime.halt(),
+        }
+    }
+
+    fn lost(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Docker(runtime) => runtime.lost(),
+            Kind::Local(runtime) => runtime.lost(),
+        }
+    }
+
     async fn engine_info(&self) -> Result<EngineInfo, RuntimeError> {
         match &self.kind {
             Kind::Docker(runtime) => runtime.engine_info().await,

@@ -11,6 +11,7 @@ var KINDS = {
   error: { mark: "\u26a0", words: "Error", legend: "Error: could not build or start" },
   skipped: { mark: "\u2205", words: "Skipped", legend: "Skipped: the runtime cannot run it" },
   interrupted: { mark: "\u2016", words: "Interrupted", legend: "Interrupted: cut short by a signal" },
+  engine_lost: { mark: "\u2300", words: "Engine lost", legend: "Engine lost: the Docker engine went away" },
 };
 
 function kindOf(cell) {

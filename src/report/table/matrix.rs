@@ -22,6 +22,7 @@ pub fn verdict(cell: &Cell) -> Option<String> {
         CellStatus::Error => "Error".into(),
         CellStatus::Skipped => "Skipped".into(),
         CellStatus::PreflightFailed => "Pre-flight failed".into(),
+        CellStatus::EngineLost => "Engine lost".into(),
         CellStatus::ServerDown => match cell.durability.down_at_secs {
             Some(at) => format!("Down at {at:.2} s"),
             None => "Down".into(),

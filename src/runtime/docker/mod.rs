@@ -24,7 +24,7 @@ use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use self::watch::{EventLog, Watch};
+use self::watch::{EventLog, Lost, Watch};
 use super::emergency;
 use super::owner::{OWNER_LABEL, Owner};
 use super::ports::{Port, Ports};
@@ -57,6 +57,10 @@ pub struct DockerRuntime {
     held_ports: Mutex<HashMap<String, Port>>,
     /// The images' tags of this run, untagged at its end.
     run_tags: Mutex<Vec<String>>,
+    /// Where the engine is, for messages.
+    endpoint: String,
+    /// Whether the engine is gone mid-run.
+    lost: Arc<Lost>,
     /// How to remove this run's containers should labour have to give up
     /// on its orderly shutdown.
     _emergency: emergency::Registration,
@@ -170,15 +174,19 @@ impl DockerRuntime {
             .map_err(|e| unreachable(e.to_string()))?;
         let run_id = new_run_id();
         let events_stop = CancellationToken::new();
+        let lost = Arc::new(Lost::new(&cancel));
         let (events, events_task) = EventLog::follow(
             docker.clone(),
             &run_id,
             SystemTime::now(),
             events_stop.clone(),
+            Arc::clone(&lost),
         );
         let emergency = emergency::register(remove_run_now(run_id.clone()));
         Ok(DockerRuntime {
             _emergency: emergency,
+            endpoint,
+            lost,
             docker,
             run_id,
             options,
@@ -413,6 +421,16 @@ impl Runtime for DockerRuntime {
         &self.run_id
     }
 
+    fn halt(&self) -> &CancellationToken {
+        &self.lost.halt
+    }
+
+    fn lost(&self) -> Option<String> {
+        self.lost
+            .reason()
+            .map(|reason| format!("lost the Docker engine at {}: {reason}", self.endpoint))
+    }
+
     async fn engine_info(&self) -> Result<EngineInfo, RuntimeError> {
         let version = self
             .docker
@@ -451,7 +469,7 @@ impl Runtime for DockerRuntime {
         cell: &str,
     ) -> Result<RunningServer, RuntimeError> {
         let name = container_name(&self.run_id, &server.name, cell);
-        let down = self.cancel.child_token();
+        let down = self.lost.halt.child_token();
         let started = Instant::now();
         let (id, port) = self.launch(server, image, &name, &down).await?;
         let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));

@@ -19,7 +19,7 @@ use super::log_tail;
 use crate::runtime::{RUN_LABEL, ServerEvent, StatsSample};
 
 /// One event as the engine sent it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct RawEvent {
     pub id: String,
     pub action: String,
@@ -60,6 +60,36 @@ impl RawEvent {
     }
 }
 
+/// Whether the engine is gone mid-run, and the token that stops the run's
+/// loads and waits when it is.
+#[derive(Debug)]
+pub(crate) struct Lost {
+    reason: Mutex<Option<String>>,
+    /// Cancelled when the run is interrupted or the engine is lost.
+    pub halt: CancellationToken,
+}
+
+impl Lost {
+    /// Not lost; `halt` follows the run's cancellation.
+    pub fn new(cancel: &CancellationToken) -> Self {
+        Lost {
+            reason: Mutex::new(None),
+            halt: cancel.child_token(),
+        }
+    }
+
+    /// The engine is gone: say why, and halt the run.
+    pub fn lose(&self, reason: String) {
+        self.reason.lock().unwrap().get_or_insert(reason);
+        self.halt.cancel();
+    }
+
+    /// Why the engine is gone, if it is.
+    pub fn reason(&self) -> Option<String> {
+        self.reason.lock().unwrap().clone()
+    }
+}
+
 /// Every event of this run's containers, kept for the run, and passed on
 /// to the container watchers as they arrive.
 pub(super) struct EventLog {
@@ -70,48 +100,71 @@ pub(super) struct EventLog {
 impl EventLog {
     /// Follow the events of containers labelled with `run_id`, from
     /// `since` on (the engine replays what happened before the stream
-    /// opened, so nothing is missed), until `stop` is cancelled.
+    /// opened, so nothing is missed), until `stop` is cancelled. When the
+    /// stream ends on its own and the engine no longer answers a ping, the
+    /// engine is lost: `lost` says so and its halt token stops the run.
     pub fn follow(
         docker: Docker,
         run_id: &str,
         since: SystemTime,
         stop: CancellationToken,
+        lost: Arc<Lost>,
     ) -> (Arc<Self>, JoinHandle<()>) {
         let (sender, _) = broadcast::channel(1024);
         let log = Arc::new(EventLog {
             events: Mutex::new(Vec::new()),
             sender,
         });
-        let since = since
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
         let filters = HashMap::from([
             ("label".to_string(), vec![format!("{RUN_LABEL}={run_id}")]),
             ("type".to_string(), vec!["container".to_string()]),
         ]);
-        let options = EventsOptions {
-            since: Some(since.to_string()),
-            filters: Some(filters),
-            ..Default::default()
-        };
         let writer = Arc::clone(&log);
         let task = tokio::spawn(async move {
-            let mut stream = docker.events(Some(options));
+            let mut since = since;
             loop {
-                let message = tokio::select! {
-                    _ = stop.cancelled() => break,
-                    message = stream.next() => message,
+                let options = EventsOptions {
+                    since: Some(
+                        since
+                            .duration_since(UNIX_EPOCH)
+                            .map(|d| d.as_secs())
+                            .unwrap_or_default()
+                            .to_string(),
+                    ),
+                    filters: Some(filters.clone()),
+                    ..Default::default()
                 };
-                match message {
-                    Some(Ok(message)) => {
-                        if let Some(event) = RawEvent::from_message(message) {
-                            writer.events.lock().unwrap().push(event.clone());
-                            let _ = writer.sender.send(event);
+                let mut stream = docker.events(Some(options));
+                let ended = loop {
+                    let message = tokio::select! {
+                        _ = stop.cancelled() => return,
+                        message = stream.next() => message,
+                    };
+                    match message {
+                        Some(Ok(message)) => {
+                            if let Some(event) = RawEvent::from_message(message) {
+                                since = since.max(event.at);
+                                let mut events = writer.events.lock().unwrap();
+                                // A stream opened again replays its second:
+                                // an event already kept is not kept twice.
+                                if !events.contains(&event) {
+                                    events.push(event.clone());
+                                    drop(events);
+                                    let _ = writer.sender.send(event);
+                                }
+                            }
                         }
+                        Some(Err(error)) => break error.to_string(),
+                        None => break "the engine ended its events stream".to_string(),
                     }
-                    Some(Err(_)) | None => break,
+                };
+                let ping = tokio::time::timeout(Duration::from_secs(3), docker.ping()).await;
+                match ping {
+                    Ok(Ok(_)) => continue,
+                    Ok(Err(error)) => lost.lose(format!("{ended}; {error}")),
+                    Err(_) => lost.lose(format!("{ended}; no answer to a ping within 3 s")),
                 }
+                return;
             }
         });
         (log, task)

@@ -196,6 +196,10 @@ impl Runtime for LocalRuntime {
         &self.run_id
     }
 
+    fn halt(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
     async fn engine_info(&self) -> Result<EngineInfo, RuntimeError> {
         let (kernel, os, memory_bytes) = host_facts();
         Ok(EngineInfo {
