@@ -13,6 +13,7 @@ mod html;
 mod load;
 mod local;
 mod matrix;
+mod reliability;
 mod scenarios;
 mod schema;
 mod util;
