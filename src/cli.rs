@@ -11,7 +11,7 @@ use crate::plan::options::{
 };
 use crate::report::Format;
 use crate::runtime::RuntimeChoice;
-use crate::scenario::Selection;
+use crate::scenario::{Selection, Shard};
 
 /// Which WSGI server survives a misbehaving application?
 ///
@@ -195,6 +195,12 @@ pub struct BenchArgs {
     #[arg(long, value_parser = parse_repeat, value_name = "N")]
     pub repeat: Option<u64>,
 
+    /// Run only slice K of N of the plan's cells (server by server), so N
+    /// machines or CI jobs run the whole plan between them; `labour merge`
+    /// joins their results. Needs --seed, the same for every shard.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+
     /// Seed of the request mix: the same seed sends the same requests
     /// [default: random, recorded in the results].
     #[arg(long)]
@@ -371,6 +377,24 @@ pub struct ListArgs {
     /// As JSON, for scripts.
     #[arg(long)]
     pub json: bool,
+
+    /// Servers: a CI matrix, one line of JSON: the server names (the form
+    /// GitHub Actions' fromJSON and GitLab's parallel:matrix take), or
+    /// with --tests the server x test pairs.
+    #[arg(long)]
+    pub matrix: bool,
+
+    /// With --matrix: these servers (`all`, a group, or names).
+    #[arg(long, short = 's', value_name = "all|NAME,...", requires = "matrix")]
+    pub servers: Option<Selection>,
+
+    /// With --matrix: list server x test pairs for these tests.
+    #[arg(long, short = 't', value_name = "all|NAME,...", requires = "matrix")]
+    pub tests: Option<Selection>,
+
+    /// With --matrix: the servers (and tests) of this scenario file.
+    #[arg(long, value_name = "FILE", requires = "matrix")]
+    pub scenario: Option<PathBuf>,
 
     /// Read the catalogue from DIR instead of the copy built into labour.
     #[arg(long, env = "LABOUR_IMAGES", value_name = "DIR")]

@@ -19,6 +19,8 @@ use crate::runtime::{PreparedImage, Runtime};
 pub(super) struct CellPlan<'a> {
     /// Its index in plan order.
     pub index: usize,
+    /// Its server's index in the plan.
+    pub server_index: usize,
     /// Its server, configured.
     pub server: &'a Server,
     /// Its test.

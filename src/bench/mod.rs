@@ -95,29 +95,24 @@ pub async fn run<R: Runtime>(
     } = context;
     let engine = record::engine(runtime.engine_info().await?);
     let mut results = Results::new(runtime.run_id(), plan, engine);
-    // Each server's cells are its tests, each run `repeat` times.
-    let per_server = (plan.tests.len() * plan.repeat).max(1);
+    // The plan's cells (or its shard's), server by server.
     let plans: Vec<CellPlan> = plan
-        .servers
-        .iter()
-        .flat_map(|server| {
-            plan.tests
-                .iter()
-                .flat_map(move |test| (0..plan.repeat).map(move |repeat| (server, test, repeat)))
-        })
+        .cells()
+        .into_iter()
         .enumerate()
-        .map(|(index, (server, test, repeat))| CellPlan {
+        .map(|(index, key)| CellPlan {
             index,
-            server,
-            test,
-            repeat,
-            seed: cell_seed(plan.seed, &test.name),
+            server_index: key.server,
+            server: &plan.servers[key.server],
+            test: &plan.tests[key.test],
+            repeat: key.repeat,
+            seed: cell_seed(plan.seed, &plan.tests[key.test].name),
         })
         .collect();
     let slots = plans
         .iter()
         .map(|cell| Slot {
-            server: cell.index / per_server,
+            server: cell.server_index,
             alone: cell.test.throughput,
         })
         .collect();
@@ -128,11 +123,16 @@ pub async fn run<R: Runtime>(
     let prepares: std::sync::Mutex<Vec<PrepareRecord>> = Default::default();
     let prepares = &prepares;
 
-    // One build at a time, in plan order, ahead of the cells that need it.
+    // One build at a time, in plan order, ahead of the cells that need it;
+    // a server without cells here (another shard's) is not built.
     let prepare_all = async {
         for (index, server) in plan.servers.iter().enumerate() {
             if runtime.halt().is_cancelled() {
                 break;
+            }
+            if !plans.iter().any(|cell| cell.server_index == index) {
+                board.not_needed(index);
+                continue;
             }
             let on_step = |step: &str| progress.say(format!("{}: {step}", server.name));
             board.build_started(index);
@@ -167,7 +167,7 @@ pub async fn run<R: Runtime>(
         let preparations = &preparations;
         let names = &names;
         async move {
-            let server = cell_plan.index / per_server;
+            let server = cell_plan.server_index;
             let ready = board.prepared(cell_plan.index, runtime.halt()).await?;
             let preparation = preparations[server].get()?;
             let mut cell = match (ready, preparation) {

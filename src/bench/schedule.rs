@@ -146,6 +146,12 @@ impl Board {
         });
     }
 
+    /// Server `server` has no cell in this run (another shard's): nothing
+    /// waits for it.
+    pub fn not_needed(&self, server: usize) {
+        self.update(|state| state.prepared[server] = Prepared::Ready);
+    }
+
     /// Wait until cell `index`'s server is prepared; whether it is ready.
     pub async fn prepared(&self, index: usize, cancel: &CancellationToken) -> Option<bool> {
         let server = self.slots[index].server;

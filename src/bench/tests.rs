@@ -223,6 +223,7 @@ fn plan(servers: &[&str], tests: &[&str], jobs: usize) -> Plan {
         seed: 99,
         jobs,
         repeat: 1,
+        shard: None,
         container: crate::plan::options::RunOptions::default().resolve(),
         thresholds: Thresholds::default(),
     }

@@ -45,6 +45,7 @@ pub(super) fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
     flags.seed = args.seed;
     flags.jobs = args.jobs;
     flags.repeat = args.repeat;
+    flags.shard = args.shard;
     flags.thresholds = args.thresholds.clone();
     let file = match &args.scenario {
         Some(path) => Some((path.as_path(), ScenarioFile::read(path)?)),

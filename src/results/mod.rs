@@ -648,7 +648,7 @@ impl Results {
                 run_id: run_id.to_string(),
                 started_at: started_at.clone(),
                 finished_at: None,
-                shard: None,
+                shard: plan.shard.map(|shard| shard.to_string()),
                 environment: environment.clone(),
             }],
             merge_differences: Vec::new(),
@@ -658,7 +658,7 @@ impl Results {
             started_at,
             finished_at: None,
             complete: false,
-            planned_cells: plan.servers.len() * plan.tests.len() * plan.repeat,
+            planned_cells: plan.cells().len(),
             interrupted: false,
             environment,
             scenario: ScenarioRecord {

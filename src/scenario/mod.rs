@@ -88,10 +88,82 @@ pub struct Plan {
     pub jobs: usize,
     /// Runs of each cell (`--repeat`).
     pub repeat: usize,
+    /// The slice of the cells this run takes (`--shard K/N`).
+    pub shard: Option<Shard>,
     /// How servers are built and run.
     pub container: ContainerOptions,
     /// Limits that fail the run.
     pub thresholds: Thresholds,
+}
+
+/// One of N deterministic slices of a plan's cells (`--shard K/N`): the N
+/// shards together run every cell exactly once, with the seeds an
+/// unsharded run would use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Shard {
+    /// Which slice, from 1.
+    pub index: usize,
+    /// How many slices.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// `K/N`, with 1 <= K <= N <= 1000.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("{text:?} is not a shard like 2/5 (the second of five)");
+        let (index, count) = text.trim().split_once('/').ok_or_else(bad)?;
+        let index: usize = index.trim().parse().map_err(|_| bad())?;
+        let count: usize = count.trim().parse().map_err(|_| bad())?;
+        if index == 0 || index > count || count > 1000 {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// One cell of a plan: indexes of its server and test, and its run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellKey {
+    /// The server, in `Plan::servers`.
+    pub server: usize,
+    /// The test, in `Plan::tests`.
+    pub test: usize,
+    /// The run, from 0 (`--repeat`).
+    pub repeat: usize,
+}
+
+impl Plan {
+    /// The cells this run takes: every server x test x run in plan order
+    /// (server by server), or its shard's contiguous slice of them, so a
+    /// shard builds few images.
+    pub fn cells(&self) -> Vec<CellKey> {
+        let all: Vec<CellKey> = (0..self.servers.len())
+            .flat_map(|server| {
+                (0..self.tests.len()).flat_map(move |test| {
+                    (0..self.repeat).map(move |repeat| CellKey {
+                        server,
+                        test,
+                        repeat,
+                    })
+                })
+            })
+            .collect();
+        match self.shard {
+            None => all,
+            Some(Shard { index, count }) => {
+                let (from, to) = (all.len() * (index - 1) / count, all.len() * index / count);
+                all[from..to].to_vec()
+            }
+        }
+    }
 }
 
 /// Resolve a server selection against the catalogue: a group's name

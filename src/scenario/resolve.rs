@@ -32,6 +32,8 @@ pub struct Flags {
     pub jobs: Option<u64>,
     /// `--repeat`.
     pub repeat: Option<u64>,
+    /// `--shard`.
+    pub shard: Option<super::Shard>,
     /// `--network`, `--base-image`, `--ready-timeout`...
     pub run: RunOptions,
     /// `--memory`, `--cpus`, `--restart`...
@@ -351,6 +353,13 @@ pub fn plan(
     let file = source.map(|s| s.file);
     let servers = servers(flags, source, catalogue)?;
     let tests = tests(flags, source)?;
+    if flags.shard.is_some() && flags.seed.or(file.and_then(|f| f.seed)).is_none() {
+        return Err(PlanError::Invalid(
+            "--shard needs --seed (or a seed in the scenario): every shard must send the \
+             requests an unsharded run would"
+                .into(),
+        ));
+    }
     let jobs = flags.jobs.or(file.and_then(|f| f.jobs));
     if jobs == Some(0) {
         return Err(PlanError::Invalid("jobs must be at least 1".into()));
@@ -364,6 +373,7 @@ pub fn plan(
             .unwrap_or_else(rand::random),
         jobs: jobs.map_or_else(|| default_jobs(crate::plan::cpus()), |n| n as usize),
         repeat: flags.repeat.map_or(1, |n| n as usize),
+        shard: flags.shard,
         container: container_options(flags, file),
         thresholds: thresholds(flags, file),
     })

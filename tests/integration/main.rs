@@ -16,4 +16,5 @@ mod matrix;
 mod reliability;
 mod scenarios;
 mod schema;
+mod shards;
 mod util;

@@ -29,6 +29,7 @@ fn a_results_document_follows_the_schema() {
         seed: 7,
         jobs: 2,
         repeat: 1,
+        shard: None,
         container: ContainerOptions {
             network: NetworkMode::Host,
             base_image: "python:3.12-slim".into(),
