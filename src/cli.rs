@@ -129,6 +129,10 @@ pub struct ContainerArgs {
     #[arg(long, value_enum, env = "LABOUR_RUNTIME", default_value_t = RuntimeChoice::Auto)]
     pub runtime: RuntimeChoice,
 
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub engine: EngineArgs,
+
     /// Read server images and the catalogue from DIR instead of the copy
     /// built into labour.
     #[arg(long, env = "LABOUR_IMAGES", value_name = "DIR")]
@@ -141,6 +145,34 @@ pub struct ContainerArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub limits: LimitOptions,
+}
+
+/// Which Docker engine, beyond what the environment says. Without these
+/// the engine is found as the docker CLI finds it: `DOCKER_HOST` (with
+/// `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`), then `DOCKER_CONTEXT`, then
+/// the CLI's current context, then /var/run/docker.sock.
+#[derive(Debug, Clone, Default, Args)]
+pub struct EngineArgs {
+    /// Use the docker CLI context NAME (`docker context ls`), as `docker
+    /// --context` does; it wins over DOCKER_HOST.
+    #[arg(long, value_name = "NAME", value_parser = crate::plan::options::parse_name)]
+    pub context: Option<String>,
+
+    /// The address servers are published on and the client dials
+    /// [default: the engine's host for tcp:// and ssh:// engines, 127.0.0.1
+    /// for a local one].
+    #[arg(long, env = "LABOUR_SERVER_HOST", value_name = "ADDR", value_parser = crate::plan::options::parse_name)]
+    pub server_host: Option<String>,
+}
+
+impl EngineArgs {
+    /// The connection these flags describe.
+    pub fn connection(&self) -> crate::runtime::Connection {
+        crate::runtime::Connection {
+            context: self.context.clone(),
+            server_host: self.server_host.clone(),
+        }
+    }
 }
 
 /// `labour build` flags.
@@ -317,6 +349,10 @@ pub struct CleanArgs {
     /// this engine, included.
     #[arg(long)]
     pub all_runs: bool,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub engine: EngineArgs,
 }
 
 /// `labour compare` flags.

@@ -48,6 +48,12 @@ pub(super) fn engine(info: EngineInfo) -> Engine {
         os: info.os,
         cpus: info.cpus,
         memory_bytes: info.memory_bytes,
+        endpoint: info.endpoint,
+        host: info.host,
+        server_address: info.server_address,
+        network: info.network,
+        base_images: info.base_images,
+        choices: info.choices,
     }
 }
 

@@ -111,6 +111,11 @@ impl Board {
         mut ready: impl FnMut(&mut State) -> Option<T>,
     ) -> Option<T> {
         loop {
+            // A run already halted admits nothing more, however free the
+            // board is.
+            if cancel.is_cancelled() {
+                return None;
+            }
             let notified = self.changed.notified();
             tokio::pin!(notified);
             // Registered before the check: a change between the check and

@@ -371,7 +371,23 @@ async fn an_engine_lost_mid_run_ends_the_run_with_the_cell_in_flight_said_so() {
     };
     let (results, _) = bench(&plan, &runtime).await;
     assert_eq!(results.engine_lost.as_deref(), Some("fake engine gone"));
-    assert_eq!(results.cells.len(), 1, "no cell begins after the loss");
+    assert_eq!(
+        results.cells.len(),
+        1,
+        "no cell begins after the loss: {:?}",
+        results
+            .cells
+            .iter()
+            .map(|c| (
+                &c.server,
+                &c.test,
+                c.status,
+                c.ended_by,
+                c.requests,
+                c.duration_secs
+            ))
+            .collect::<Vec<_>>()
+    );
     let cell = &results.cells[0];
     assert_eq!(cell.status, CellStatus::EngineLost);
     assert_eq!(cell.ended_by, Some(EndedBy::EngineLost));

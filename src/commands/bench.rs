@@ -85,12 +85,16 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
     let cancel = cancel_on_signals(progress.clone())?;
     let runtime = AnyRuntime::connect(
         args.container.runtime,
+        &args.container.engine.connection(),
         plan.container.clone(),
         images,
         cancel.clone(),
     )
     .await?;
     progress.say(format!("runtime: {}", runtime.selection()));
+    for note in runtime.notes() {
+        progress.say(note);
+    }
     sweep_leftovers(&runtime, &progress).await;
     progress.say(format!(
         "run {}: {} server(s) x {} test(s), seed {}",

@@ -27,9 +27,18 @@ pub async fn build(args: BuildArgs) -> anyhow::Result<Finish> {
     let progress = Progress::new(args.quiet);
     let cancel = cancel_on_signals(progress.clone())?;
     let options = scenario::container_options(&flags, None);
-    let runtime =
-        AnyRuntime::connect(args.container.runtime, options, images, cancel.clone()).await?;
+    let runtime = AnyRuntime::connect(
+        args.container.runtime,
+        &args.container.engine.connection(),
+        options,
+        images,
+        cancel.clone(),
+    )
+    .await?;
     progress.say(format!("runtime: {}", runtime.selection()));
+    for note in runtime.notes() {
+        progress.say(note);
+    }
     sweep_leftovers(&runtime, &progress).await;
     let mut failed = Vec::new();
     let mut stdout = std::io::stdout();

@@ -18,7 +18,14 @@ pub async fn clean(args: &CleanArgs) -> anyhow::Result<Finish> {
     let options = RunOptions::default().resolve();
     let mut swept = Swept::default();
     let mut own_run = String::new();
-    match DockerRuntime::connect(options, Images::Embedded, CancellationToken::new()).await {
+    match DockerRuntime::connect(
+        &args.engine.connection(),
+        options,
+        Images::Embedded,
+        CancellationToken::new(),
+    )
+    .await
+    {
         Ok(docker) => {
             own_run = docker.run_id().to_string();
             let result = docker.sweep(args.all_runs).await;

@@ -23,9 +23,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
     report_ignored_settings(std::slice::from_ref(&server), &progress);
     let cancel = cancel_on_signals(progress.clone())?;
     let options = scenario::container_options(&flags, None);
-    let runtime =
-        AnyRuntime::connect(args.container.runtime, options, images, cancel.clone()).await?;
+    let runtime = AnyRuntime::connect(
+        args.container.runtime,
+        &args.container.engine.connection(),
+        options,
+        images,
+        cancel.clone(),
+    )
+    .await?;
     progress.say(format!("runtime: {}", runtime.selection()));
+    for note in runtime.notes() {
+        progress.say(note);
+    }
     sweep_leftovers(&runtime, &progress).await;
     let served = async {
         let image = runtime

@@ -11,10 +11,26 @@ use serde::{Deserialize, Serialize};
 )]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkMode {
-    /// Docker's bridge; the server's port is published on 127.0.0.1 only.
+    /// Bridge where the engine has Docker's bridge network, host where it
+    /// has none (an engine started with `--bridge=none`).
+    Auto,
+    /// Docker's bridge; the server's port is published on the server
+    /// address only (127.0.0.1 for a local engine).
     Bridge,
-    /// The host's network; the server binds 127.0.0.1 on a free port.
+    /// The host's network; the server binds the server address (127.0.0.1
+    /// for a local engine) on a free port.
     Host,
+}
+
+impl NetworkMode {
+    /// The name flags and scenarios use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetworkMode::Auto => "auto",
+            NetworkMode::Bridge => "bridge",
+            NetworkMode::Host => "host",
+        }
+    }
 }
 
 /// How servers are built and run.
@@ -22,10 +38,13 @@ pub enum NetworkMode {
 pub struct ContainerOptions {
     /// Network of server containers.
     pub network: NetworkMode,
-    /// Base image every Python 3 server image builds `FROM`.
-    pub base_image: String,
-    /// Base image every Python 2.7 server image builds `FROM`.
-    pub base_image_py27: String,
+    /// Base image every Python 3 server image builds `FROM`; `None` is the
+    /// official Python image, or labour's offline base on an engine that
+    /// has that and not the official one.
+    pub base_image: Option<String>,
+    /// Base image every Python 2.7 server image builds `FROM`; `None` as
+    /// for `base_image`.
+    pub base_image_py27: Option<String>,
     /// Network for image builds (`host` lets pip reach the registry on
     /// hosts without a bridge); `None` is Docker's default.
     pub build_network: Option<String>,

@@ -34,12 +34,17 @@ pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(60);
 pub const DEFAULT_BASE_IMAGE: &str = "python:3.12-slim";
 /// Base image of the Python 2.7 servers unless told.
 pub const DEFAULT_BASE_IMAGE_PY27: &str = "python:2.7-slim";
+/// labour's offline base (`images/base/build.sh`), used unless told where
+/// the engine has it and not [`DEFAULT_BASE_IMAGE`].
+pub const OFFLINE_BASE_IMAGE: &str = "labour/base:bookworm";
+/// labour's offline Python 2.7 base (`images/base/build-py27.sh`).
+pub const OFFLINE_BASE_IMAGE_PY27: &str = "labour/base:bullseye-py27";
 /// Readiness deadline unless told.
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Stop grace unless told.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Network of server containers unless told.
-pub const DEFAULT_NETWORK: NetworkMode = NetworkMode::Bridge;
+pub const DEFAULT_NETWORK: NetworkMode = NetworkMode::Auto;
 /// Restart policy unless told.
 pub const DEFAULT_RESTART: RestartPolicy = RestartPolicy::OnFailure { max_retries: None };
 /// Whether servers get an init process unless told.
@@ -90,10 +95,7 @@ impl ShowDefault for RestartPolicy {
 
 impl ShowDefault for NetworkMode {
     fn show(&self) -> String {
-        match self {
-            NetworkMode::Bridge => "bridge".into(),
-            NetworkMode::Host => "host".into(),
-        }
+        self.as_str().into()
     }
 }
 
@@ -523,12 +525,13 @@ pub fn parse_restart(text: &str) -> Result<RestartPolicy, String> {
     text.trim().parse()
 }
 
-/// `bridge` or `host`.
+/// `auto`, `bridge` or `host`.
 pub fn parse_network(text: &str) -> Result<NetworkMode, String> {
     match text.trim() {
+        "auto" => Ok(NetworkMode::Auto),
         "bridge" => Ok(NetworkMode::Bridge),
         "host" => Ok(NetworkMode::Host),
-        _ => Err(format!("{text:?} is not a network: bridge or host")),
+        _ => Err(format!("{text:?} is not a network: auto, bridge or host")),
     }
 }
 
@@ -624,15 +627,15 @@ options! {
     /// How servers are built and run, for every server (`container:` in a
     /// scenario).
     pub struct RunOptions {
-        #[doc = "Network of the server containers: bridge publishes the server's port on 127.0.0.1 only; host makes it bind 127.0.0.1 on a free port (for hosts without a Docker bridge)."]
-        #[arg(long, env = "LABOUR_NETWORK", value_name = "bridge|host")]
+        #[doc = "Network of the server containers: bridge publishes the server's port on the server address only (127.0.0.1 for a local engine); host makes the server bind that address on a free port; auto is bridge where the engine has Docker's bridge network and host where it has none (said at the start and recorded)."]
+        #[arg(long, env = "LABOUR_NETWORK", value_name = "auto|bridge|host")]
         network: NetworkMode = parse_network, default DEFAULT_NETWORK;
-        #[doc = "Base image every server image builds FROM (images/base/build.sh builds labour/base:bookworm for hosts without Docker Hub)."]
+        #[doc = "Base image every server image builds FROM [default: python:3.12-slim; on an engine without it that has labour's offline base labour/base:bookworm (images/base/build.sh, made by scripts/docker-host.sh), that one, said at the start]."]
         #[arg(long, env = "LABOUR_BASE_IMAGE", value_name = "IMAGE")]
-        base_image: String = parse_name, default DEFAULT_BASE_IMAGE;
-        #[doc = "Base image the Python 2.7 servers (the seed's cogen, fapws3 and the *-py27 variants) build FROM (images/base/build-py27.sh builds labour/base:bullseye-py27 for hosts without Docker Hub)."]
+        base_image: String = parse_name;
+        #[doc = "Base image the Python 2.7 servers (the seed's cogen, fapws3 and the *-py27 variants) build FROM [default: python:2.7-slim, or labour/base:bullseye-py27 (images/base/build-py27.sh) as for --base-image]."]
         #[arg(long, env = "LABOUR_BASE_IMAGE_PY27", value_name = "IMAGE")]
-        base_image_py27: String = parse_name, default DEFAULT_BASE_IMAGE_PY27;
+        base_image_py27: String = parse_name;
         #[doc = "Network used while building images [default: host with --network host, Docker's default otherwise]."]
         #[arg(long, env = "LABOUR_BUILD_NETWORK", value_name = "NETWORK")]
         build_network: String = parse_name;
@@ -791,14 +794,8 @@ impl RunOptions {
     pub fn resolve(&self) -> ContainerOptions {
         ContainerOptions {
             network: self.network.unwrap_or(DEFAULT_NETWORK),
-            base_image: self
-                .base_image
-                .clone()
-                .unwrap_or_else(|| DEFAULT_BASE_IMAGE.to_string()),
-            base_image_py27: self
-                .base_image_py27
-                .clone()
-                .unwrap_or_else(|| DEFAULT_BASE_IMAGE_PY27.to_string()),
+            base_image: self.base_image.clone(),
+            base_image_py27: self.base_image_py27.clone(),
             build_network: self.build_network.clone(),
             ready_timeout: self.ready_timeout.unwrap_or(DEFAULT_READY_TIMEOUT),
             stop_timeout: self.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT),
@@ -883,7 +880,7 @@ mod tests {
         let error = file::<LimitOptions>("{cpus: .nan}").unwrap_err();
         assert!(error.contains("CPUs"), "{error}");
         let error = file::<LimitOptions>("{pids_limit: 0}").unwrap_err();
-        assert!(error.contains("from 1 to"), "{error}");
+        assert!(error.contains("from 16 to"), "{error}");
         let error = file::<LoadOptions>("{colour: red}").unwrap_err();
         assert!(
             error.contains("unknown field `colour`, expected one of `requests`"),

@@ -33,12 +33,9 @@ impl Report<Plan> for PlanText {
             out,
             "Servers run on network {}, from base image {} (Python 2.7: {}); ready within {:.0} s, \
              stopped with a {:.0} s grace.",
-            match container.network {
-                crate::plan::NetworkMode::Bridge => "bridge",
-                crate::plan::NetworkMode::Host => "host",
-            },
-            container.base_image,
-            container.base_image_py27,
+            container.network.as_str(),
+            container.base_image.as_deref().unwrap_or("auto"),
+            container.base_image_py27.as_deref().unwrap_or("auto"),
             container.ready_timeout.as_secs_f64(),
             container.stop_timeout.as_secs_f64()
         );

@@ -130,6 +130,25 @@ pub struct Engine {
     pub cpus: u64,
     /// Memory the engine sees, in bytes.
     pub memory_bytes: u64,
+    /// Where labour reached the engine (`unix:///var/run/docker.sock`,
+    /// `tcp://host:2376 (TLS)`, `ssh://user@host`; `local`).
+    #[serde(default)]
+    pub endpoint: String,
+    /// The name of the engine's host.
+    #[serde(default)]
+    pub host: String,
+    /// The address the servers were published on and dialled at.
+    #[serde(default)]
+    pub server_address: String,
+    /// The network the servers used: `bridge` or `host`.
+    #[serde(default)]
+    pub network: String,
+    /// The base images server images were built on.
+    #[serde(default)]
+    pub base_images: Vec<String>,
+    /// What labour settled because nothing said otherwise, one line each.
+    #[serde(default)]
+    pub choices: Vec<String>,
 }
 
 impl Engine {

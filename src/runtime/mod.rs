@@ -135,19 +135,48 @@ pub struct EngineInfo {
     pub cpus: u64,
     /// Memory the engine sees, in bytes.
     pub memory_bytes: u64,
+    /// Where labour reached the engine (`unix:///var/run/docker.sock`,
+    /// `tcp://host:2376 (TLS)`, `ssh://user@host`; `local`).
+    pub endpoint: String,
+    /// The name of the engine's host.
+    pub host: String,
+    /// The address the servers were published on and dialled at.
+    pub server_address: String,
+    /// The network the servers used: `bridge` or `host`.
+    pub network: String,
+    /// The base images server images were built on (Python 3, Python 2.7).
+    pub base_images: Vec<String>,
+    /// What labour settled because nothing said otherwise, one line each.
+    pub choices: Vec<String>,
+}
+
+/// How to reach the engine, beyond what the environment says.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    /// The docker CLI context to use (`--context`).
+    pub context: Option<String>,
+    /// The address servers are reached at when it is not the engine's
+    /// host (`--server-host`).
+    pub server_host: Option<String>,
 }
 
 /// A runtime operation failed.
 #[derive(Debug, Error)]
 pub enum RuntimeError {
     /// No engine answers.
-    #[error(
-        "no Docker engine answers at {endpoint}: {reason} (is dockerd running? DOCKER_HOST selects another engine)"
-    )]
+    #[error("no Docker engine answers at {endpoint}: {reason}")]
     Unreachable {
         /// Where labour looked.
         endpoint: String,
-        /// What the connection said.
+        /// What the connection said, and what to check.
+        reason: String,
+    },
+    /// The engine's address cannot be used as given.
+    #[error("Docker engine {endpoint}: {reason}")]
+    BadEndpoint {
+        /// The address, or the context that names it.
+        endpoint: String,
+        /// What is wrong with it.
         reason: String,
     },
     /// The image build failed.

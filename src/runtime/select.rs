@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::docker::DockerRuntime;
+use super::docker::endpoint::{DEFAULT_SOCKET, Endpoint};
 use super::local::LocalRuntime;
 use super::{
-    EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError, StoppedServer, Swept,
+    Connection, EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError, StoppedServer,
+    Swept,
 };
 use crate::catalogue::Server;
 use crate::images::Images;
@@ -41,9 +43,13 @@ enum Kind {
 }
 
 impl AnyRuntime {
-    /// The runtime `choice` asks for.
+    /// The runtime `choice` asks for; Docker at the engine `connection`
+    /// names. `auto` falls back to local processes only when no engine was
+    /// named and the local socket does not answer: an engine the user named
+    /// that does not answer is an error.
     pub async fn connect(
         choice: RuntimeChoice,
+        connection: &Connection,
         options: ContainerOptions,
         images: Images,
         cancel: CancellationToken,
@@ -61,17 +67,25 @@ impl AnyRuntime {
         match choice {
             RuntimeChoice::Local => local(options, images, cancel, "--runtime local".into()),
             RuntimeChoice::Docker => Ok(docker(
-                DockerRuntime::connect(options, images, cancel).await?,
+                DockerRuntime::connect(connection, options, images, cancel).await?,
                 "--runtime docker",
             )),
             RuntimeChoice::Auto => {
-                match DockerRuntime::connect(options.clone(), images.clone(), cancel.clone()).await
+                let named =
+                    connection.context.is_some() || Endpoint::resolve(None)?.url != DEFAULT_SOCKET;
+                match DockerRuntime::connect(
+                    connection,
+                    options.clone(),
+                    images.clone(),
+                    cancel.clone(),
+                )
+                .await
                 {
                     Ok(runtime) => Ok(docker(
                         runtime,
                         "an engine answers; --runtime local runs without it",
                     )),
-                    Err(RuntimeError::Unreachable { endpoint, reason }) => local(
+                    Err(RuntimeError::Unreachable { endpoint, reason }) if !named => local(
                         options,
                         images,
                         cancel,
@@ -103,6 +117,15 @@ impl AnyRuntime {
         };
         swept.process_groups = super::local::sweep(self.run_id(), all_runs).process_groups;
         Ok(swept)
+    }
+
+    /// Where the engine is and what was settled for the user (network,
+    /// base images), one line each; nothing for local processes.
+    pub fn notes(&self) -> Vec<String> {
+        match &self.kind {
+            Kind::Docker(runtime) => runtime.notes(),
+            Kind::Local(_) => Vec::new(),
+        }
     }
 
     /// Which runtime this is and why, in one line.

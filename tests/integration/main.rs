@@ -9,6 +9,7 @@ mod architecture;
 mod cli;
 mod docker;
 mod durability;
+mod engines;
 mod html;
 mod load;
 mod local;

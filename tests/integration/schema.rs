@@ -32,8 +32,8 @@ fn a_results_document_follows_the_schema() {
         shard: None,
         container: ContainerOptions {
             network: NetworkMode::Host,
-            base_image: "python:3.12-slim".into(),
-            base_image_py27: "python:2.7-slim".into(),
+            base_image: Some("python:3.12-slim".into()),
+            base_image_py27: Some("python:2.7-slim".into()),
             build_network: None,
             ready_timeout: Duration::from_secs(60),
             stop_timeout: Duration::from_secs(10),

@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use super::{DockerRuntime, docker_safe};
 use crate::catalogue::Server;
 use crate::plan::NetworkMode;
+use crate::plan::options::{DEFAULT_BASE_IMAGE, DEFAULT_BASE_IMAGE_PY27};
 use crate::runtime::{PreparedImage, RuntimeError, SERVER_LABEL};
 
 /// Lines of build output kept for an error.
@@ -18,10 +19,17 @@ impl DockerRuntime {
     /// The base image `server` builds on: `--base-image-py27` for a
     /// Python 2.7 server, `--base-image` for the others.
     fn base_image(&self, server: &Server) -> &str {
+        // Settled when the runtime connected: never `None` here.
         if server.is_python27() {
-            &self.options.base_image_py27
+            self.options
+                .base_image_py27
+                .as_deref()
+                .unwrap_or(DEFAULT_BASE_IMAGE_PY27)
         } else {
-            &self.options.base_image
+            self.options
+                .base_image
+                .as_deref()
+                .unwrap_or(DEFAULT_BASE_IMAGE)
         }
     }
 
@@ -75,7 +83,7 @@ impl DockerRuntime {
             .clone()
             .or(match self.options.network {
                 NetworkMode::Host => Some("host".to_string()),
-                NetworkMode::Bridge => None,
+                NetworkMode::Bridge | NetworkMode::Auto => None,
             })
     }
 

@@ -3,11 +3,13 @@
 //! module that uses bollard.
 
 mod build;
+pub mod endpoint;
+mod settle;
 mod sweep;
 mod watch;
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -24,14 +26,15 @@ use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use self::endpoint::Endpoint;
 use self::watch::{EventLog, Lost, Watch};
 use super::emergency;
 use super::owner::{OWNER_LABEL, Owner};
 use super::ports::{Port, Ports};
 use super::probe::Readiness;
 use super::{
-    EngineInfo, LOG_TAIL_LINES, PreparedImage, RUN_LABEL, RunningServer, Runtime, RuntimeError,
-    SERVER_LABEL, StoppedServer, new_run_id,
+    Connection, EngineInfo, LOG_TAIL_LINES, PreparedImage, RUN_LABEL, RunningServer, Runtime,
+    RuntimeError, SERVER_LABEL, StoppedServer, new_run_id,
 };
 use crate::catalogue::Server;
 use crate::images::Images;
@@ -57,8 +60,13 @@ pub struct DockerRuntime {
     held_ports: Mutex<HashMap<String, Port>>,
     /// The images' tags of this run, untagged at its end.
     run_tags: Mutex<Vec<String>>,
-    /// Where the engine is, for messages.
-    endpoint: String,
+    /// Where the engine is.
+    endpoint: Endpoint,
+    /// The address servers are published on and dialled at.
+    server_address: IpAddr,
+    /// What labour settled for the user (network, base images), one line
+    /// each.
+    choices: Vec<String>,
     /// Whether the engine is gone mid-run.
     lost: Arc<Lost>,
     /// How to remove this run's containers should labour have to give up
@@ -67,10 +75,11 @@ pub struct DockerRuntime {
 }
 
 /// A cleanup that removes run `run_id`'s containers at once, from a
-/// thread of its own with a client of its own (the run's runtime may be
-/// stuck or panicking); it waits at most 15 s.
-fn remove_run_now(run_id: String) -> impl Fn() + Send + 'static {
+/// thread of its own with a client of its own to the run's engine (the
+/// run's runtime may be stuck or panicking); it waits at most 15 s.
+fn remove_run_now(run_id: String, endpoint: Endpoint) -> impl Fn() + Send + 'static {
     move || {
+        let endpoint = endpoint.clone();
         let run_id = run_id.clone();
         let (done, finished) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -80,7 +89,7 @@ fn remove_run_now(run_id: String) -> impl Fn() + Send + 'static {
                 .ok()
                 .and_then(|runtime| {
                     runtime.block_on(async {
-                        let docker = Docker::connect_with_defaults().ok()?;
+                        let docker = endpoint.client().ok()?;
                         let options = ListContainersOptions {
                             all: true,
                             filters: Some(HashMap::from([(
@@ -148,30 +157,53 @@ async fn log_tail(docker: &Docker, id: &str) -> Vec<String> {
 }
 
 impl DockerRuntime {
-    /// Connect to the engine `DOCKER_HOST` names (or the local socket),
-    /// check that it answers, negotiate the API version and start following
+    /// Connect to the engine `connection` names (the docker CLI's way:
+    /// `--context`, `DOCKER_HOST`, `DOCKER_CONTEXT`, the CLI's current
+    /// context, the local socket), check that it answers, negotiate the API
+    /// version, settle the network and base images, and start following
     /// the run's events. `cancel` stops builds, readiness waits and loads.
     pub async fn connect(
+        connection: &Connection,
         options: ContainerOptions,
         images: Images,
         cancel: CancellationToken,
     ) -> Result<Self, RuntimeError> {
-        let endpoint = std::env::var("DOCKER_HOST")
-            .unwrap_or_else(|_| "unix:///var/run/docker.sock".to_string());
+        let endpoint = Endpoint::resolve(connection.context.as_deref())?;
         let unreachable = |reason: String| RuntimeError::Unreachable {
-            endpoint: endpoint.clone(),
+            endpoint: endpoint.to_string(),
             reason,
         };
-        let docker = Docker::connect_with_defaults().map_err(|e| unreachable(e.to_string()))?;
-        match tokio::time::timeout(Duration::from_secs(5), docker.ping()).await {
+        let hint = match endpoint.remote_host() {
+            None => " (is dockerd running? DOCKER_HOST or --context selects another engine)",
+            Some(_) => "",
+        };
+        let docker = endpoint.client()?;
+        // An engine over ssh pays for the ssh handshake first.
+        let patience = Duration::from_secs(if endpoint.url.starts_with("ssh://") {
+            20
+        } else {
+            5
+        });
+        match tokio::time::timeout(patience, docker.ping()).await {
             Ok(Ok(_)) => {}
-            Ok(Err(error)) => return Err(unreachable(error.to_string())),
-            Err(_) => return Err(unreachable("no answer within 5 s".into())),
+            Ok(Err(error)) => {
+                return Err(unreachable(format!("{}{hint}", endpoint.explain(&error))));
+            }
+            Err(_) => {
+                return Err(unreachable(format!(
+                    "no answer within {} s{hint}",
+                    patience.as_secs()
+                )));
+            }
         }
         let docker = docker
             .negotiate_version()
             .await
-            .map_err(|e| unreachable(e.to_string()))?;
+            .map_err(|e| unreachable(endpoint.explain(&e)))?;
+        let server_address = endpoint
+            .server_address(connection.server_host.as_deref())
+            .await?;
+        let settled = settle::settle(&docker, options).await?;
         let run_id = new_run_id();
         let events_stop = CancellationToken::new();
         let lost = Arc::new(Lost::new(&cancel));
@@ -182,14 +214,16 @@ impl DockerRuntime {
             events_stop.clone(),
             Arc::clone(&lost),
         );
-        let emergency = emergency::register(remove_run_now(run_id.clone()));
+        let emergency = emergency::register(remove_run_now(run_id.clone(), endpoint.clone()));
         Ok(DockerRuntime {
             _emergency: emergency,
             endpoint,
+            server_address,
+            choices: settled.choices,
             lost,
             docker,
             run_id,
-            options,
+            options: settled.options,
             images,
             cancel,
             events,
@@ -200,6 +234,17 @@ impl DockerRuntime {
             held_ports: Mutex::new(HashMap::new()),
             run_tags: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Where the engine is and what labour settled for the user, one line
+    /// each, for the start of a run.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = vec![format!(
+            "engine {} (from {}); servers at {}",
+            self.endpoint, self.endpoint.source, self.server_address
+        )];
+        notes.extend(self.choices.iter().cloned());
+        notes
     }
 
     fn labels(&self, server: &str) -> HashMap<String, String> {
@@ -298,15 +343,20 @@ impl DockerRuntime {
                     .take()
                     .map_err(|e| start_error(format!("finding a free port: {e}")))?,
             ),
-            NetworkMode::Bridge => None,
+            NetworkMode::Bridge | NetworkMode::Auto => None,
         };
         let host_port = held.as_ref().map(|port| port.number);
         let key = format!("{CONTAINER_PORT}/tcp");
         let (command, network_mode, port_bindings, exposed) = match host_port {
-            Some(port) => (server.command_for("127.0.0.1", port), "host", None, None),
+            Some(port) => (
+                server.command_for(&self.server_address.to_string(), port),
+                "host",
+                None,
+                None,
+            ),
             None => {
                 let binding = PortBinding {
-                    host_ip: Some(Ipv4Addr::LOCALHOST.to_string()),
+                    host_ip: Some(self.server_address.to_string()),
                     host_port: Some(String::new()),
                 };
                 let bindings = HashMap::from([(key.clone(), Some(vec![binding]))]);
@@ -451,6 +501,16 @@ impl Runtime for DockerRuntime {
             cpus: info.ncpu.unwrap_or_default().max(0) as u64,
             memory_bytes: info.mem_total.unwrap_or_default().max(0) as u64,
             selection: String::new(),
+            endpoint: self.endpoint.to_string(),
+            host: info.name.unwrap_or_default(),
+            server_address: self.server_address.to_string(),
+            network: self.options.network.as_str().to_string(),
+            base_images: [&self.options.base_image, &self.options.base_image_py27]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            choices: self.choices.clone(),
         })
     }
 
@@ -472,7 +532,7 @@ impl Runtime for DockerRuntime {
         let down = self.lost.halt.child_token();
         let started = Instant::now();
         let (id, port) = self.launch(server, image, &name, &down).await?;
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let address = SocketAddr::new(self.server_address, port);
         if let Err(error) = self.wait_ready(&server.name, &id, address).await {
             self.remove(&id).await?;
             return Err(error);

@@ -172,6 +172,13 @@ impl LocalRuntime {
 }
 
 /// Kernel release, operating system name and memory of this machine.
+/// This machine's host name, as the kernel has it.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .unwrap_or_default()
+}
+
 fn host_facts() -> (String, String, u64) {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|text| text.trim().to_string())
@@ -215,6 +222,12 @@ impl Runtime for LocalRuntime {
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
             memory_bytes,
             selection: String::new(),
+            endpoint: "local".into(),
+            host: host_name(),
+            server_address: "127.0.0.1".into(),
+            network: "host".into(),
+            base_images: Vec::new(),
+            choices: Vec::new(),
         })
     }
 
