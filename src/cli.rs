@@ -322,6 +322,12 @@ pub struct ReportArgs {
     /// anyway (the differences are recorded in the merged document).
     #[arg(long)]
     pub force: bool,
+
+    /// Exit 1, as `bench` does, when a cell failed the scenario's
+    /// thresholds (`--max-failure`, `--max-innocent-failure`),
+    /// after writing the report: a CI job that merges shards fails there.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// `labour merge` flags.

@@ -61,6 +61,12 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<Finish> {
     let results = read_all(&args.files, args.force)?;
     let bytes = format.report().render(&results)?;
     emit(&bytes, args.output.as_deref())?;
+    if args.check && !results.threshold_failures.is_empty() {
+        for failure in &results.threshold_failures {
+            eprintln!("labour: threshold failed: {failure}");
+        }
+        return Ok(Finish::ThresholdFailed);
+    }
     Ok(Finish::Success)
 }
 

@@ -296,3 +296,34 @@ fn report_refuses_what_is_not_a_results_document_in_one_line() {
             "/nonexistent/results.json: cannot read it",
         ));
 }
+
+#[test]
+fn report_check_fails_on_the_thresholds_of_the_document_as_bench_would() {
+    labour()
+        .args(["report", "--check", "--format", "markdown"])
+        .arg(fixture())
+        .assert()
+        .code(0);
+    // The same cells, had the run asked for at most 10% failures: the
+    // SIGSEGV cells fail it.
+    let mut results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture()).unwrap()).unwrap();
+    results["scenario"]["thresholds"]["max_failure_ratio"] = serde_json::json!(0.1);
+    let dir = tempfile::tempdir().unwrap();
+    let strict = dir.path().join("strict.json");
+    std::fs::write(&strict, serde_json::to_vec(&results).unwrap()).unwrap();
+    labour()
+        .args(["report", "--check", "--format", "markdown"])
+        .arg(&strict)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("| wsgiref"))
+        .stderr(predicate::str::contains(
+            "threshold failed: wsgiref / SIGSEGV",
+        ));
+    labour()
+        .args(["report", "--format", "markdown"])
+        .arg(&strict)
+        .assert()
+        .code(0);
+}

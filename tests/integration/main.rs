@@ -6,6 +6,7 @@
 
 mod app;
 mod architecture;
+mod ci_files;
 mod cli;
 mod docker;
 mod durability;
