@@ -15,8 +15,9 @@ phrases from a table of our own, numbers read as ASCII, text sent as ASCII
 with anything else backslash-escaped. The behaviours and their
 parameters are described by ``BEHAVIOURS``; ``python3 labour_app.py
 --describe`` prints them as JSON (labour's tests check that the Rust
-catalogue agrees). ``python3 labour_app.py --wsgiref HOST:PORT`` serves the
-app with the standard library's reference server.
+catalogue agrees). ``python3 labour_app.py --wsgiref HOST:PORT [--backlog
+N]`` serves the app with the standard library's reference server, with a
+listen queue of N.
 """
 
 import os
@@ -416,16 +417,22 @@ def describe():
     }
 
 
-def serve_wsgiref(address):
-    """Serve with wsgiref.simple_server: one process, one thread."""
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
+def serve_wsgiref(address, backlog=None):
+    """Serve with wsgiref.simple_server: one process, one thread, with a
+    listen queue of ``backlog`` (socketserver's 5 when ``None``)."""
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
     class QuietHandler(WSGIRequestHandler):
         def log_message(self, *args):
             pass
 
+    class QueueServer(WSGIServer):
+        # socketserver listens with this when the server is made.
+        request_queue_size = backlog or WSGIServer.request_queue_size
+
     host, _, port = address.rpartition(":")
-    server = make_server(host, int(port), application, handler_class=QuietHandler)
+    server = make_server(host, int(port), application, server_class=QueueServer,
+                         handler_class=QuietHandler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     sys.stdout.write("wsgiref serving on http://%s:%s (Python %s)\n" % (host, port, PYTHON_VERSION))
     sys.stdout.flush()
@@ -440,8 +447,12 @@ if __name__ == "__main__":
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--describe", action="store_true", help="print the behaviours as JSON")
     group.add_argument("--wsgiref", metavar="HOST:PORT", help="serve with wsgiref")
+    parser.add_argument("--backlog", metavar="N", type=int,
+                        help="with --wsgiref: the listen queue length (socketserver's 5 without it)")
     arguments = parser.parse_args()
+    if arguments.backlog is not None and (arguments.backlog < 1 or not arguments.wsgiref):
+        parser.error("--backlog takes a number of at least 1, with --wsgiref")
     if arguments.describe:
         print(json.dumps(describe(), indent=2, sort_keys=True, separators=(",", ": ")))
     else:
-        serve_wsgiref(arguments.wsgiref)
+        serve_wsgiref(arguments.wsgiref, arguments.backlog)

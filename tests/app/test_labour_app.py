@@ -195,5 +195,43 @@ class BehaviourTests(unittest.TestCase):
         self.assert_answer("/MemoryBalloon", "mb=1", 200, b"Held 1 MiB. Pong!\n")
 
 
+
+class WsgirefTests(unittest.TestCase):
+    def test_the_listen_queue_is_the_backlog_asked(self):
+        import socket
+        from wsgiref.simple_server import WSGIServer
+
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        listener.close()
+        seen = {}
+        original = WSGIServer.server_activate
+
+        def activate(server):
+            seen["queue"] = server.request_queue_size
+            original(server)
+            server.server_close()
+            raise KeyboardInterrupt  # stop before serving
+
+        WSGIServer.server_activate = activate
+        self.addCleanup(setattr, WSGIServer, "server_activate", original)
+        with self.assertRaises(KeyboardInterrupt):
+            labour_app.serve_wsgiref("127.0.0.1:%d" % port, 7)
+        self.assertEqual(seen["queue"], 7)
+        with self.assertRaises(KeyboardInterrupt):
+            labour_app.serve_wsgiref("127.0.0.1:%d" % port)
+        self.assertEqual(seen["queue"], 5)
+
+    def test_backlog_goes_only_with_wsgiref(self):
+        script = os.path.join(APP_DIR, "labour_app.py")
+        for arguments in (["--describe", "--backlog", "3"], ["--wsgiref", "127.0.0.1:1", "--backlog", "0"]):
+            process = subprocess.Popen([sys.executable, script] + arguments,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            _, err = process.communicate()
+            self.assertEqual(process.returncode, 2, err)
+            self.assertIn(b"--backlog", err)
+
+
 if __name__ == "__main__":
     unittest.main()

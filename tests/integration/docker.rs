@@ -292,7 +292,7 @@ fn build_builds_images_and_a_failed_build_names_its_server() {
         tree.path().join("servers.yaml"),
         "servers:\n  - name: broken\n    description: fails to build\n    version: \"0\"\n    \
          concurrency: []\n    command: [python3, /app/labour_app.py, --wsgiref, \"{host}:{port}\"]\n    \
-         unsupported: {workers: x, threads: x, worker_timeout: x, max_requests: x}\n",
+         unsupported: {workers: x, threads: x, worker_timeout: x, max_requests: x, backlog: x}\n",
     )
     .unwrap();
     labour()

@@ -30,7 +30,7 @@ use super::{
     EngineInfo, LOG_TAIL_LINES, PreparedImage, RUN_LABEL, RunningServer, Runtime, RuntimeError,
     SERVER_LABEL, StoppedServer, new_run_id,
 };
-use crate::catalogue::Server;
+use crate::catalogue::{Knob, Server};
 use crate::images::Images;
 use crate::plan::{ContainerOptions, Limits, NetworkMode, RestartPolicy};
 
@@ -169,6 +169,7 @@ impl DockerRuntime {
         limits: &Limits,
         network_mode: &str,
         port_bindings: Option<HashMap<String, Option<Vec<PortBinding>>>>,
+        backlog: Option<u64>,
     ) -> HostConfig {
         let options = limits;
         let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
@@ -201,6 +202,13 @@ impl DockerRuntime {
             nano_cpus: options.cpus.map(|cpus| (cpus * 1e9) as i64),
             pids_limit: options.pids_limit.map(to_i64),
             restart_policy: Some(restart_policy),
+            // The container's own network namespace (bridge) has its own
+            // cap on listen queues: make it the server's backlog. With host
+            // networking the host's net.core.somaxconn, which capped the
+            // backlog already, holds (and Docker refuses net.* sysctls).
+            sysctls: backlog.filter(|_| network_mode == "bridge").map(|backlog| {
+                HashMap::from([("net.core.somaxconn".to_string(), backlog.to_string())])
+            }),
             ..Default::default()
         }
     }
@@ -245,7 +253,12 @@ impl DockerRuntime {
             cmd: Some(command),
             labels: Some(self.labels(&server.name)),
             exposed_ports: exposed,
-            host_config: Some(self.host_config(&server.limits, network_mode, port_bindings)),
+            host_config: Some(self.host_config(
+                &server.limits,
+                network_mode,
+                port_bindings,
+                server.setting_in_force(Knob::Backlog),
+            )),
             ..Default::default()
         };
         let options = CreateContainerOptions {
