@@ -28,7 +28,7 @@ use super::ports::{Port, Ports};
 use super::probe::Readiness;
 use super::{
     EngineInfo, LOG_TAIL_LINES, PreparedImage, RUN_LABEL, RunningServer, Runtime, RuntimeError,
-    SERVER_LABEL, StoppedServer, new_run_id,
+    SERVER_LABEL, StoppedServer, memory_limit_env, new_run_id,
 };
 use crate::catalogue::{Knob, Server};
 use crate::images::Images;
@@ -253,6 +253,10 @@ impl DockerRuntime {
             cmd: Some(command),
             labels: Some(self.labels(&server.name)),
             exposed_ports: exposed,
+            // Tells the stress app a memory limit is in force: it lifts its
+            // bounds on what a request may allocate.
+            env: memory_limit_env(&server.limits)
+                .map(|(name, value)| vec![format!("{name}={value}")]),
             host_config: Some(self.host_config(
                 &server.limits,
                 network_mode,
