@@ -15,8 +15,17 @@ phrases from a table of our own, numbers read as ASCII, text sent as ASCII
 with anything else backslash-escaped. The behaviours and their
 parameters are described by ``BEHAVIOURS``; ``python3 labour_app.py
 --describe`` prints them as JSON (labour's tests check that the Rust
-catalogue agrees). ``python3 labour_app.py --wsgiref HOST:PORT`` serves the
-app with the standard library's reference server.
+catalogue agrees). ``python3 labour_app.py --wsgiref HOST:PORT [--backlog
+N]`` serves the app with the standard library's reference server, with a
+listen queue of N.
+
+What a request may ask is bounded. ``IOBound`` reads only ``/dev/zero`` or
+a file under the ``fixtures`` directory beside this file (a name relative
+to it, or a path under it); anything else answers 400. The behaviours that
+allocate (or hold descriptors) have upper bounds, ``BOUNDS``, the same as
+labour's own (src/behaviour/mod.rs), unless a memory limit is in force:
+labour says so in ``LABOUR_MEMORY_LIMIT`` (the limit in bytes), and the
+limit, not the app, bounds them then.
 """
 
 import os
@@ -61,6 +70,22 @@ _PHRASES = {
     503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
     506: "Variant Also Negotiates", 507: "Insufficient Storage", 508: "Loop Detected",
     510: "Not Extended", 511: "Network Authentication Required",
+}
+
+# The only files IOBound reads: /dev/zero, and those under FIXTURES.
+DEV_ZERO = "/dev/zero"
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+# Set (to the limit in bytes) when a memory limit is in force.
+MEMORY_LIMIT_ENV = "LABOUR_MEMORY_LIMIT"
+# The most a request may ask of the behaviours that allocate or hold
+# descriptors, unless a memory limit is in force. labour refuses more too
+# (src/behaviour/mod.rs): keep both the same (a test compares them).
+BOUNDS = {
+    ("LeakMemory", "how_many"): 1 << 30,  # bytes kept per request: 1 GiB
+    ("MemoryBalloon", "mb"): 16384,  # MiB held: 16 GiB
+    ("BigResponse", "bytes"): 1 << 30,  # body: 1 GiB
+    ("IOBound", "length"): 1 << 30,  # bytes read: 1 GiB
+    ("FdLeak", "count"): 100000,  # descriptors kept per request
 }
 
 # Memory leaked by LeakMemory stays referenced here for the worker's life.
@@ -117,11 +142,32 @@ def sleeping(environ, start_response, sleep_duration):
     yield second.encode("ascii")
 
 
+def _readable(filename):
+    """The path IOBound may read for ``filename``: /dev/zero, or a file under
+    FIXTURES (named relative to it, or by a path under it, symbolic links
+    and '..' resolved first); ``None`` for anything else."""
+    if filename == DEV_ZERO:
+        return DEV_ZERO
+    # The path's bytes as they came, on both Pythons.
+    raw = filename if isinstance(filename, bytes) else filename.encode("latin-1")
+    fixtures = FIXTURES if isinstance(FIXTURES, bytes) else FIXTURES.encode("utf-8")
+    root = os.path.realpath(fixtures)
+    path = os.path.realpath(os.path.join(root, raw))
+    if not path.startswith(root + b"/"):
+        return None
+    return path
+
+
 def io_bound(environ, start_response, filename, length):
-    """Read ``length`` bytes of ``filename`` in blocks, then answer."""
+    """Read ``length`` bytes of ``filename`` in blocks, then answer. Only
+    /dev/zero and the files under FIXTURES: anything else is a 400."""
+    path = _readable(filename)
+    if path is None:
+        return _respond(start_response, 400,
+                        "IOBound: filename=%r is not %s or a file under the app's fixtures directory\n"
+                        % (filename, DEV_ZERO))
     try:
-        # The path's bytes as they came, on both Pythons.
-        handle = open(filename if isinstance(filename, bytes) else filename.encode("latin-1"), "rb")
+        handle = open(path, "rb")
     except (IOError, OSError) as error:  # Python 2 raises IOError
         return _respond(start_response, 403, "%s: %s\n" % (filename, error.strerror))
     with handle:
@@ -381,6 +427,18 @@ BEHAVIOURS = {
 }
 
 
+def memory_limit():
+    """The memory limit in force, in bytes, as labour says it
+    (LABOUR_MEMORY_LIMIT); ``None`` when there is none (or it is not a
+    positive number)."""
+    text = os.environ.get(MEMORY_LIMIT_ENV, "")
+    try:
+        value = int(_number(text))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
 def _parse_parameters(name, query, spec):
     values = {param: default for param, (_, _, default) in spec.items()}
     for param, texts in parse_qs(query, keep_blank_values=True, **_QUERY_ENCODING).items():
@@ -391,6 +449,12 @@ def _parse_parameters(name, query, spec):
             values[param] = parser(texts[-1])
         except ValueError:
             raise BadParameter("%s: %s=%r is not a valid %s" % (name, param, texts[-1], type_name))
+    bounded = [(param, BOUNDS[name, param]) for param in sorted(values) if (name, param) in BOUNDS]
+    if bounded and memory_limit() is None:
+        for param, bound in bounded:
+            if values[param] is not None and values[param] > bound:
+                raise BadParameter("%s: %s=%d is above %d, the most without a memory limit (%s)"
+                                   % (name, param, values[param], bound, MEMORY_LIMIT_ENV))
     return values
 
 
@@ -408,24 +472,35 @@ def application(environ, start_response):
 
 
 def describe():
-    """The behaviours and their parameters, as plain data."""
-    return {
-        name: {param: {"type": type_name, "default": default}
-               for param, (_, type_name, default) in spec.items()}
-        for name, (_, spec) in BEHAVIOURS.items()
-    }
+    """The behaviours and their parameters, as plain data; a bounded
+    parameter also has its ``max`` (without a memory limit)."""
+    described = {}
+    for name, (_, spec) in BEHAVIOURS.items():
+        described[name] = {}
+        for param, (_, type_name, default) in spec.items():
+            entry = {"type": type_name, "default": default}
+            if (name, param) in BOUNDS:
+                entry["max"] = BOUNDS[name, param]
+            described[name][param] = entry
+    return described
 
 
-def serve_wsgiref(address):
-    """Serve with wsgiref.simple_server: one process, one thread."""
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
+def serve_wsgiref(address, backlog=None):
+    """Serve with wsgiref.simple_server: one process, one thread, with a
+    listen queue of ``backlog`` (socketserver's 5 when ``None``)."""
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
     class QuietHandler(WSGIRequestHandler):
         def log_message(self, *args):
             pass
 
+    class QueueServer(WSGIServer):
+        # socketserver listens with this when the server is made.
+        request_queue_size = backlog or WSGIServer.request_queue_size
+
     host, _, port = address.rpartition(":")
-    server = make_server(host, int(port), application, handler_class=QuietHandler)
+    server = make_server(host, int(port), application, server_class=QueueServer,
+                         handler_class=QuietHandler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     sys.stdout.write("wsgiref serving on http://%s:%s (Python %s)\n" % (host, port, PYTHON_VERSION))
     sys.stdout.flush()
@@ -440,8 +515,12 @@ if __name__ == "__main__":
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--describe", action="store_true", help="print the behaviours as JSON")
     group.add_argument("--wsgiref", metavar="HOST:PORT", help="serve with wsgiref")
+    parser.add_argument("--backlog", metavar="N", type=int,
+                        help="with --wsgiref: the listen queue length (socketserver's 5 without it)")
     arguments = parser.parse_args()
+    if arguments.backlog is not None and (arguments.backlog < 1 or not arguments.wsgiref):
+        parser.error("--backlog takes a number of at least 1, with --wsgiref")
     if arguments.describe:
         print(json.dumps(describe(), indent=2, sort_keys=True, separators=(",", ": ")))
     else:
-        serve_wsgiref(arguments.wsgiref)
+        serve_wsgiref(arguments.wsgiref, arguments.backlog)

@@ -1,8 +1,12 @@
-"""Serve labour's stress app with bjoern: serve.py HOST PORT."""
+"""Serve labour's stress app with bjoern: serve.py HOST PORT [--backlog N].
 
+  --backlog N  the listen queue length (bjoern's listen_backlog, 1024
+               without it)
+"""
+
+import argparse
 import os
 import signal
-import sys
 import threading
 
 import bjoern
@@ -30,13 +34,25 @@ def give_up():
     os._exit(0)
 
 
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def main():
-    host, port = sys.argv[1], int(sys.argv[2])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("host")
+    parser.add_argument("port", type=int)
+    parser.add_argument("--backlog", type=positive_int, default=bjoern.DEFAULT_LISTEN_BACKLOG)
+    arguments = parser.parse_args()
+    host, port = arguments.host, arguments.port
     # bjoern's loop runs Python signal handlers from a periodic check (0.1 s).
     signal.signal(signal.SIGTERM, on_sigterm)
     print("bjoern serving on http://%s:%d" % (host, port), flush=True)
     try:
-        bjoern.run(application, host, port)
+        bjoern.run(application, host, port, listen_backlog=arguments.backlog)
     except KeyboardInterrupt:
         pass
     print("bjoern stopped", flush=True)

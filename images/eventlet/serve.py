@@ -1,6 +1,9 @@
 """Serve labour_app.application with eventlet.wsgi.server.
 
-usage: python serve.py HOST PORT
+usage: python serve.py HOST PORT [--backlog N]
+
+  --backlog N  the listen queue length (eventlet.listen's backlog, 50
+               without it)
 
 One process; every connection gets its own greenthread. SIGTERM or SIGINT
 stops it at once (requests still open are cut off) and the process exits 0,
@@ -13,8 +16,8 @@ import eventlet
 
 eventlet.monkey_patch()
 
+import argparse  # noqa: E402
 import signal  # noqa: E402
-import sys  # noqa: E402
 
 import eventlet.wsgi  # noqa: E402
 
@@ -28,11 +31,21 @@ def _stop(signum, frame):
     raise SystemExit(0)
 
 
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: serve.py HOST PORT")
-    host, port = sys.argv[1], int(sys.argv[2])
-    sock = eventlet.listen((host, port))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("host")
+    parser.add_argument("port", type=int)
+    parser.add_argument("--backlog", type=positive_int, default=50)
+    arguments = parser.parse_args()
+    host, port = arguments.host, arguments.port
+    sock = eventlet.listen((host, port), backlog=arguments.backlog)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     print("eventlet %s serving on http://%s:%d" % (eventlet.__version__, host, port), flush=True)

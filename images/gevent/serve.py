@@ -1,6 +1,9 @@
 """Serve labour_app.application with gevent.pywsgi.WSGIServer.
 
-usage: python serve.py HOST PORT
+usage: python serve.py HOST PORT [--backlog N]
+
+  --backlog N  the listen queue length (WSGIServer's backlog; gevent's own
+               default without it)
 
 One process; every connection gets its own greenlet. SIGTERM or SIGINT stops
 it at once (requests still open are cut off) and the process exits 0, even
@@ -13,8 +16,8 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import argparse  # noqa: E402
 import signal  # noqa: E402
-import sys  # noqa: E402
 
 import gevent  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
@@ -29,12 +32,23 @@ def _stop(signum, frame):
     raise SystemExit(0)
 
 
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: serve.py HOST PORT")
-    host, port = sys.argv[1], int(sys.argv[2])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("host")
+    parser.add_argument("port", type=int)
+    parser.add_argument("--backlog", type=positive_int)
+    arguments = parser.parse_args()
+    host, port = arguments.host, arguments.port
+    options = {} if arguments.backlog is None else {"backlog": arguments.backlog}
     # log=None: no access log line per request; errors still go to stderr.
-    server = WSGIServer((host, port), application, log=None)
+    server = WSGIServer((host, port), application, log=None, **options)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     print("gevent %s serving on http://%s:%d" % (gevent.__version__, host, port), flush=True)

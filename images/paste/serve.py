@@ -1,6 +1,6 @@
 """Serve labour_app with paste.httpserver and its worker thread pool.
 
-usage: serve.py HOST PORT [--threads N] [--max-requests N] [--worker-timeout S]
+usage: serve.py HOST PORT [--threads N] [--max-requests N] [--worker-timeout S] [--backlog N]
 
   --threads N         worker threads in the pool (paste's threadpool_workers,
                       default 10)
@@ -10,6 +10,8 @@ usage: serve.py HOST PORT [--threads N] [--max-requests N] [--worker-timeout S]
   --worker-timeout S  seconds after which a busy ("hung") worker thread is
                       killed and replaced (paste's threadpool
                       kill_thread_limit, default 1800; 0 = never)
+  --backlog N         the listen queue length (paste's request_queue_size,
+                      default 5)
 
 Everything else keeps paste's defaults. SIGTERM stops the server with exit
 status 0 (paste shuts its thread pool down on the way out).
@@ -38,9 +40,12 @@ def parse_arguments():
     parser.add_argument("--threads", type=non_negative_int, default=10)
     parser.add_argument("--max-requests", type=non_negative_int, default=100)
     parser.add_argument("--worker-timeout", type=non_negative_int, default=1800)
+    parser.add_argument("--backlog", type=non_negative_int, default=5)
     arguments = parser.parse_args()
     if arguments.threads < 1:
         parser.error("--threads must be at least 1")
+    if arguments.backlog < 1:
+        parser.error("--backlog must be at least 1")
     return arguments
 
 
@@ -66,6 +71,7 @@ def main():
         use_threadpool=True,
         threadpool_workers=arguments.threads,
         threadpool_options=options,
+        request_queue_size=arguments.backlog,
     )
 
 

@@ -1,12 +1,14 @@
 """Serve labour_app with tornado: WSGIContainer behind tornado's HTTPServer.
 
-usage: serve.py HOST PORT [--workers N] [--threads N]
+usage: serve.py HOST PORT [--workers N] [--threads N] [--backlog N]
 
   --workers N  fork N worker processes with tornado.process.fork_processes,
                which restarts a child that dies abnormally (default 1: no fork)
   --threads N  run the WSGI app on a ThreadPoolExecutor of N threads in each
                process; without it tornado runs the app on the IOLoop thread,
                one request at a time (tornado's own default)
+  --backlog N  the listen queue length (bind_sockets' backlog, tornado's 128
+               without it)
 
 SIGTERM stops the server and exits with status 0 (with --workers > 1 the
 parent passes SIGTERM on to the children and exits after them).
@@ -39,6 +41,7 @@ def parse_arguments():
     parser.add_argument("port", type=int)
     parser.add_argument("--workers", type=positive_int, default=1)
     parser.add_argument("--threads", type=positive_int, default=None)
+    parser.add_argument("--backlog", type=positive_int, default=None)
     return parser.parse_args()
 
 
@@ -66,7 +69,8 @@ async def serve(sockets, threads):
 def main():
     arguments = parse_arguments()
     # Bind before forking so that every child accepts on the same sockets.
-    sockets = tornado.netutil.bind_sockets(arguments.port, address=arguments.host)
+    options = {} if arguments.backlog is None else {"backlog": arguments.backlog}
+    sockets = tornado.netutil.bind_sockets(arguments.port, address=arguments.host, **options)
     if arguments.workers > 1:
         try:
             os.setpgid(0, 0)  # own process group, so killpg reaches only us

@@ -45,6 +45,23 @@ pub enum BadStatusMode {
     Twice,
 }
 
+/// The files `IOBound` may read, as the application allows them:
+/// `/dev/zero`, or a file under its fixtures directory (`images/app/fixtures/`),
+/// named relative to it (`sample.txt`, on every runtime) or by its path in a
+/// container (`/app/fixtures/sample.txt`); never through `..`.
+fn readable(filename: &String) -> bool {
+    use std::path::{Component, Path};
+    let under = |path: &Path| {
+        path.components().next().is_some()
+            && path.components().all(|c| matches!(c, Component::Normal(_)))
+    };
+    filename == "/dev/zero"
+        || under(Path::new(filename))
+        || Path::new(filename)
+            .strip_prefix("/app/fixtures")
+            .is_ok_and(under)
+}
+
 /// A status `PlainResponse` can answer with and still have a body.
 fn answerable(status: &u16) -> bool {
     (200..=599).contains(status) && *status != 204 && *status != 304
@@ -83,8 +100,9 @@ behaviours! {
         expect: Ok,
         terse: false,
         params: {
-            /// File read inside the container.
-            filename: String = "/dev/zero", "path";
+            /// File read inside the container: `/dev/zero`, or one under
+            /// the application's fixtures directory.
+            filename: String = "/dev/zero", "path", check readable;
             /// Bytes to read.
             length: u64 = 1u64 << 20, "integer", max MAX_BYTES;
         },
@@ -503,6 +521,61 @@ mod tests {
         assert!("Sleeping?sleep_duration=1e9".parse::<Behaviour>().is_err());
         assert!("Sleeping?sleep_duration=NaN".parse::<Behaviour>().is_err());
         assert!("MemoryBalloon?mb=16384".parse::<Behaviour>().is_ok());
+    }
+
+    #[test]
+    fn io_bound_reads_only_dev_zero_and_the_fixtures() {
+        for ok in [
+            "IOBound",
+            "IOBound?filename=/dev/zero",
+            "IOBound?filename=sample.txt",
+            "IOBound?filename=/app/fixtures/sample.txt",
+            "IOBound?filename=more/sample.txt&length=10",
+        ] {
+            assert!(ok.parse::<Behaviour>().is_ok(), "{ok}");
+        }
+        for refused in [
+            "IOBound?filename=/etc/passwd",
+            "IOBound?filename=../labour_app.py",
+            "IOBound?filename=/app/fixtures/../labour_app.py",
+            "IOBound?filename=/app/fixtures",
+            "IOBound?filename=/dev/urandom",
+            "IOBound?filename=",
+        ] {
+            assert_eq!(
+                refused
+                    .parse::<Behaviour>()
+                    .unwrap_err()
+                    .split(" is not valid")
+                    .nth(1),
+                Some(": expected path"),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_allocating_behaviours_have_the_apps_bounds() {
+        let max = |behaviour: &str, param: &str| {
+            spec(behaviour)
+                .unwrap()
+                .params
+                .iter()
+                .find(|p| p.name == param)
+                .and_then(|p| p.max)
+                .map(|max| max.to_string())
+        };
+        assert_eq!(max("LeakMemory", "how_many").as_deref(), Some("1073741824"));
+        assert_eq!(max("MemoryBalloon", "mb").as_deref(), Some("16384"));
+        assert_eq!(max("BigResponse", "bytes").as_deref(), Some("1073741824"));
+        assert_eq!(max("IOBound", "length").as_deref(), Some("1073741824"));
+        assert_eq!(max("FdLeak", "count").as_deref(), Some("100000"));
+        assert_eq!(max("IOBound", "filename"), None);
+        assert!(
+            "LeakMemory?how_many=1073741825"
+                .parse::<Behaviour>()
+                .is_err()
+        );
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub struct ParamSpec {
     pub kind: &'static str,
     /// Its default; shown as JSON text (`null` for none).
     pub default: JsonText,
+    /// The most it may be, as JSON text; `None` when unbounded.
+    pub max: Option<JsonText>,
 }
 
 /// A value shown as JSON text, made when shown.
@@ -241,6 +243,8 @@ impl Param for BadStatusMode {
 /// application's words) and range; optionally the status and length of a
 /// correct body, and the bytes it uploads.
 macro_rules! behaviours {
+    (@max $pty:ty) => { None };
+    (@max $pty:ty, $pmax:expr) => { Some(JsonText(|| json::<$pty>(($pmax).into()))) };
     (
         $(
             $(#[doc = $vdoc:literal])*
@@ -273,6 +277,7 @@ macro_rules! behaviours {
                     name: stringify!($pname),
                     kind: $pkind,
                     default: JsonText(|| json::<$pty>(($pdefault).into())),
+                    max: behaviours!(@max $pty $(, $pmax)?),
                 }),*],
                 expectation: Expect::$expect.words(),
                 destructive: Expect::$expect.destructive(),

@@ -216,7 +216,7 @@ fn plan(servers: &[&str], tests: &[&str], jobs: usize) -> Plan {
                 catalogue
                     .get(name)
                     .unwrap()
-                    .configure(&KnobOptions::default())
+                    .configure(&KnobOptions::default(), Some(4096))
             })
             .collect(),
         tests,

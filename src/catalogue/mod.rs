@@ -212,7 +212,19 @@ impl Catalogue {
             if parsed.servers[..index].iter().any(|s| s.name == name) {
                 return Err(invalid(name, "listed twice".into()));
             }
-            if !server.command.iter().any(|arg| arg.contains("{port}")) {
+            // {port} is in the command, or in the arguments of a knob that
+            // always applies (twistd's --listen endpoint carries the backlog).
+            let always = server
+                .options
+                .iter()
+                .filter(|(knob, spec)| spec.default.or(knob.labour_default()).is_some())
+                .flat_map(|(_, spec)| &spec.args);
+            if !server
+                .command
+                .iter()
+                .chain(always)
+                .any(|arg| arg.contains("{port}"))
+            {
                 return Err(invalid(name, "command has no {port} placeholder".into()));
             }
             let placeholders = server
@@ -256,6 +268,25 @@ impl Catalogue {
                     name,
                     format!("option {knob} has no argument with {{}}"),
                 ));
+            }
+            for (knob, spec) in &server.options {
+                if let (Some(ours), Some(_)) = (knob.labour_default(), spec.default) {
+                    return Err(invalid(
+                        name,
+                        format!(
+                            "option {knob} has labour's default ({ours}) for every server; \
+                             the catalogue gives none"
+                        ),
+                    ));
+                }
+                if let (Some(least), Some(default)) = (spec.least, spec.default)
+                    && default < least
+                {
+                    return Err(invalid(
+                        name,
+                        format!("option {knob}: its default {default} is below its least {least}"),
+                    ));
+                }
             }
             if server
                 .python
@@ -461,7 +492,7 @@ mod tests {
         format!(
             "  - name: {name}\n    description: d\n    version: \"1\"\n    concurrency: []\n    \
              command: [x, \"{{port}}\"]\n    {extra}\n    \
-             unsupported: {{workers: x, threads: x, worker_timeout: x, max_requests: x}}\n"
+             unsupported: {{workers: x, threads: x, worker_timeout: x, max_requests: x, backlog: x}}\n"
         )
     }
 
@@ -478,6 +509,58 @@ mod tests {
         assert!(error.to_string().contains("group \"b\""), "{error}");
         let error = catalogue_with(&entry("a", "groups: [all]")).unwrap_err();
         assert!(error.to_string().contains("group \"all\""), "{error}");
+    }
+
+    #[test]
+    fn the_backlog_takes_labours_default_not_the_catalogues() {
+        let knobs = "command: [x, \"{port}\", \"{options}\"]\n    \
+                     unsupported: {workers: x, threads: x, worker_timeout: x, max_requests: x}\n    \
+                     options:";
+        let entry = |options: &str| {
+            format!(
+                "  - name: a\n    description: d\n    version: \"1\"\n    concurrency: []\n    \
+                 {knobs} {{backlog: {options}}}\n"
+            )
+        };
+        let ok = catalogue_with(&entry("{args: [\"--backlog={}\"], least: 128}")).unwrap();
+        assert_eq!(
+            ok.get("a").unwrap().knobs_summary(),
+            format!("backlog={}", crate::plan::options::DEFAULT_BACKLOG)
+        );
+        let error = catalogue_with(&entry("{args: [\"--backlog={}\"], default: 64}")).unwrap_err();
+        assert!(error.to_string().contains("labour's default"), "{error}");
+        let error = catalogue_with(&entry("{args: [\"--backlog\"]}")).unwrap_err();
+        assert!(error.to_string().contains("no argument with {}"), "{error}");
+    }
+
+    #[test]
+    fn every_server_maps_the_backlog_or_says_why_not() {
+        let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+        for server in catalogue.servers() {
+            let configured = server.configure(&Default::default(), Some(4096));
+            let in_force = configured.setting_in_force(Knob::Backlog);
+            match server.unsupported.get(&Knob::Backlog) {
+                Some(why) => {
+                    assert!(in_force.is_none(), "{}", server.name);
+                    assert!(!why.is_empty());
+                }
+                None => {
+                    assert_eq!(in_force, Some(1024), "{}", server.name);
+                    let command = configured.command_for("127.0.0.1", 8000).join(" ");
+                    assert!(command.contains("1024"), "{}: {command}", server.name);
+                }
+            }
+        }
+        assert_eq!(
+            catalogue
+                .servers()
+                .iter()
+                .filter(|s| s.unsupported.contains_key(&Knob::Backlog))
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
+            ["fapws3"],
+            "only fapws3's listen queue is compiled in"
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Server options, the seed's wish to "enrich server creation (number of
-//! processes, etc.)": four knobs, each mapped per server onto its own flags,
-//! or declared missing with a reason.
+//! processes, etc.)": five knobs, each mapped per server onto its own flags,
+//! or declared missing with a reason. Four default to each server's own
+//! value; the listen queue (`backlog`) defaults to labour's one value for
+//! all, capped at the host's `net.core.somaxconn`.
 
 use std::fmt;
 
@@ -8,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Server;
-use crate::plan::options::KnobOptions;
+use crate::plan::options::{DEFAULT_BACKLOG, KnobOptions};
 
 /// A server setting labour knows how to ask for.
 #[derive(
@@ -24,15 +26,19 @@ pub enum Knob {
     WorkerTimeout,
     /// Requests before a worker is recycled.
     MaxRequests,
+    /// Connections the kernel queues until the server accepts them (the
+    /// listen(2) backlog).
+    Backlog,
 }
 
 impl Knob {
     /// Every knob, in listing order.
-    pub const ALL: [Knob; 4] = [
+    pub const ALL: [Knob; 5] = [
         Knob::Workers,
         Knob::Threads,
         Knob::WorkerTimeout,
         Knob::MaxRequests,
+        Knob::Backlog,
     ];
 
     /// The value `options` asks for this knob.
@@ -42,7 +48,24 @@ impl Knob {
             Knob::Threads => options.threads,
             Knob::WorkerTimeout => options.worker_timeout,
             Knob::MaxRequests => options.max_requests,
+            Knob::Backlog => options.backlog,
         }
+    }
+
+    /// The value labour passes to every server that has this knob when the
+    /// user gives none: only the listen queue has one
+    /// ([`DEFAULT_BACKLOG`]); the others keep each server's own default
+    /// (or the catalogue's).
+    pub fn labour_default(self) -> Option<u64> {
+        match self {
+            Knob::Backlog => Some(DEFAULT_BACKLOG),
+            _ => None,
+        }
+    }
+
+    /// Whether the host's `net.core.somaxconn` caps it.
+    pub fn capped_by_somaxconn(self) -> bool {
+        self == Knob::Backlog
     }
 
     /// The `bench` flag that sets it.
@@ -52,6 +75,7 @@ impl Knob {
             Knob::Threads => "--threads",
             Knob::WorkerTimeout => "--worker-timeout",
             Knob::MaxRequests => "--max-requests",
+            Knob::Backlog => "--backlog",
         }
     }
 }
@@ -63,6 +87,7 @@ impl fmt::Display for Knob {
             Knob::Threads => "threads",
             Knob::WorkerTimeout => "worker_timeout",
             Knob::MaxRequests => "max_requests",
+            Knob::Backlog => "backlog",
         })
     }
 }
@@ -74,9 +99,14 @@ pub struct KnobSpec {
     /// Arguments to add; `{}` is replaced by the value.
     pub args: Vec<String>,
     /// The value labour passes when the user gives none; without one the
-    /// server's own default holds and nothing is passed.
+    /// server's own default holds and nothing is passed (the listen queue
+    /// has labour's default for every server instead, never one here).
     #[serde(default)]
     pub default: Option<u64>,
+    /// The least value the server takes (granian: no backlog below 128); a
+    /// value below it is raised to it, with a note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub least: Option<u64>,
 }
 
 /// Where a knob's value came from.
@@ -87,6 +117,12 @@ pub enum KnobSource {
     Flag,
     /// The catalogue's default for this server.
     Catalogue,
+    /// labour's default for every server that has the knob (the listen
+    /// queue's `DEFAULT_BACKLOG`).
+    Labour,
+    /// The host's `net.core.somaxconn`, lower than the value asked or
+    /// defaulted (the note says which): the kernel grants no longer queue.
+    Somaxconn,
     /// Nothing passed: the server's built-in default holds.
     Server,
 }
@@ -112,35 +148,26 @@ pub struct KnobSetting {
 pub const OPTIONS_PLACEHOLDER: &str = "{options}";
 
 impl Server {
-    /// This server with `settings` applied: the command's `{options}`
-    /// element replaced by the knob arguments, and `settings_used` saying,
-    /// knob by knob, what was used and what the server could not take.
-    pub fn configure(&self, asked: &KnobOptions) -> Server {
+    /// This server with `asked` applied: the command's `{options}` element
+    /// replaced by the knob arguments, and `settings_used` saying, knob by
+    /// knob, what was used and what the server could not take. `somaxconn`
+    /// is the host's `net.core.somaxconn`, which caps the listen queue.
+    pub fn configure(&self, asked: &KnobOptions, somaxconn: Option<u64>) -> Server {
         let mut args = Vec::new();
         let mut used = Vec::new();
         for knob in Knob::ALL {
             let asked = knob.asked(asked);
             let setting = match (self.options.get(&knob), asked) {
                 (Some(spec), _) => {
-                    let (value, source) = match (asked, spec.default) {
-                        (Some(value), _) => (Some(value), KnobSource::Flag),
-                        (None, Some(value)) => (Some(value), KnobSource::Catalogue),
-                        (None, None) => (None, KnobSource::Server),
-                    };
-                    if let Some(value) = value {
+                    let setting = self.setting(knob, spec, asked, somaxconn);
+                    if let Some(value) = setting.value {
                         args.extend(
                             spec.args
                                 .iter()
                                 .map(|a| a.replace("{}", &value.to_string())),
                         );
                     }
-                    KnobSetting {
-                        knob,
-                        value,
-                        source,
-                        applied: value.is_some(),
-                        note: None,
-                    }
+                    setting
                 }
                 (None, Some(value)) => KnobSetting {
                     knob,
@@ -174,6 +201,63 @@ impl Server {
         configured
     }
 
+    /// The value in force of a knob this server has, and where it came
+    /// from: asked, else the catalogue's default, else labour's, else the
+    /// server's own; capped at `somaxconn` for the listen queue and raised
+    /// to the server's least, each with a note.
+    fn setting(
+        &self,
+        knob: Knob,
+        spec: &KnobSpec,
+        asked: Option<u64>,
+        somaxconn: Option<u64>,
+    ) -> KnobSetting {
+        let (mut value, mut source) = match (asked, spec.default, knob.labour_default()) {
+            (Some(value), _, _) => (Some(value), KnobSource::Flag),
+            (None, Some(value), _) => (Some(value), KnobSource::Catalogue),
+            (None, None, Some(value)) => (Some(value), KnobSource::Labour),
+            (None, None, None) => (None, KnobSource::Server),
+        };
+        let mut notes = Vec::new();
+        if let (Some(wanted), Some(cap)) = (value, somaxconn.filter(|_| knob.capped_by_somaxconn()))
+            && wanted > cap
+        {
+            let from = match source {
+                KnobSource::Flag => "asked",
+                _ => "labour's default",
+            };
+            notes.push(format!(
+                "{from} {wanted}, capped at the host's net.core.somaxconn ({cap}): the kernel grants no longer queue"
+            ));
+            value = Some(cap);
+            source = KnobSource::Somaxconn;
+        }
+        if let (Some(wanted), Some(least)) = (value, spec.least)
+            && wanted < least
+        {
+            notes.push(format!(
+                "{} takes no {knob} below {least}: {wanted} raised to {least}",
+                self.name
+            ));
+            value = Some(least);
+        }
+        KnobSetting {
+            knob,
+            value,
+            source,
+            applied: value.is_some(),
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+        }
+    }
+
+    /// The value in force of `knob`, when labour passed one.
+    pub fn setting_in_force(&self, knob: Knob) -> Option<u64> {
+        self.settings_used
+            .iter()
+            .find(|s| s.knob == knob && s.applied)
+            .and_then(|s| s.value)
+    }
+
     /// Knobs asked for that this server cannot take, with why.
     pub fn ignored_settings(&self) -> impl Iterator<Item = &KnobSetting> {
         self.settings_used
@@ -181,15 +265,25 @@ impl Server {
             .filter(|s| !s.applied && s.source == KnobSource::Flag)
     }
 
+    /// Knobs applied with another value than asked or defaulted (capped at
+    /// `net.core.somaxconn`, raised to the server's least), with why.
+    pub fn adjusted_settings(&self) -> impl Iterator<Item = &KnobSetting> {
+        self.settings_used
+            .iter()
+            .filter(|s| s.applied && s.note.is_some())
+    }
+
     /// The knobs it takes, for listings: `workers=2 threads max_requests`.
     pub fn knobs_summary(&self) -> String {
         let knobs: Vec<String> = self
             .options
             .iter()
-            .map(|(knob, spec)| match spec.default {
-                Some(default) => format!("{knob}={default}"),
-                None => knob.to_string(),
-            })
+            .map(
+                |(knob, spec)| match spec.default.or(knob.labour_default()) {
+                    Some(default) => format!("{knob}={default}"),
+                    None => knob.to_string(),
+                },
+            )
             .collect();
         if knobs.is_empty() {
             "-".into()
@@ -218,6 +312,7 @@ mod tests {
                     KnobSpec {
                         args: vec!["-w".into(), "{}".into()],
                         default: Some(2),
+                        least: None,
                     },
                 ),
                 (
@@ -225,6 +320,15 @@ mod tests {
                     KnobSpec {
                         args: vec!["--max={}".into()],
                         default: None,
+                        least: None,
+                    },
+                ),
+                (
+                    Knob::Backlog,
+                    KnobSpec {
+                        args: vec!["--backlog={}".into()],
+                        default: None,
+                        least: Some(128),
                     },
                 ),
             ]),
@@ -238,18 +342,119 @@ mod tests {
         }
     }
 
+    fn backlog(server: &Server) -> &KnobSetting {
+        server
+            .settings_used
+            .iter()
+            .find(|s| s.knob == Knob::Backlog)
+            .unwrap()
+    }
+
     #[test]
     fn defaults_and_flags_become_arguments_in_place() {
-        let configured = server().configure(&KnobOptions::default());
-        assert_eq!(configured.command, ["serve", "-w", "2", "app"]);
+        let configured = server().configure(&KnobOptions::default(), Some(4096));
+        assert_eq!(
+            configured.command,
+            ["serve", "-w", "2", "--backlog=1024", "app"]
+        );
         let settings = KnobOptions {
             workers: Some(4),
             max_requests: Some(100),
+            backlog: Some(2000),
             ..KnobOptions::default()
         };
-        let configured = server().configure(&settings);
-        assert_eq!(configured.command, ["serve", "-w", "4", "--max=100", "app"]);
+        let configured = server().configure(&settings, Some(4096));
+        assert_eq!(
+            configured.command,
+            ["serve", "-w", "4", "--max=100", "--backlog=2000", "app"]
+        );
         assert!(configured.settings_used.iter().all(|s| s.applied));
+        assert_eq!(configured.setting_in_force(Knob::Backlog), Some(2000));
+        assert_eq!(configured.setting_in_force(Knob::Threads), None);
+    }
+
+    #[test]
+    fn the_backlog_defaults_to_labours_value_capped_at_somaxconn() {
+        let configured = server().configure(&KnobOptions::default(), Some(4096));
+        let setting = backlog(&configured);
+        assert_eq!(
+            (setting.value, setting.source, setting.applied),
+            (Some(DEFAULT_BACKLOG), KnobSource::Labour, true)
+        );
+        assert_eq!(setting.note, None);
+        assert_eq!(configured.adjusted_settings().count(), 0);
+
+        let configured = server().configure(&KnobOptions::default(), Some(512));
+        let setting = backlog(&configured);
+        assert_eq!(
+            (setting.value, setting.source),
+            (Some(512), KnobSource::Somaxconn)
+        );
+        assert!(configured.command.contains(&"--backlog=512".to_string()));
+        let note = setting.note.as_deref().unwrap();
+        assert!(note.contains("labour's default 1024"), "{note}");
+        assert!(note.contains("net.core.somaxconn (512)"), "{note}");
+        assert_eq!(configured.adjusted_settings().count(), 1);
+
+        let asked = KnobOptions {
+            backlog: Some(60_000),
+            ..KnobOptions::default()
+        };
+        let configured = server().configure(&asked, Some(4096));
+        let setting = backlog(&configured);
+        assert_eq!(
+            (setting.value, setting.source),
+            (Some(4096), KnobSource::Somaxconn)
+        );
+        assert!(setting.note.as_deref().unwrap().starts_with("asked 60000"));
+        // Where somaxconn cannot be read, nothing caps the value.
+        let configured = server().configure(&asked, None);
+        assert_eq!(configured.setting_in_force(Knob::Backlog), Some(60_000));
+    }
+
+    #[test]
+    fn a_value_below_the_servers_least_is_raised_to_it_with_a_note() {
+        let asked = KnobOptions {
+            backlog: Some(1),
+            ..KnobOptions::default()
+        };
+        let configured = server().configure(&asked, Some(4096));
+        let setting = backlog(&configured);
+        assert_eq!(
+            (setting.value, setting.source),
+            (Some(128), KnobSource::Flag)
+        );
+        assert_eq!(
+            setting.note.as_deref(),
+            Some("pool takes no backlog below 128: 1 raised to 128")
+        );
+        assert!(configured.command.contains(&"--backlog=128".to_string()));
+    }
+
+    #[test]
+    fn a_server_without_a_listen_queue_setting_says_why_when_asked() {
+        let mut server = server();
+        server.options.remove(&Knob::Backlog);
+        server
+            .unsupported
+            .insert(Knob::Backlog, "compiled in".into());
+        let configured = server.configure(&KnobOptions::default(), Some(4096));
+        assert!(
+            configured
+                .settings_used
+                .iter()
+                .all(|s| s.knob != Knob::Backlog),
+            "not asked, not recorded"
+        );
+        let asked = KnobOptions {
+            backlog: Some(64),
+            ..KnobOptions::default()
+        };
+        let configured = server.configure(&asked, Some(4096));
+        let ignored: Vec<_> = configured.ignored_settings().collect();
+        assert_eq!(ignored.len(), 1);
+        assert_eq!(ignored[0].knob, Knob::Backlog);
+        assert_eq!(ignored[0].note.as_deref(), Some("compiled in"));
     }
 
     #[test]
@@ -259,7 +464,7 @@ mod tests {
             worker_timeout: Some(5),
             ..KnobOptions::default()
         };
-        let configured = server().configure(&settings);
+        let configured = server().configure(&settings, Some(4096));
         let ignored: Vec<(Knob, Option<String>)> = configured
             .ignored_settings()
             .map(|s| (s.knob, s.note.clone()))
@@ -274,11 +479,17 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(configured.command, ["serve", "-w", "2", "app"]);
+        assert_eq!(
+            configured.command,
+            ["serve", "-w", "2", "--backlog=1024", "app"]
+        );
     }
 
     #[test]
     fn knobs_summary_lists_defaults() {
-        assert_eq!(server().knobs_summary(), "workers=2 max_requests");
+        assert_eq!(
+            server().knobs_summary(),
+            "workers=2 max_requests backlog=1024"
+        );
     }
 }

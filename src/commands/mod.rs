@@ -105,7 +105,8 @@ fn container_flags(container: &ContainerArgs, knobs: &KnobOptions) -> Flags {
     }
 }
 
-/// Say which asked-for settings a server cannot take.
+/// Say which asked-for settings a server cannot take, and which it takes
+/// with another value (a listen queue capped at net.core.somaxconn).
 fn report_ignored_settings(servers: &[Server], progress: &Progress) {
     for server in servers {
         for setting in server.ignored_settings() {
@@ -114,6 +115,15 @@ fn report_ignored_settings(servers: &[Server], progress: &Progress) {
                 server.name,
                 setting.knob.flag(),
                 setting.note.as_deref().unwrap_or("not supported")
+            ));
+        }
+        for setting in server.adjusted_settings() {
+            progress.say(format!(
+                "{}: {} {} in force: {}",
+                server.name,
+                setting.knob.flag(),
+                setting.value.unwrap_or_default(),
+                setting.note.as_deref().unwrap_or_default()
             ));
         }
     }

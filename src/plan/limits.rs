@@ -1,11 +1,27 @@
 //! A server's limits and supervision: memory, CPUs, processes, the restart
-//! policy and the init process.
+//! policy and the init process; and the host's cap on listen queues.
 
 use std::fmt;
 use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+/// Where Linux says the longest listen queue it grants.
+pub const SOMAXCONN_FILE: &str = "/proc/sys/net/core/somaxconn";
+
+/// This host's `net.core.somaxconn`: the kernel silently shortens any
+/// longer listen queue to it (and uWSGI refuses one longer). `None` where
+/// it cannot be read (not Linux). With a remote engine (`DOCKER_HOST`) it
+/// is this host's, not the engine's.
+pub fn somaxconn() -> Option<u64> {
+    parse_somaxconn(&std::fs::read_to_string(SOMAXCONN_FILE).ok()?)
+}
+
+/// The value of a `somaxconn` file: a positive whole number.
+fn parse_somaxconn(text: &str) -> Option<u64> {
+    text.trim().parse().ok().filter(|n| *n > 0)
+}
 
 /// What the engine does when a server's main process exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +132,22 @@ impl Default for Limits {
             pids_limit: None,
             restart: RestartPolicy::OnFailure { max_retries: None },
             init: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn somaxconn_is_a_positive_number_or_nothing() {
+        assert_eq!(parse_somaxconn("4096\n"), Some(4096));
+        assert_eq!(parse_somaxconn("0\n"), None);
+        assert_eq!(parse_somaxconn("-1"), None);
+        assert_eq!(parse_somaxconn(""), None);
+        if std::path::Path::new(SOMAXCONN_FILE).exists() {
+            assert!(somaxconn().is_some());
         }
     }
 }

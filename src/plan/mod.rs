@@ -11,6 +11,6 @@ pub mod options;
 mod test;
 
 pub use container::{ContainerOptions, NetworkMode};
-pub use limits::{Limits, RestartPolicy};
+pub use limits::{Limits, RestartPolicy, SOMAXCONN_FILE, somaxconn};
 pub use load::{LoadSpec, cpus};
 pub use test::{MixEntry, TestSpec, Thresholds};

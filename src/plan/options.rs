@@ -56,6 +56,12 @@ pub const DEFAULT_MEMORY: u64 = 256 << 20;
 /// A server container's pids limit unless told: a server that forks or
 /// spawns threads without end is stopped there.
 pub const DEFAULT_PIDS_LIMIT: u64 = 512;
+/// The listen queue (listen(2) backlog) every server that has the setting
+/// is started with unless told; unlike the other knobs, whose default is
+/// each server's own, one for all, so that no server drops connections
+/// because its own default queue (wsgiref's and cheroot's 5) is short.
+/// Capped at the host's `net.core.somaxconn` (see [`super::somaxconn`]).
+pub const DEFAULT_BACKLOG: u64 = 1024;
 
 /// How a default reads in `--help`.
 pub trait ShowDefault {
@@ -589,6 +595,11 @@ pub fn parse_max_requests(text: &str) -> Result<u64, String> {
     within("a number of requests", 1, 1_000_000_000)(whole(text)?, text)
 }
 
+/// A listen queue length: 1 to 65535.
+pub fn parse_backlog(text: &str) -> Result<u64, String> {
+    within("a listen queue length", 1, 65_535)(whole(text)?, text)
+}
+
 options! {
     /// How much load, and how it is sent (`load:` in a scenario, or a test's
     /// own keys).
@@ -705,6 +716,9 @@ options! {
         #[doc = "Requests after which the server recycles a worker."]
         #[arg(long, value_name = "N")]
         max_requests: u64 = parse_max_requests;
+        #[doc = "Listen queue length (the listen(2) backlog) of every server that has the setting: connections the kernel holds until the server accepts them; past it, it drops them and the client retries a second later. Capped at the host's net.core.somaxconn."]
+        #[arg(long, value_name = "N")]
+        backlog: u64 = parse_backlog, default DEFAULT_BACKLOG;
     }
 }
 
@@ -881,6 +895,15 @@ mod tests {
         assert!(error.contains("CPUs"), "{error}");
         let error = file::<LimitOptions>("{pids_limit: 0}").unwrap_err();
         assert!(error.contains("from 16 to"), "{error}");
+        let knobs: KnobOptions = file("{backlog: 4096}").unwrap();
+        assert_eq!(knobs.backlog, Some(4096));
+        for text in ["{backlog: 0}", "{backlog: 65536}"] {
+            let error = file::<KnobOptions>(text).unwrap_err();
+            assert!(
+                error.contains("a listen queue length from 1 to 65535"),
+                "{error}"
+            );
+        }
         let error = file::<LoadOptions>("{colour: red}").unwrap_err();
         assert!(
             error.contains("unknown field `colour`, expected one of `requests`"),

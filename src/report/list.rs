@@ -7,6 +7,7 @@ use super::Report;
 use crate::behaviour::{BehaviourSpec, SPECS};
 use crate::catalogue::{Catalogue, Server};
 use crate::plan::TestSpec;
+use crate::plan::options::DEFAULT_BACKLOG;
 
 /// The servers as a table; with `all`, the unavailable ones too.
 pub struct ServersText {
@@ -92,10 +93,12 @@ fn servers_text(catalogue: &Catalogue, all: bool) -> String {
     for row in &rows {
         out.push_str(&line(row.each_ref().map(String::as_str)));
     }
-    out.push_str(
-        "\nKnobs: --workers, --threads, --worker-timeout, --max-requests; a server \
-         without one says why in `labour list servers --json`.\n",
-    );
+    out.push_str(&format!(
+        "\nKnobs: --workers, --threads, --worker-timeout, --max-requests, --backlog; a \
+         server without one says why in `labour list servers --json`. The listen queue \
+         (backlog) is {DEFAULT_BACKLOG} for every server that has one unless told, capped \
+         at the host's net.core.somaxconn.\n",
+    ));
     for group in catalogue.groups() {
         let members: Vec<&str> = catalogue
             .resolve(&group)

@@ -168,6 +168,11 @@ pub struct Environment {
     pub engine: Engine,
     /// CPUs labour's own host has.
     pub client_cpus: u64,
+    /// The host's `net.core.somaxconn`, which capped every server's listen
+    /// queue (`backlog` in `settings_used`); absent where it could not be
+    /// read, or in documents from before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub somaxconn: Option<u64>,
 }
 
 /// The scenario as resolved from flags.
@@ -661,6 +666,7 @@ impl Results {
             client_cpus: std::thread::available_parallelism()
                 .map(|n| n.get() as u64)
                 .unwrap_or(1),
+            somaxconn: crate::plan::somaxconn(),
         };
         Results {
             runs: vec![RunRecord {

@@ -33,6 +33,10 @@ pub const RUN_LABEL: &str = "labour.run";
 pub const SERVER_LABEL: &str = "labour.server";
 /// Lines of a container's log kept when it stops or fails.
 pub const LOG_TAIL_LINES: usize = 100;
+/// The environment variable that tells the stress application a memory
+/// limit is in force (its value: the limit in bytes), so it lifts its own
+/// bounds on the behaviours that allocate.
+pub const MEMORY_LIMIT_ENV: &str = "LABOUR_MEMORY_LIMIT";
 
 /// A built server image.
 #[derive(Debug, Clone, PartialEq)]
@@ -370,6 +374,13 @@ pub(crate) fn new_run_id() -> String {
     )
 }
 
+/// [`MEMORY_LIMIT_ENV`] and its value when `limits` has a memory limit.
+pub(crate) fn memory_limit_env(limits: &crate::plan::Limits) -> Option<(String, String)> {
+    limits
+        .memory_bytes
+        .map(|bytes| (MEMORY_LIMIT_ENV.to_string(), bytes.to_string()))
+}
+
 /// labour's directory in the user's cache: `$XDG_CACHE_HOME/labour`, or
 /// `~/.cache/labour`.
 pub fn labour_cache_dir() -> Option<std::path::PathBuf> {
@@ -380,4 +391,23 @@ pub fn labour_cache_dir() -> Option<std::path::PathBuf> {
             std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".cache"))
         })?;
     Some(cache.join("labour"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Limits;
+
+    #[test]
+    fn a_memory_limit_is_told_to_the_app_and_its_absence_is_not() {
+        let limits = Limits {
+            memory_bytes: Some(64 << 20),
+            ..Limits::default()
+        };
+        assert_eq!(
+            memory_limit_env(&limits),
+            Some(("LABOUR_MEMORY_LIMIT".to_string(), "67108864".to_string()))
+        );
+        assert_eq!(memory_limit_env(&Limits::default()), None);
+    }
 }

@@ -117,6 +117,8 @@ pub fn servers(
     let file_limits = source
         .map(|s| s.file.container.limits.clone())
         .unwrap_or_default();
+    // The host's cap on listen queues, read once for every server.
+    let somaxconn = crate::plan::somaxconn();
     selected
         .into_iter()
         .map(|server| {
@@ -135,7 +137,7 @@ pub fn servers(
                 .clone()
                 .or(entry.map(|e| e.container.clone()).unwrap_or_default())
                 .or(file_limits.clone());
-            let mut configured = server.configure(&knobs);
+            let mut configured = server.configure(&knobs, somaxconn);
             configured.limits = chosen.resolve().map_err(|problem| match (source, entry) {
                 (Some(source), Some(entry)) => {
                     source.error(&entry.name, format!("server {:?}: {problem}", server.name))

@@ -78,8 +78,41 @@ class BehaviourTests(unittest.TestCase):
         got = self.assert_answer("/IOBound", "length=100000", 200)
         self.assertIn(b"Read 100000 bytes from /dev/zero", got)
 
-    def test_io_bound_missing_file(self):
-        self.assert_answer("/IOBound", "filename=/nonexistent/labour", 403)
+    def test_io_bound_reads_a_fixture_by_name_or_path(self):
+        got = self.assert_answer("/IOBound", "filename=sample.txt&length=100", 200)
+        self.assertEqual(got, b"Read 100 bytes from sample.txt. Pong!\n")
+        path = os.path.join(labour_app.FIXTURES, "sample.txt")
+        got = self.assert_answer("/IOBound", "filename=%s&length=100000" % path, 200)
+        # The file is shorter than asked: what is there is read.
+        self.assertIn(b"Read 4096 bytes from ", got)
+
+    def test_io_bound_missing_fixture_is_403(self):
+        self.assert_answer("/IOBound", "filename=no-such-fixture", 403)
+
+    def test_io_bound_reads_nothing_outside_the_fixtures(self):
+        app = os.path.join(APP_DIR, "labour_app.py")
+        for filename in ("/etc/passwd", "/nonexistent/labour", "../labour_app.py", app,
+                         os.path.join(labour_app.FIXTURES, "..", "labour_app.py"),
+                         labour_app.FIXTURES, "", "/dev/urandom"):
+            got = self.assert_answer("/IOBound", "filename=" + filename, 400)
+            self.assertEqual(got.count(b"\n"), 1, got)
+            self.assertTrue(got.startswith(b"IOBound: filename="), got)
+            self.assertIn(b"fixtures", got)
+
+    def test_io_bound_follows_no_link_out_of_the_fixtures(self):
+        if not hasattr(os, "symlink"):
+            self.skipTest("no symbolic links here")
+        import shutil
+        import tempfile
+        scratch = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, scratch)
+        fixtures = os.path.join(scratch, "fixtures")
+        os.mkdir(fixtures)
+        os.symlink("/etc/hostname", os.path.join(fixtures, "out"))
+        saved = labour_app.FIXTURES
+        labour_app.FIXTURES = fixtures
+        self.addCleanup(setattr, labour_app, "FIXTURES", saved)
+        self.assert_answer("/IOBound", "filename=out", 400)
 
     def test_leak_memory_accumulates(self):
         before = sum(len(chunk) for chunk in labour_app._LEAKED)
@@ -182,8 +215,11 @@ class BehaviourTests(unittest.TestCase):
         self.assertEqual(got, b"Unknown behaviour 'NoSuch\\xc3\\xa9'\n")
         got = self.assert_answer("/PlainResponse", "length=%C3%A9", 400)
         self.assertEqual(got, b"PlainResponse: length='\\xc3\\xa9' is not a valid integer\n")
-        got = self.assert_answer("/IOBound", "filename=/nonexistent/%C3%A9", 403)
-        self.assertEqual(got, b"/nonexistent/\\xc3\\xa9: No such file or directory\n")
+        got = self.assert_answer("/IOBound", "filename=no-such-%C3%A9", 403)
+        self.assertEqual(got, b"no-such-\\xc3\\xa9: No such file or directory\n")
+        got = self.assert_answer("/IOBound", "filename=/nonexistent/%C3%A9", 400)
+        self.assertEqual(got, b"IOBound: filename='/nonexistent/\\xc3\\xa9' is not /dev/zero "
+                              b"or a file under the app's fixtures directory\n")
 
     def test_floats_are_written_the_same_way(self):
         # Python 2's str() of a float keeps 12 digits, its repr() all of them,
@@ -193,6 +229,104 @@ class BehaviourTests(unittest.TestCase):
 
     def test_memory_balloon(self):
         self.assert_answer("/MemoryBalloon", "mb=1", 200, b"Held 1 MiB. Pong!\n")
+
+
+class BoundTests(unittest.TestCase):
+    """What a request may allocate is bounded, unless labour says a memory
+    limit is in force (LABOUR_MEMORY_LIMIT)."""
+
+    ABOVE = [
+        ("/LeakMemory", "how_many=%d" % ((1 << 30) + 1)),
+        ("/MemoryBalloon", "mb=16385"),
+        ("/BigResponse", "bytes=%d" % ((1 << 30) + 1)),
+        ("/IOBound", "length=%d" % ((1 << 30) + 1)),
+        ("/FdLeak", "count=100001"),
+    ]
+
+    def setUp(self):
+        saved = os.environ.pop(labour_app.MEMORY_LIMIT_ENV, None)
+        if saved is not None:
+            self.addCleanup(os.environ.__setitem__, labour_app.MEMORY_LIMIT_ENV, saved)
+        self.addCleanup(os.environ.pop, labour_app.MEMORY_LIMIT_ENV, None)
+
+    def test_the_bounds_are_labours(self):
+        self.assertEqual(labour_app.BOUNDS, {
+            ("LeakMemory", "how_many"): 1 << 30,
+            ("MemoryBalloon", "mb"): 16384,
+            ("BigResponse", "bytes"): 1 << 30,
+            ("IOBound", "length"): 1 << 30,
+            ("FdLeak", "count"): 100000,
+        })
+
+    def test_above_a_bound_is_400_with_one_line_without_a_memory_limit(self):
+        for path, query in self.ABOVE:
+            code, _, got = call(path, query)
+            self.assertEqual(code, 400, (path, got))
+            self.assertEqual(got.count(b"\n"), 1, got)
+            self.assertIn(b"the most without a memory limit (LABOUR_MEMORY_LIMIT)", got)
+
+    def test_at_a_bound_is_accepted(self):
+        # The parameters only: nothing is allocated.
+        for name, param in labour_app.BOUNDS:
+            spec = labour_app.BEHAVIOURS[name][1]
+            query = "%s=%d" % (param, labour_app.BOUNDS[name, param])
+            values = labour_app._parse_parameters(name, query, spec)
+            self.assertEqual(values[param], labour_app.BOUNDS[name, param])
+
+    def test_a_memory_limit_lifts_the_bounds(self):
+        os.environ[labour_app.MEMORY_LIMIT_ENV] = str(64 << 20)
+        self.assertEqual(labour_app.memory_limit(), 64 << 20)
+        spec = labour_app.BEHAVIOURS["LeakMemory"][1]
+        values = labour_app._parse_parameters("LeakMemory", "how_many=%d" % (2 << 30), spec)
+        self.assertEqual(values["how_many"], 2 << 30)
+        for text in ("", "lots", "0", "-5", "1_000"):
+            os.environ[labour_app.MEMORY_LIMIT_ENV] = text
+            self.assertIsNone(labour_app.memory_limit(), text)
+            code, _, _ = call("/FdLeak", "count=100001")
+            self.assertEqual(code, 400, text)
+
+    def test_describe_says_the_bounds(self):
+        described = labour_app.describe()
+        for (name, param), bound in labour_app.BOUNDS.items():
+            self.assertEqual(described[name][param]["max"], bound)
+        self.assertNotIn("max", described["Sleeping"]["sleep_duration"])
+
+
+class WsgirefTests(unittest.TestCase):
+    def test_the_listen_queue_is_the_backlog_asked(self):
+        import socket
+        from wsgiref.simple_server import WSGIServer
+
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        listener.close()
+        seen = {}
+        original = WSGIServer.server_activate
+
+        def activate(server):
+            seen["queue"] = server.request_queue_size
+            original(server)
+            server.server_close()
+            raise KeyboardInterrupt  # stop before serving
+
+        WSGIServer.server_activate = activate
+        self.addCleanup(setattr, WSGIServer, "server_activate", original)
+        with self.assertRaises(KeyboardInterrupt):
+            labour_app.serve_wsgiref("127.0.0.1:%d" % port, 7)
+        self.assertEqual(seen["queue"], 7)
+        with self.assertRaises(KeyboardInterrupt):
+            labour_app.serve_wsgiref("127.0.0.1:%d" % port)
+        self.assertEqual(seen["queue"], 5)
+
+    def test_backlog_goes_only_with_wsgiref(self):
+        script = os.path.join(APP_DIR, "labour_app.py")
+        for arguments in (["--describe", "--backlog", "3"], ["--wsgiref", "127.0.0.1:1", "--backlog", "0"]):
+            process = subprocess.Popen([sys.executable, script] + arguments,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            _, err = process.communicate()
+            self.assertEqual(process.returncode, 2, err)
+            self.assertIn(b"--backlog", err)
 
 
 if __name__ == "__main__":

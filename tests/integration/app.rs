@@ -86,5 +86,29 @@ fn the_rust_catalogue_and_the_python_app_agree() {
             .collect();
         rust.sort();
         assert_eq!(python, rust, "{}: names, types and defaults", spec.name);
+        // The app's bounds (without a memory limit) are labour's own.
+        for param in spec.params {
+            if let Some(max) = params[param.name].get("max") {
+                assert_eq!(
+                    param.max.map(|max| max.to_string()),
+                    Some(max.to_string()),
+                    "{}: {}'s bound",
+                    spec.name,
+                    param.name
+                );
+            }
+        }
+    }
+    for (behaviour, param) in [
+        ("LeakMemory", "how_many"),
+        ("MemoryBalloon", "mb"),
+        ("BigResponse", "bytes"),
+        ("IOBound", "length"),
+        ("FdLeak", "count"),
+    ] {
+        assert!(
+            described[behaviour][param]["max"].is_u64(),
+            "the app bounds {behaviour}'s {param}"
+        );
     }
 }

@@ -13,16 +13,16 @@ use labour::catalogue::Catalogue;
 use labour::images::Images;
 
 use crate::util::{
-    Spawned, bench, cell, containers_of_run, docker_available, interrupt, labour, run_id,
-    wait_for_line, wait_with_limit,
+    Spawned, bench, bench_with_users, cell, containers_of_run, docker_available, interrupt, labour,
+    run_id, wait_for_line, wait_with_limit,
 };
 
 #[test]
-fn plain_comes_back_as_expected_on_every_server() {
-    if !docker_available("plain_comes_back_as_expected_on_every_server") {
+fn plain_comes_back_as_expected_on_every_server_run_as_a_non_root_user() {
+    if !docker_available("plain_comes_back_as_expected_on_every_server_run_as_a_non_root_user") {
         return;
     }
-    let (results, code) = bench(
+    let (results, code, users) = bench_with_users(
         &[
             "--servers",
             "all",
@@ -58,8 +58,113 @@ fn plain_comes_back_as_expected_on_every_server() {
         let base = base.unwrap().replace([':', '/'], "-");
         let tag = cell["image_tag"].as_str().unwrap();
         assert!(tag.ends_with(&base), "{name}: {tag} is not built on {base}");
+        // Every image runs its server as an unprivileged user.
+        let user = users
+            .get(name)
+            .unwrap_or_else(|| panic!("{name}'s container was not seen running: {users:#?}"));
+        assert!(
+            !user.user.is_empty() && user.user != "root" && user.user != "0",
+            "{name} runs as {:?}",
+            user.user
+        );
+        let uid: u32 = user
+            .uid
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: id -u said {:?}", user.uid));
+        assert_ne!(uid, 0, "{name} runs as root");
+        // Every server that has a listen queue setting was given labour's.
+        let backlog = results["scenario"]["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .and_then(|s| {
+                s["settings_used"]
+                    .as_array()?
+                    .iter()
+                    .find(|k| k["knob"] == "backlog")
+                    .cloned()
+            });
+        if server
+            .unsupported
+            .contains_key(&labour::catalogue::Knob::Backlog)
+        {
+            assert_eq!(backlog, None, "{name}");
+        } else {
+            let backlog = backlog.unwrap_or_else(|| panic!("{name} has no backlog"));
+            assert_eq!(backlog["applied"], true, "{name}: {backlog}");
+            assert!(backlog["value"].as_u64().unwrap() >= 1, "{name}: {backlog}");
+        }
     }
     assert_eq!(containers_of_run(run_id(&results)), Vec::<String>::new());
+}
+
+#[test]
+fn a_listen_queue_of_one_stalls_connections_and_the_default_queue_does_not() {
+    if !docker_available("a_listen_queue_of_one_stalls_connections_and_the_default_queue_does_not")
+    {
+        return;
+    }
+    // wsgiref serves one connection at a time; 8 connections without
+    // keep-alive keep connecting. With a listen queue of 1 the kernel drops
+    // a SYN the queue has no room for, and the client's TCP stack sends it
+    // again a second later: some request takes over a second. With labour's
+    // default queue, none does. (The connect stalls themselves are counted
+    // by the client elsewhere; this is about the knob reaching the server.)
+    let somaxconn: Option<u64> = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|text| text.trim().parse().ok());
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--servers",
+            "wsgiref",
+            "--tests",
+            "Plain",
+            "-n",
+            "300",
+            "-c",
+            "8",
+        ];
+        args.extend_from_slice(extra);
+        let (results, code) = bench(&args, Duration::from_secs(600));
+        assert_eq!(code, 0, "{results:#}");
+        assert_eq!(results["environment"]["somaxconn"].as_u64(), somaxconn);
+        let backlog = results["scenario"]["servers"][0]["settings_used"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["knob"] == "backlog")
+            .cloned()
+            .expect("wsgiref records its backlog");
+        let cell = cell(&results, "wsgiref", "Plain").clone();
+        assert_eq!(cell["status"], "completed", "{cell:#}");
+        assert_eq!(cell["expected"], 300, "{cell:#}");
+        let slowest = cell["latency"]["innocent"]["max_ms"].as_f64().unwrap();
+        (backlog, slowest)
+    };
+
+    let (backlog, slowest) = run(&["--backlog", "1"]);
+    assert_eq!(backlog["value"], 1, "{backlog}");
+    assert_eq!(backlog["source"], "flag", "{backlog}");
+    assert_eq!(backlog["applied"], true, "{backlog}");
+    assert!(
+        slowest > 1000.0,
+        "a queue of 1 stalled no connection: slowest {slowest} ms"
+    );
+
+    let (backlog, slowest) = run(&[]);
+    let expected = somaxconn.map_or(1024, |cap| cap.min(1024));
+    assert_eq!(backlog["value"], expected, "{backlog}");
+    let source = if expected < 1024 {
+        "somaxconn"
+    } else {
+        "labour"
+    };
+    assert_eq!(backlog["source"], source, "{backlog}");
+    assert!(
+        slowest < 1000.0,
+        "the default queue stalled a connection: slowest {slowest} ms"
+    );
 }
 
 #[test]
@@ -292,7 +397,7 @@ fn build_builds_images_and_a_failed_build_names_its_server() {
         tree.path().join("servers.yaml"),
         "servers:\n  - name: broken\n    description: fails to build\n    version: \"0\"\n    \
          concurrency: []\n    command: [python3, /app/labour_app.py, --wsgiref, \"{host}:{port}\"]\n    \
-         unsupported: {workers: x, threads: x, worker_timeout: x, max_requests: x}\n",
+         unsupported: {workers: x, threads: x, worker_timeout: x, max_requests: x, backlog: x}\n",
     )
     .unwrap();
     labour()

@@ -307,7 +307,7 @@ fn a_local_server_that_exits_before_answering_fails_fast_with_its_log() {
         tree.path().join("servers.yaml"),
         "servers:\n  - name: quitter\n    description: gives up at once\n    version: \"0\"\n    \
          concurrency: []\n    command: [python3, -c, \"import sys; print('no port for me'); sys.exit(3)\", \"{port}\"]\n    \
-         unsupported: {workers: x, threads: x, worker_timeout: x, max_requests: x}\n",
+         unsupported: {workers: x, threads: x, worker_timeout: x, max_requests: x, backlog: x}\n",
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();

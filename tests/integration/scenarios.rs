@@ -85,7 +85,7 @@ fn broken_scenarios_get_their_message_word_for_word() {
         ),
         (
             "unknown-option.yaml",
-            "unknown-option.yaml:3:15: servers[0].options: unknown field `processes`, expected one of `workers`, `threads`, `worker_timeout`, `max_requests`",
+            "unknown-option.yaml:3:15: servers[0].options: unknown field `processes`, expected one of `workers`, `threads`, `worker_timeout`, `max_requests`, `backlog`",
         ),
         ("unknown-server.yaml", &unknown_server),
         (

@@ -245,3 +245,147 @@ impl Drop for Spawned {
         let _ = self.0.wait();
     }
 }
+
+/// How a server's container ran: its configured user (`docker inspect`'s
+/// `Config.User`) and the uid `id -u` prints inside it (`docker exec`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerUser {
+    /// `Config.User`.
+    pub user: String,
+    /// `id -u` in the running container, or why it could not be read.
+    pub uid: String,
+}
+
+/// A child process killed (by its pid) and reaped when dropped.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Run `labour bench` with `args` and host networking, as [`bench`] does,
+/// and meanwhile look into each server container of the run as it starts
+/// (`docker events`, then `docker inspect` and `docker exec ... id -u`):
+/// the results, the exit code, and the user of each server's containers.
+pub fn bench_with_users(
+    args: &[&str],
+    limit: Duration,
+) -> (
+    Value,
+    i32,
+    std::collections::BTreeMap<String, ContainerUser>,
+) {
+    use std::collections::BTreeMap;
+    use std::process::Stdio;
+    use std::sync::{Arc, Mutex};
+
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("results.json");
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .saturating_sub(1);
+    let mut child = Spawned(
+        Command::new(assert_cmd::cargo::cargo_bin("labour"))
+            .env_remove("LABOUR_IMAGES")
+            .args(["bench", "--network", "host", "--output"])
+            .arg(&output)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    // The run id, from the first lines; the rest of stderr is drained.
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let drain = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(id) = line
+                .strip_prefix("labour: run ")
+                .and_then(|rest| rest.split(':').next())
+            {
+                let _ = sender.send(id.to_string());
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    let run_id = receiver
+        .recv_timeout(Duration::from_secs(120))
+        .expect("labour bench says its run id");
+    // Every start of this run's containers, from before the run began.
+    let mut events = Killed(
+        Command::new("docker")
+            .args(["events", "--since", &since.to_string()])
+            .args(["--filter", "type=container", "--filter", "event=start"])
+            .args(["--filter", &format!("label=labour.run={run_id}")])
+            .args([
+                "--format",
+                "{{.ID}} {{index .Actor.Attributes \"labour.server\"}}",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("docker events runs"),
+    );
+    let users: Arc<Mutex<BTreeMap<String, ContainerUser>>> = Arc::default();
+    let seen = Arc::clone(&users);
+    let events_out = events.0.stdout.take().unwrap();
+    let watcher = std::thread::spawn(move || {
+        for line in BufReader::new(events_out).lines() {
+            let Ok(line) = line else { break };
+            let Some((id, server)) = line.split_once(' ') else {
+                continue;
+            };
+            let run = |args: &[&str]| {
+                Command::new("docker")
+                    .args(args)
+                    .output()
+                    .map(|out| {
+                        if out.status.success() {
+                            String::from_utf8_lossy(&out.stdout).trim().to_string()
+                        } else {
+                            format!("failed: {}", String::from_utf8_lossy(&out.stderr).trim())
+                        }
+                    })
+                    .unwrap_or_else(|e| format!("failed: {e}"))
+            };
+            let user = ContainerUser {
+                user: run(&["inspect", "--format", "{{.Config.User}}", id]),
+                uid: run(&["exec", id, "id", "-u"]),
+            };
+            seen.lock().unwrap().insert(server.to_string(), user);
+        }
+    });
+    let code = wait_for_exit(&mut child, limit);
+    drop(events);
+    watcher.join().unwrap();
+    let stderr = drain.join().unwrap().join("\n");
+    let text = std::fs::read_to_string(&output)
+        .unwrap_or_else(|e| panic!("no results file ({e}); stderr: {stderr}"));
+    let results: Value = serde_json::from_str(&text).unwrap();
+    assert_valid(&results);
+    let users = users.lock().unwrap().clone();
+    (results, code, users)
+}
+
+/// Wait for `child` to exit by itself within `limit`; its exit code.
+fn wait_for_exit(child: &mut Child, limit: Duration) -> i32 {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "labour did not finish within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

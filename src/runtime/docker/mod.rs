@@ -34,9 +34,9 @@ use super::ports::{Port, Ports};
 use super::probe::Readiness;
 use super::{
     Connection, EngineInfo, LOG_TAIL_LINES, PreparedImage, RUN_LABEL, RunningServer, Runtime,
-    RuntimeError, SERVER_LABEL, StoppedServer, new_run_id,
+    RuntimeError, SERVER_LABEL, StoppedServer, memory_limit_env, new_run_id,
 };
-use crate::catalogue::Server;
+use crate::catalogue::{Knob, Server};
 use crate::images::Images;
 use crate::plan::{ContainerOptions, Limits, NetworkMode, RestartPolicy};
 
@@ -282,6 +282,7 @@ impl DockerRuntime {
         cap_add: &[String],
         network_mode: &str,
         port_bindings: Option<HashMap<String, Option<Vec<PortBinding>>>>,
+        backlog: Option<u64>,
     ) -> HostConfig {
         let options = limits;
         let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
@@ -320,6 +321,13 @@ impl DockerRuntime {
             cap_drop: Some(vec!["ALL".to_string()]),
             cap_add: (!cap_add.is_empty()).then(|| cap_add.to_vec()),
             security_opt: Some(vec!["no-new-privileges".to_string()]),
+            // The container's own network namespace (bridge) has its own
+            // cap on listen queues: make it the server's backlog. With host
+            // networking the host's net.core.somaxconn, which capped the
+            // backlog already, holds (and Docker refuses net.* sysctls).
+            sysctls: backlog.filter(|_| network_mode == "bridge").map(|backlog| {
+                HashMap::from([("net.core.somaxconn".to_string(), backlog.to_string())])
+            }),
             ..Default::default()
         }
     }
@@ -369,11 +377,16 @@ impl DockerRuntime {
             cmd: Some(command),
             labels: Some(self.labels(&server.name)),
             exposed_ports: exposed,
+            // Tells the stress app a memory limit is in force: it lifts its
+            // bounds on what a request may allocate.
+            env: memory_limit_env(&server.limits)
+                .map(|(name, value)| vec![format!("{name}={value}")]),
             host_config: Some(self.host_config(
                 &server.limits,
                 &server.cap_add.keys().cloned().collect::<Vec<_>>(),
                 network_mode,
                 port_bindings,
+                server.setting_in_force(Knob::Backlog),
             )),
             ..Default::default()
         };

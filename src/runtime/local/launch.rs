@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use super::supervise::{LaunchSpec, Seen};
 use super::{LocalRuntime, Prepared, file_error};
 use crate::catalogue::Server;
-use crate::runtime::RuntimeError;
 use crate::runtime::owner::{OWNER_VARIABLE, Owner};
 use crate::runtime::probe::Readiness;
+use crate::runtime::{RuntimeError, memory_limit_env};
 
 impl LocalRuntime {
     /// Copy the application and the server's own files out of the images
@@ -114,6 +114,10 @@ impl LocalRuntime {
         if let Some(venv) = &prepared.venv {
             env.push(("VIRTUAL_ENV".to_string(), venv.display().to_string()));
         }
+        // As in a container: the stress app lifts its bounds on what a
+        // request may allocate when told of a memory limit (which this
+        // runtime records as not enforced).
+        env.extend(memory_limit_env(&server.limits));
         LaunchSpec {
             program,
             args: command,
