@@ -3,8 +3,11 @@
 //! timed.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use tokio_util::sync::CancellationToken;
+
+use super::fault;
 use super::record::Halted;
 use super::schedule::Board;
 use super::{Context, record};
@@ -14,6 +17,10 @@ use crate::plan::TestSpec;
 use crate::report::table::cell_text;
 use crate::results::{Cell, Phases};
 use crate::runtime::{PreparedImage, Runtime};
+
+/// How far ahead faults are planned for a load with no duration (it ends
+/// by its request count, whenever that is).
+const FAULTS_WITHOUT_DURATION: Duration = Duration::from_secs(3600);
 
 /// What one cell is.
 pub(super) struct CellPlan<'a> {
@@ -130,18 +137,43 @@ pub(super) async fn run<R: Runtime>(
     let bar = progress.load_bar(&name, &load, Arc::clone(&shared));
     board.load_started(plan.index);
     let loading = Instant::now();
+    let within = load.duration.unwrap_or(FAULTS_WITHOUT_DURATION);
+    let marks = fault::marks(&test.faults, within);
+    let load_over = CancellationToken::new();
     // The server's `down` token ends the load early when the server is
-    // down for good; it is also cancelled with the run.
-    let measured = client::run(
-        &mix,
-        running.address,
-        &load,
-        plan.seed,
-        &running.down,
-        shared,
-        launcher,
-    )
-    .await;
+    // down for good; it is also cancelled with the run. The faults run
+    // beside the load and end with it.
+    let loaded = async {
+        let measured = client::run(
+            &mix,
+            running.address,
+            &load,
+            (plan.seed, &marks),
+            &running.down,
+            shared,
+            launcher,
+        )
+        .await;
+        load_over.cancel();
+        measured
+    };
+    let driving = fault::Driving {
+        running: &running,
+        address: running.address,
+        seed: plan.seed,
+        began: loading,
+        within,
+        load_over: load_over.clone(),
+    };
+    let (measured, fired) = tokio::join!(loaded, fault::drive(runtime, &test.faults, driving));
+    for fired in &fired {
+        if let Some(error) = &fired.error {
+            progress.say(format!(
+                "{name}: fault {}: {error}",
+                fired.spec.action.name()
+            ));
+        }
+    }
     phases.load_secs = secs_since(loading);
     bar.finish();
     board.release(plan.index);
@@ -159,7 +191,15 @@ pub(super) async fn run<R: Runtime>(
     } else {
         runtime.lost().map(|_| Halted::EngineLost)
     };
-    let mut cell = record::measured(server, test, image, &running, measured, stopped, halted);
+    let mut cell = record::measured(
+        server,
+        test,
+        image,
+        &running,
+        measured,
+        (stopped, fired),
+        halted,
+    );
     cell.preflight = checks.into_iter().map(record::preflight_record).collect();
     cell.not_enforced = runtime.not_enforced(server);
     cell.phases = phases;

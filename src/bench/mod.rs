@@ -6,6 +6,7 @@
 //! phases and what overlapped it.
 
 mod cell;
+mod fault;
 mod record;
 mod schedule;
 
@@ -62,7 +63,7 @@ pub async fn measure(address: SocketAddr, test: &TestSpec, seed: u64) -> Cell {
         &mix,
         address,
         &load,
-        seed,
+        (seed, &[]),
         &never,
         Arc::new(Shared::default()),
         &Launcher::InProcess,

@@ -4,14 +4,18 @@
 
 use std::time::{Duration, SystemTime};
 
+use super::fault::Fired;
 use crate::catalogue::Server;
-use crate::client::tally::{AVAILABILITY_RESOLUTION, Latency, MsBits, TIMELINE_BUCKET};
+use crate::client::tally::{
+    AVAILABILITY_RESOLUTION, AroundMark, LOSS_BUCKET, Latency, MARK_WINDOW, MsBits, TIMELINE_BUCKET,
+};
 use crate::client::{ClientRun, LoadEnd, PreflightCheck};
-use crate::plan::TestSpec;
+use crate::plan::{FaultAction, TestSpec};
 use crate::results::{
     BehaviourResult, Cell, CellError, CellStatus, ClientRecord, Durability, EndedBy, Engine,
-    EventAction, EventRecord, FailureSample, LatencySplit, LatencySummary, OUTAGES_KEPT, Outage,
-    Phase, PreflightRecord, Recovery, ResourceSample, Resources, RuntimeKind, WorkerSeen,
+    EventAction, EventRecord, FailureSample, FaultRecord, GracefulRecord, LatencySplit,
+    LatencySummary, OUTAGES_KEPT, Outage, Phase, PreflightRecord, Recovery, ResourceSample,
+    Resources, RuntimeKind, SlowRecord, WorkerSeen,
 };
 use crate::runtime::{
     EngineInfo, PreparedImage, RunningServer, RuntimeError, StatsSample, StoppedServer,
@@ -105,15 +109,22 @@ pub(super) fn measured(
     image: &PreparedImage,
     running: &RunningServer,
     client: ClientRun,
-    stopped: Result<StoppedServer, RuntimeError>,
+    (stopped, fired): (Result<StoppedServer, RuntimeError>, Vec<Fired>),
     halted: Option<Halted>,
 ) -> Cell {
     let mut cell = loaded(&server.name, &server.version, test, &client, halted);
     cell.image_tag = Some(image.tag.clone());
     cell.image_id = Some(image.id.clone());
     cell.startup_secs = Some(secs(running.startup));
+    let stopped = stopped.map(|stopped| {
+        served(&mut cell, &client, stopped);
+    });
+    cell.faults = fired
+        .into_iter()
+        .map(|fired| fault_record(fired, &client, &cell.events))
+        .collect();
     match stopped {
-        Ok(stopped) => served(&mut cell, &client, stopped),
+        Ok(()) => {}
         Err(error) => {
             cell.error = Some(CellError {
                 message: format!("after the load: {error}"),
@@ -189,6 +200,93 @@ fn served(cell: &mut Cell, client: &ClientRun, stopped: StoppedServer) {
     cell.exit_code = stopped.exit_code;
     cell.oom_killed = stopped.oom_killed;
     cell.log_tail = stopped.log_tail;
+}
+
+/// Innocent requests that failed in `[from, to)` seconds of the load, by
+/// [`LOSS_BUCKET`].
+fn innocent_lost(failed: &[u32], from: f64, to: f64) -> u64 {
+    let bucket = LOSS_BUCKET.as_secs_f64();
+    let first = (from / bucket).floor().max(0.0) as usize;
+    let last = (to / bucket).ceil().max(0.0) as usize;
+    failed
+        .iter()
+        .skip(first)
+        .take(last.saturating_sub(first))
+        .map(|&n| u64::from(n))
+        .sum()
+}
+
+/// One fired fault, with what it cost: the innocent requests lost while it
+/// lasted and until the next answer as expected after it, and for a
+/// graceful stop what became of the requests in flight.
+fn fault_record(fired: Fired, client: &ClientRun, events: &[EventRecord]) -> FaultRecord {
+    let tally = &client.tally;
+    let at_secs = secs_since(client.started, fired.at);
+    let until_secs = fired.until.map(|until| secs_since(client.started, until));
+    let end_secs = until_secs.unwrap_or(at_secs).max(at_secs);
+    let load_secs = client.elapsed.as_secs_f64();
+    let resolution = AVAILABILITY_RESOLUTION.as_secs_f64();
+    // The first millisecond wholly after the fault's end with an answer as
+    // expected.
+    let end_ms = (end_secs / resolution).floor().max(0.0) as usize;
+    let back_ms = tally.ok_ms.next_set(end_ms + 1);
+    let recovered_after_secs = back_ms.map(|ms| (ms as f64 * resolution - end_secs).max(0.0));
+    let back_secs = back_ms.map_or(load_secs, |ms| ms as f64 * resolution);
+    let graceful = (fired.spec.action == FaultAction::GracefulStop).then(|| {
+        let exit = events
+            .iter()
+            .find(|e| e.action == EventAction::Die && e.at_secs >= at_secs)
+            .map(|e| e.at_secs);
+        let term = Duration::from_secs_f64(at_secs.max(0.0));
+        // Requests in flight at SIGTERM, if the client watched that moment.
+        let in_flight: Option<Vec<&AroundMark>> = fired
+            .mark
+            .and_then(|mark| Some((tally.marks.get(mark)?, tally.around_marks.get(mark)?)))
+            .filter(|(mark, _)| mark.abs_diff(term) <= MARK_WINDOW)
+            .map(|(_, kept)| {
+                kept.iter()
+                    .filter(|r| r.began < term && r.ended > term)
+                    .collect()
+            });
+        let refused_after_secs = {
+            let from = (at_secs / resolution).ceil().max(0.0) as usize;
+            tally
+                .refused_ms
+                .next_set(from)
+                .map(|ms| ms as f64 * resolution)
+                .filter(|&t| exit.is_none_or(|exit| t < exit))
+                .map(|t| (t - at_secs).max(0.0))
+        };
+        GracefulRecord {
+            in_flight: in_flight.as_ref().map(|r| r.len() as u64),
+            in_flight_completed: in_flight
+                .as_ref()
+                .map(|r| r.iter().filter(|r| r.expected).count() as u64),
+            exited_after_secs: exit.map(|exit| exit - at_secs),
+            refused_after_secs,
+        }
+    });
+    FaultRecord {
+        action: fired.spec.action.name().to_string(),
+        declared: fired.spec.to_string(),
+        at_secs,
+        until_secs,
+        target: fired.target,
+        error: fired.error,
+        innocent_lost_during: innocent_lost(&tally.innocent_failed, at_secs, end_secs),
+        innocent_lost_after: innocent_lost(&tally.innocent_failed, end_secs, back_secs),
+        recovered_after_secs,
+        slow: fired.slow.map(|slow| SlowRecord {
+            opened: slow.opened,
+            refused: slow.refused,
+            closed_by_server: slow.closed_by_server,
+            open_at_end: slow.open_at_end,
+            bytes_sent: slow.bytes_sent,
+            bytes_read: slow.bytes_read,
+            closed_after_median_secs: median(&slow.closed_after_secs),
+        }),
+        graceful,
+    }
 }
 
 /// A cell whose pre-flight failed: nothing else was sent.

@@ -40,6 +40,10 @@ pub struct MixItem {
     pub weight: u32,
     /// How its outcome is judged.
     pub judge: Judge,
+    /// Whether it is an innocent request (a plain answer), whose failures
+    /// are what users of a misbehaving application's neighbours see.
+    #[serde(default)]
+    pub innocent: bool,
 }
 
 /// Everything the workers need to know about what to send.
@@ -68,6 +72,7 @@ impl Mix {
                     body_check: entry.behaviour.body_check(),
                     weight: entry.weight,
                     judge: Judge::Behaviour(entry.behaviour.clone()),
+                    innocent: entry.behaviour.is_innocent(),
                 })
                 .collect(),
         }
@@ -84,6 +89,7 @@ impl Mix {
                 body_check: None,
                 weight: 1,
                 judge: Judge::Success,
+                innocent: true,
             }],
         }
     }

@@ -10,6 +10,7 @@ mod connection;
 mod mix;
 mod preflight;
 pub mod process;
+pub mod slow;
 pub mod tally;
 mod worker;
 
@@ -99,7 +100,7 @@ pub async fn run(
     mix: &Mix,
     address: SocketAddr,
     load: &LoadSpec,
-    seed: u64,
+    (seed, marks): (u64, &[Duration]),
     cancel: &CancellationToken,
     shared: Arc<Shared>,
     launcher: &Launcher,
@@ -136,6 +137,7 @@ pub async fn run(
         seed,
         workers: split(load),
         start_unix_nanos: 0,
+        marks: marks.to_vec(),
     };
     let processes = load.processes.clamp(1, job.workers.len().max(1));
     let (tally, started, elapsed, worker_failures, usage) = match launcher {

@@ -45,6 +45,10 @@ pub struct Job {
     /// When the load starts, nanoseconds since the Unix epoch: every
     /// process measures from the same moment.
     pub start_unix_nanos: u64,
+    /// Instants to watch, since the load started: what was in flight
+    /// around each is kept (a graceful stop's).
+    #[serde(default)]
+    pub marks: Vec<Duration>,
 }
 
 /// CPU time and peak memory of a process.
@@ -123,10 +127,10 @@ pub async fn run_job(
 ) -> Tally {
     let prepared = match Prepared::new(&job.mix, job.load.keep_alive) {
         Ok(prepared) => prepared,
-        Err(_) => return Tally::new(job.mix.items.len()),
+        Err(_) => return Tally::new(job.mix.items.len()).watching(&job.marks),
     };
     tokio::time::sleep_until(started.into()).await;
-    let tally = Mutex::new(Tally::new(job.mix.items.len()));
+    let tally = Mutex::new(Tally::new(job.mix.items.len()).watching(&job.marks));
     let context = WorkerContext {
         address: job.address,
         mix: &job.mix,
@@ -268,7 +272,7 @@ pub async fn run_processes(
         let counts = Arc::clone(&counts);
         async move { drive(exe, index, &job, stop, shared, &counts).await }
     });
-    let mut tally = Tally::new(template.mix.items.len());
+    let mut tally = Tally::new(template.mix.items.len()).watching(&template.marks);
     let mut usage = Usage::default();
     let mut failures = Vec::new();
     for result in futures_util::future::join_all(children).await {
@@ -383,6 +387,7 @@ mod tests {
             mix_index: 0,
             outcome: Outcome::Status(200),
             expected: true,
+            innocent: true,
             latency: Duration::from_millis(3),
             headers_after: Some(Duration::from_millis(2)),
             corrected: None,

@@ -15,6 +15,14 @@ use crate::behaviour::Outcome;
 pub const TIMELINE_BUCKET: Duration = Duration::from_millis(100);
 /// Resolution of the availability record (recovery and downtime).
 pub const AVAILABILITY_RESOLUTION: Duration = Duration::from_millis(1);
+/// Width of one bucket of the innocent failures' record (losses per fault).
+pub const LOSS_BUCKET: Duration = Duration::from_millis(10);
+/// Requests that began before a mark plus this and ended after it minus
+/// this are kept: the act the mark stands for happens within this of it,
+/// whatever the clocks of labour and its client processes.
+pub const MARK_WINDOW: Duration = Duration::from_millis(500);
+/// Requests kept per mark and worker, at most.
+const MARK_KEPT: usize = 100_000;
 /// Failure samples kept per (behaviour, outcome).
 pub const SAMPLES_PER_KIND: usize = 3;
 /// Highest latency a histogram records, in microseconds (one hour).
@@ -29,6 +37,8 @@ pub struct Record {
     pub outcome: Outcome,
     /// Whether the outcome is what the behaviour expects.
     pub expected: bool,
+    /// Whether the request is an innocent one.
+    pub innocent: bool,
     /// Time from the request's start until its outcome was known.
     pub latency: Duration,
     /// Time from the request's start until its response headers arrived.
@@ -192,6 +202,17 @@ impl MsBits {
     }
 }
 
+/// A request around a mark: when it began and ended, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AroundMark {
+    /// When it began, since the client started.
+    pub began: Duration,
+    /// When its outcome was known.
+    pub ended: Duration,
+    /// Whether it came back as expected.
+    pub expected: bool,
+}
+
 /// Everything a client (or one of its workers) counted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tally {
@@ -213,6 +234,19 @@ pub struct Tally {
     /// digest of their mix indexes in the order they were sent.
     #[serde(default)]
     pub sequences: BTreeMap<usize, (u64, u64)>,
+    /// Innocent requests that failed, per [`LOSS_BUCKET`].
+    #[serde(default)]
+    pub innocent_failed: Vec<u32>,
+    /// Milliseconds in which a connection was refused.
+    #[serde(default)]
+    pub refused_ms: MsBits,
+    /// Instants to watch (a planned fault's), since the client started.
+    #[serde(default)]
+    pub marks: Vec<Duration>,
+    /// Per mark: the requests in flight within [`MARK_WINDOW`] of it, to
+    /// tell what was in flight when the act the mark stands for happened.
+    #[serde(default)]
+    pub around_marks: Vec<Vec<AroundMark>>,
 }
 
 /// Start value of a sequence digest (FNV-1a's offset basis).
@@ -240,7 +274,18 @@ impl Tally {
             failed_ms: MsBits::default(),
             late_starts: 0,
             sequences: BTreeMap::new(),
+            innocent_failed: Vec::new(),
+            refused_ms: MsBits::default(),
+            marks: Vec::new(),
+            around_marks: Vec::new(),
         }
+    }
+
+    /// Watch `marks`: keep the requests in flight around each.
+    pub fn watching(mut self, marks: &[Duration]) -> Self {
+        self.marks = marks.to_vec();
+        self.around_marks = vec![Vec::new(); marks.len()];
+        self
     }
 
     /// One digest of what every connection sent, in order: equal for two
@@ -289,6 +334,31 @@ impl Tally {
             self.ok_ms.set(ms);
         } else {
             self.failed_ms.set(ms);
+        }
+        if record.outcome == Outcome::Refused {
+            self.refused_ms.set(ms);
+        }
+        if record.innocent && !record.expected {
+            let bucket = (record.at.as_millis() / LOSS_BUCKET.as_millis()) as usize;
+            if self.innocent_failed.len() <= bucket {
+                self.innocent_failed.resize(bucket + 1, 0);
+            }
+            self.innocent_failed[bucket] += 1;
+        }
+        if !self.marks.is_empty() {
+            let began = record.at.saturating_sub(record.latency);
+            for (mark, kept) in self.marks.iter().zip(&mut self.around_marks) {
+                if began <= *mark + MARK_WINDOW
+                    && record.at > mark.saturating_sub(MARK_WINDOW)
+                    && kept.len() < MARK_KEPT
+                {
+                    kept.push(AroundMark {
+                        began,
+                        ended: record.at,
+                        expected: record.expected,
+                    });
+                }
+            }
         }
         let bucket = (record.at.as_millis() / TIMELINE_BUCKET.as_millis()) as usize;
         if self.timeline.len() <= bucket {
@@ -353,6 +423,20 @@ impl Tally {
         }
         self.ok_ms.union(&other.ok_ms);
         self.failed_ms.union(&other.failed_ms);
+        self.refused_ms.union(&other.refused_ms);
+        if self.innocent_failed.len() < other.innocent_failed.len() {
+            self.innocent_failed.resize(other.innocent_failed.len(), 0);
+        }
+        for (mine, theirs) in self.innocent_failed.iter_mut().zip(other.innocent_failed) {
+            *mine += theirs;
+        }
+        if self.marks.is_empty() {
+            self.marks = other.marks;
+            self.around_marks = vec![Vec::new(); self.marks.len()];
+        }
+        for (mine, theirs) in self.around_marks.iter_mut().zip(other.around_marks) {
+            mine.extend(theirs);
+        }
         self.samples.sort_by_key(|s| s.at);
     }
 
@@ -376,6 +460,7 @@ mod tests {
             mix_index,
             outcome,
             expected,
+            innocent: mix_index == 0,
             latency: Duration::from_millis(5),
             headers_after: Some(Duration::from_millis(4)),
             corrected: None,

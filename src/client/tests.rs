@@ -133,6 +133,7 @@ fn one_behaviour_test(behaviour: Behaviour) -> TestSpec {
         mix: vec![MixEntry::new(behaviour, 1)],
         load: None,
         throughput: false,
+        faults: Vec::new(),
     }
 }
 
@@ -158,7 +159,16 @@ async fn run_cancellable(
 ) -> client::ClientRun {
     let mix = Mix::from_test(test, &address.to_string());
     let shared = Arc::new(Shared::default());
-    client::run(&mix, address, load, 1, cancel, shared, &Launcher::InProcess).await
+    client::run(
+        &mix,
+        address,
+        load,
+        (1, &[]),
+        cancel,
+        shared,
+        &Launcher::InProcess,
+    )
+    .await
 }
 
 /// Send `requests` of `behaviour` alone to `address`.

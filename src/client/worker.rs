@@ -276,6 +276,7 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
                 mix_index: index,
                 outcome: answer.outcome,
                 expected,
+                innocent: item.innocent,
                 latency: done.duration_since(begin),
                 headers_after: answer.headers_after,
                 corrected: intended.map(|intended| done.duration_since(intended)),

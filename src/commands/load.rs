@@ -68,7 +68,7 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
         &mix,
         address,
         &spec,
-        0,
+        (0, &[]),
         &cancel,
         shared,
         &Launcher::current(),

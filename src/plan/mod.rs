@@ -5,12 +5,14 @@
 //! Nothing here imports the runtime, the client or the results.
 
 mod container;
+pub mod fault;
 mod limits;
 mod load;
 pub mod options;
 mod test;
 
 pub use container::{ContainerOptions, NetworkMode};
+pub use fault::{FaultAction, FaultSpec, Signal};
 pub use limits::{Limits, RestartPolicy, SOMAXCONN_FILE, somaxconn};
 pub use load::{LoadSpec, cpus};
 pub use test::{MixEntry, TestSpec, Thresholds};

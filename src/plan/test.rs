@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::LoadSpec;
+use super::{FaultSpec, LoadSpec};
 use crate::behaviour::Behaviour;
 use crate::policy::PolicyKind;
 
@@ -43,6 +43,10 @@ pub struct TestSpec {
     /// mostly wait on sleeping, wedged or respawning workers, and share it.
     #[serde(default)]
     pub throughput: bool,
+    /// Faults from outside the application during the load, in the order
+    /// they were declared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultSpec>,
 }
 
 impl TestSpec {

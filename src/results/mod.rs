@@ -2,6 +2,7 @@
 //! which every report renders. Versioned by [`SCHEMA_VERSION`].
 
 mod durability;
+mod fault;
 mod load;
 mod load_run;
 mod merge;
@@ -17,6 +18,7 @@ pub use durability::{
     Durability, EventAction, EventRecord, OUTAGES_KEPT, Outage, Phase, Recovery, ResourceSample,
     Resources,
 };
+pub use fault::{FaultRecord, GracefulRecord, SlowRecord};
 pub use load::{
     BehaviourResult, FailureSample, LatencySplit, LatencySummary, Timeline, WorkerSeen,
 };
@@ -512,6 +514,9 @@ pub struct Cell {
     pub behaviours: Vec<BehaviourResult>,
     /// Worker pids that answered.
     pub workers_seen: Vec<WorkerSeen>,
+    /// The faults of its test, each firing as it happened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultRecord>,
     /// As expected / not, over time.
     pub timeline: Timeline,
     /// The first few failures of each kind.
@@ -552,6 +557,7 @@ impl Cell {
             run_id: String::new(),
             seed: 0,
             repeat: 0,
+            faults: Vec::new(),
             status,
             ended_by: None,
             phases: Phases::default(),

@@ -119,6 +119,8 @@ pub struct StoppedServer {
     pub remove_took: Duration,
 }
 
+pub use crate::plan::Signal;
+
 /// The engine and host the servers ran on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EngineInfo {
@@ -265,6 +267,44 @@ impl RuntimeError {
     }
 }
 
+/// A fault's action on a running server, as a runtime carries it out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Act {
+    /// Send `signal` to one worker: a process of the server with no child
+    /// process, other than the init or keeper at the top (a one-process
+    /// server's only process); `pick` chooses among them.
+    SignalWorker {
+        /// The signal.
+        signal: Signal,
+        /// Chooses the worker: `pick % workers`, workers by pid.
+        pick: u64,
+    },
+    /// Send `signal` to process `pid` (as an earlier act named it).
+    SignalPid {
+        /// The signal.
+        signal: Signal,
+        /// The process, as the act that picked it named it.
+        pid: u32,
+    },
+    /// Send `signal` to the server as a whole (its init, or its group).
+    SignalServer(Signal),
+    /// Freeze every process of the server.
+    Pause,
+    /// Thaw them.
+    Unpause,
+    /// Restart the server: SIGTERM, the stop grace, SIGKILL, start.
+    Restart,
+}
+
+/// What an act reached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActTarget {
+    /// A process, when the act reached one.
+    pub pid: Option<u32>,
+    /// The target in words: `pid 12 (gunicorn)`, `the container`.
+    pub description: String,
+}
+
 /// Somewhere servers can be built, started and stopped.
 pub trait Runtime: Sync {
     /// Id of this run; every object created carries it as [`RUN_LABEL`].
@@ -312,9 +352,75 @@ pub trait Runtime: Sync {
         Vec::new()
     }
 
+    /// Carry out a fault's `act` on `running` during its load.
+    fn act(
+        &self,
+        running: &RunningServer,
+        act: Act,
+    ) -> impl Future<Output = Result<ActTarget, RuntimeError>> + Send {
+        let server = running.name.clone();
+        async move {
+            Err(RuntimeError::Unsupported {
+                server,
+                reason: format!("this runtime cannot carry out {act:?}"),
+            })
+        }
+    }
+
     /// Remove everything this run created that is still there; returns how
     /// many objects were removed. Called on every path out of a run.
     fn shutdown(&self) -> impl Future<Output = Result<usize, RuntimeError>> + Send;
+}
+
+/// A process of a running server: its pid, its parent's and its name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerProcess {
+    /// Its pid, as the runtime addresses it.
+    pub pid: u32,
+    /// Its parent's pid.
+    pub ppid: u32,
+    /// Its command name.
+    pub name: String,
+}
+
+/// The workers among `processes`: those under `top` (the init or keeper)
+/// with no child of their own; `top`'s only child when that is all there
+/// is. By pid.
+pub fn workers(processes: &[ServerProcess], top: u32) -> Vec<ServerProcess> {
+    let mut under = vec![top];
+    let mut found: Vec<&ServerProcess> = Vec::new();
+    while let Some(parent) = under.pop() {
+        for process in processes
+            .iter()
+            .filter(|p| p.ppid == parent && p.pid != top)
+        {
+            found.push(process);
+            under.push(process.pid);
+        }
+    }
+    let mut leaves: Vec<ServerProcess> = found
+        .iter()
+        .filter(|p| !found.iter().any(|child| child.ppid == p.pid))
+        .map(|p| (*p).clone())
+        .collect();
+    leaves.sort_by_key(|p| p.pid);
+    leaves
+}
+
+/// The processes of `/proc/<pid>/stat` lines: `pid (comm) state ppid ...`.
+pub fn parse_stat_lines(text: &str) -> Vec<ServerProcess> {
+    text.lines()
+        .filter_map(|line| {
+            let open = line.find('(')?;
+            let close = line.rfind(')')?;
+            let pid = line[..open].trim().parse().ok()?;
+            let name = line[open + 1..close].to_string();
+            let mut rest = line[close + 1..].split_whitespace();
+            let _state = rest.next()?;
+            let ppid = rest.next()?.parse().ok()?;
+            Some(ServerProcess { pid, ppid, name })
+        })
+        .collect()
 }
 
 /// What a sweep removed: earlier runs' leftovers.
@@ -409,5 +515,35 @@ mod tests {
             Some(("LABOUR_MEMORY_LIMIT".to_string(), "67108864".to_string()))
         );
         assert_eq!(memory_limit_env(&Limits::default()), None);
+    }
+
+    fn process(pid: u32, ppid: u32, name: &str) -> ServerProcess {
+        ServerProcess {
+            pid,
+            ppid,
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn workers_are_the_leaves_under_the_top_and_a_lone_server_is_its_own_worker() {
+        // docker-init, gunicorn's master and two workers, and the exec'd
+        // shell that read /proc (parent 0).
+        let text = "1 (docker-init) S 0 1 1\n7 (gunicorn) S 1 7 7\n8 (gunicorn) S 7 7 7\n\
+                    9 (gunicorn) S 7 7 7\n20 (sh) R 0 20 20\n";
+        let processes = parse_stat_lines(text);
+        assert_eq!(processes.len(), 5);
+        let pids: Vec<u32> = workers(&processes, 1).iter().map(|p| p.pid).collect();
+        assert_eq!(pids, [8, 9]);
+        let lone = [process(1, 0, "docker-init"), process(7, 1, "python3")];
+        let pids: Vec<u32> = workers(&lone, 1).iter().map(|p| p.pid).collect();
+        assert_eq!(pids, [7]);
+        assert!(workers(&[process(1, 0, "docker-init")], 1).is_empty());
+    }
+
+    #[test]
+    fn a_command_name_with_spaces_and_parentheses_is_read_whole() {
+        let processes = parse_stat_lines("12 (uWSGI (worker 1)) S 7 12 12 0");
+        assert_eq!(processes, [process(12, 7, "uWSGI (worker 1)")]);
     }
 }

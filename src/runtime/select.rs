@@ -204,6 +204,17 @@ impl Runtime for AnyRuntime {
         }
     }
 
+    async fn act(
+        &self,
+        running: &RunningServer,
+        act: super::Act,
+    ) -> Result<super::ActTarget, RuntimeError> {
+        match &self.kind {
+            Kind::Docker(runtime) => runtime.act(running, act).await,
+            Kind::Local(runtime) => runtime.act(running, act).await,
+        }
+    }
+
     async fn shutdown(&self) -> Result<usize, RuntimeError> {
         match &self.kind {
             Kind::Docker(runtime) => runtime.shutdown().await,

@@ -68,10 +68,19 @@ pub struct TestEntry {
     /// Its own load: requests, concurrency, timeout... (the keys of `load:`
     /// written in the test's own map).
     pub load: LoadOptions,
+    /// Faults during its load, for a mix or on top of a named test's.
+    pub faults: Option<Vec<FaultFile>>,
 }
 
 /// The keys of a test's map besides its load's.
-const TEST_KEYS: &[&str] = &["name", "description", "policy", "mix", "throughput"];
+const TEST_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "policy",
+    "mix",
+    "throughput",
+    "faults",
+];
 
 impl<'de> Deserialize<'de> for TestEntry {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -98,6 +107,7 @@ impl<'de> Deserialize<'de> for TestEntry {
                         "description" => test.description = map.next_value()?,
                         "policy" => test.policy = map.next_value()?,
                         "mix" => test.mix = map.next_value()?,
+                        "faults" => test.faults = map.next_value()?,
                         "throughput" => {
                             test.throughput =
                                 map.next_value_seed(Scalar(ScalarKind::Bool, parse_bool))?;
@@ -152,6 +162,73 @@ pub struct MixFile {
     /// Relative share of requests.
     #[serde(deserialize_with = "weight")]
     pub weight: u32,
+}
+
+/// One fault of a test, as written:
+/// `{at: 2s, every: 3s, action: kill-worker, signal: KILL}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultFile {
+    /// kill-worker, stop-worker, pause, restart, slow-clients,
+    /// slow-readers or graceful-stop.
+    #[serde(deserialize_with = "name")]
+    pub action: String,
+    /// When it first fires, after the load began.
+    #[serde(default, deserialize_with = "fault_time")]
+    pub at: Option<std::time::Duration>,
+    /// Fire again this long after each firing.
+    #[serde(default, deserialize_with = "fault_time")]
+    pub every: Option<std::time::Duration>,
+    /// kill-worker's signal [default: KILL].
+    #[serde(default, deserialize_with = "signal")]
+    pub signal: Option<crate::plan::Signal>,
+    /// How long stop-worker and pause last.
+    #[serde(default, deserialize_with = "fault_time")]
+    pub duration: Option<std::time::Duration>,
+    /// Slow clients' or readers' connections.
+    #[serde(default, deserialize_with = "connections")]
+    pub connections: Option<u32>,
+    /// Between two bytes of a slow client.
+    #[serde(default, deserialize_with = "fault_time")]
+    pub interval: Option<std::time::Duration>,
+    /// The body a slow reader asks for (`10m`).
+    #[serde(default, deserialize_with = "size")]
+    pub bytes: Option<u64>,
+    /// What a slow reader reads a second (`100`, `1k`).
+    #[serde(default, deserialize_with = "size")]
+    pub rate: Option<u64>,
+}
+
+fn fault_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<std::time::Duration>, D::Error> {
+    Scalar(ScalarKind::Text, crate::plan::options::parse_grace).deserialize(d)
+}
+
+fn signal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<crate::plan::Signal>, D::Error> {
+    Scalar(ScalarKind::Text, |text: &str| text.parse()).deserialize(d)
+}
+
+fn connections<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    use crate::plan::fault::MAX_SLOW_CONNECTIONS;
+    Scalar(ScalarKind::Integer, |text: &str| {
+        text.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_SLOW_CONNECTIONS).contains(n))
+            .ok_or_else(|| {
+                format!("{text:?} is not a number of connections from 1 to {MAX_SLOW_CONNECTIONS}")
+            })
+    })
+    .deserialize(d)
+}
+
+fn size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Scalar(ScalarKind::Text, |text: &str| {
+        crate::units::parse_bytes(text)
+            .ok()
+            .filter(|n| (1..=1 << 30).contains(n))
+            .ok_or_else(|| format!("{text:?} is not a size from 1 byte to 1g"))
+    })
+    .deserialize(d)
 }
 
 /// The container settings of every server, and their limits.

@@ -13,6 +13,7 @@ fn test(name: &str, description: &str, policy: PolicyKind, mix: Vec<MixEntry>) -
         mix,
         load: None,
         throughput: false,
+        faults: Vec::new(),
     }
 }
 

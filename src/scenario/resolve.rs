@@ -196,6 +196,7 @@ fn custom_test(
         mix: entries,
         load: None,
         throughput: false,
+        faults: Vec::new(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! labelled container per cell, watches it, stops and removes it. The only
 //! module that uses bollard.
 
+mod act;
 mod build;
 pub mod endpoint;
 mod settle;
@@ -72,6 +73,17 @@ pub struct DockerRuntime {
     /// How to remove this run's containers should labour have to give up
     /// on its orderly shutdown.
     _emergency: emergency::Registration,
+}
+
+/// Clears a container's restarting flag when dropped.
+struct RestartGuard(Option<Arc<std::sync::atomic::AtomicBool>>);
+
+impl Drop for RestartGuard {
+    fn drop(&mut self) {
+        if let Some(flag) = &self.0 {
+            flag.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
 }
 
 /// A cleanup that removes run `run_id`'s containers at once, from a
@@ -234,6 +246,15 @@ impl DockerRuntime {
             held_ports: Mutex::new(HashMap::new()),
             run_tags: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Mark container `id` as restarted by labour until the guard drops.
+    fn restarting(&self, id: &str) -> RestartGuard {
+        let flag = self.watches.lock().unwrap().get(id).map(Watch::restarting);
+        if let Some(flag) = &flag {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        RestartGuard(flag)
     }
 
     /// Where the engine is and what labour settled for the user, one line
@@ -625,6 +646,14 @@ impl Runtime for DockerRuntime {
             stop_took,
             remove_took,
         })
+    }
+
+    async fn act(
+        &self,
+        running: &RunningServer,
+        act: super::Act,
+    ) -> Result<super::ActTarget, RuntimeError> {
+        self.act_on(running, act).await
     }
 
     async fn shutdown(&self) -> Result<usize, RuntimeError> {

@@ -211,6 +211,7 @@ pub(super) struct WatchNotes {
 /// The watchers of one container.
 pub(super) struct Watch {
     stopping: Arc<AtomicBool>,
+    restarting: Arc<AtomicBool>,
     stop: CancellationToken,
     deaths: JoinHandle<WatchNotes>,
     stats: JoinHandle<Vec<StatsSample>>,
@@ -221,18 +222,20 @@ impl Watch {
     /// resource use. `down` is cancelled when a death is final.
     pub fn start(docker: &Docker, log: &EventLog, id: &str, down: CancellationToken) -> Self {
         let stopping = Arc::new(AtomicBool::new(false));
+        let restarting = Arc::new(AtomicBool::new(false));
         let stop = CancellationToken::new();
         let deaths = tokio::spawn(watch_deaths(
             docker.clone(),
             log.subscribe(),
             id.to_string(),
             down,
-            Arc::clone(&stopping),
+            (Arc::clone(&stopping), Arc::clone(&restarting)),
             stop.clone(),
         ));
         let stats = tokio::spawn(sample_stats(docker.clone(), id.to_string(), stop.clone()));
         Watch {
             stopping,
+            restarting,
             stop,
             deaths,
             stats,
@@ -242,6 +245,12 @@ impl Watch {
     /// From now on, deaths are labour's own doing.
     pub fn stopping(&self) {
         self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    /// While the returned flag is set, a death is a restart labour asked
+    /// for, never final.
+    pub fn restarting(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.restarting)
     }
 
     /// End the watchers and take what they found.
@@ -265,7 +274,7 @@ async fn watch_deaths(
     mut events: broadcast::Receiver<RawEvent>,
     id: String,
     down: CancellationToken,
-    stopping: Arc<AtomicBool>,
+    (stopping, restarting): (Arc<AtomicBool>, Arc<AtomicBool>),
     stop: CancellationToken,
 ) -> WatchNotes {
     let mut notes = WatchNotes::default();
@@ -292,7 +301,9 @@ async fn watch_deaths(
             .ok()
             .and_then(|inspect| inspect.state)
             .unwrap_or_default();
-        let final_death = state.running != Some(true) && state.restarting != Some(true);
+        let final_death = state.running != Some(true)
+            && state.restarting != Some(true)
+            && !restarting.load(Ordering::SeqCst);
         if final_death && !stopping.load(Ordering::SeqCst) {
             notes.down_at = Some(event.at);
             down.cancel();

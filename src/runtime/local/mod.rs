@@ -8,6 +8,7 @@
 //! `launch.rs` writes the files and maps the command, `supervise.rs`
 //! starts, restarts and stops the process group, `procstat.rs` samples it.
 
+mod act;
 pub(crate) mod keeper;
 mod launch;
 mod procstat;
@@ -366,6 +367,21 @@ impl Runtime for LocalRuntime {
 
     fn not_enforced(&self, server: &Server) -> Vec<String> {
         not_enforced(&server.limits)
+    }
+
+    async fn act(
+        &self,
+        running: &RunningServer,
+        act: crate::runtime::Act,
+    ) -> Result<crate::runtime::ActTarget, RuntimeError> {
+        let pgid = self
+            .running
+            .lock()
+            .unwrap()
+            .get(&running.id)
+            .map(|entry| entry.supervisor.seen.pgid.load(Ordering::SeqCst))
+            .unwrap_or(0);
+        act::act(&running.name, pgid, act)
     }
 
     async fn shutdown(&self) -> Result<usize, RuntimeError> {

@@ -1,0 +1,78 @@
+//! What each fault of a cell did and what it cost: when it was carried out
+//! and on what, the innocent requests lost while it lasted and after it,
+//! how long until requests came back as expected; for slow connections
+//! what they met, for a graceful stop what became of the requests in
+//! flight.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One firing of a fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FaultRecord {
+    /// The action: `kill-worker`, `stop-worker`, `pause`, `restart`,
+    /// `slow-clients`, `slow-readers` or `graceful-stop`.
+    pub action: String,
+    /// The fault as the test declares it, in words.
+    pub declared: String,
+    /// Seconds since the load began when it was carried out.
+    pub at_secs: f64,
+    /// When it was undone or ended (a thaw, an unpause, a restart's end,
+    /// slow connections closed); `None` for an instant.
+    pub until_secs: Option<f64>,
+    /// What it reached: `pid 8 (gunicorn), 1 of 2 worker(s)`, `the
+    /// container`, `20 connection(s)`.
+    pub target: Option<String>,
+    /// Why it could not be carried out, or undone.
+    pub error: Option<String>,
+    /// Innocent requests that failed between `at_secs` and `until_secs`
+    /// (10 ms buckets).
+    pub innocent_lost_during: u64,
+    /// Innocent requests that failed from its end until the next answer as
+    /// expected (the whole rest of the load without one).
+    pub innocent_lost_after: u64,
+    /// Seconds from its end to the next answer as expected; `None` when
+    /// none came before the load ended.
+    pub recovered_after_secs: Option<f64>,
+    /// What slow connections met.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow: Option<SlowRecord>,
+    /// What a graceful stop did to the requests in flight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graceful: Option<GracefulRecord>,
+}
+
+/// What a fault's slow connections met.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SlowRecord {
+    /// Connections the server accepted.
+    pub opened: u64,
+    /// Connections refused, or not accepted within 5 s.
+    pub refused: u64,
+    /// Connections the server closed before the load ended.
+    pub closed_by_server: u64,
+    /// Connections still open when the load ended (labour closed them).
+    pub open_at_end: u64,
+    /// Bytes sent over all of them.
+    pub bytes_sent: u64,
+    /// Bytes read over all of them.
+    pub bytes_read: u64,
+    /// The median time the server let a connection live before closing it.
+    pub closed_after_median_secs: Option<f64>,
+}
+
+/// What a graceful stop (SIGTERM while requests were in flight) did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GracefulRecord {
+    /// Requests in flight when the server got SIGTERM; `None` when the
+    /// client did not watch the moment (it came more than 0.5 s off plan).
+    pub in_flight: Option<u64>,
+    /// Of them, those that still came back as expected.
+    pub in_flight_completed: Option<u64>,
+    /// Seconds from SIGTERM to the server's exit; `None` when it had not
+    /// exited when the load ended.
+    pub exited_after_secs: Option<f64>,
+    /// Seconds from SIGTERM to the first refused connection before the
+    /// exit; `None` when it refused none meanwhile.
+    pub refused_after_secs: Option<f64>,
+}
