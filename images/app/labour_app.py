@@ -501,10 +501,18 @@ def serve_wsgiref(address, backlog=None):
     host, _, port = address.rpartition(":")
     server = make_server(host, int(port), application, server_class=QueueServer,
                          handler_class=QuietHandler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # SIGTERM: finish the request in hand, then exit 0. (Raising SystemExit
+    # from the handler instead would be swallowed by wsgiref's handler when
+    # it lands inside a request, and the server would keep serving.)
+    def stop(*_):
+        import threading
+        threading.Thread(target=server.shutdown).start()
+
+    signal.signal(signal.SIGTERM, stop)
     sys.stdout.write("wsgiref serving on http://%s:%s (Python %s)\n" % (host, port, PYTHON_VERSION))
     sys.stdout.flush()
     server.serve_forever()
+    server.server_close()
 
 
 if __name__ == "__main__":

@@ -134,6 +134,7 @@ pub(super) async fn run<R: Runtime>(
     ));
     let mix = Mix::from_test(test, &running.address.to_string());
     let shared = Arc::new(Shared::default());
+    let watched = Arc::clone(&shared);
     let bar = progress.load_bar(&name, &load, Arc::clone(&shared));
     board.load_started(plan.index);
     let loading = Instant::now();
@@ -161,7 +162,7 @@ pub(super) async fn run<R: Runtime>(
         running: &running,
         address: running.address,
         seed: plan.seed,
-        began: loading,
+        shared: watched,
         within,
         load_over: load_over.clone(),
     };

@@ -4,7 +4,7 @@
 //! connections until the load ends.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
@@ -69,8 +69,8 @@ pub(super) struct Driving<'a> {
     pub address: SocketAddr,
     /// The cell's seed (workers are picked by it).
     pub seed: u64,
-    /// When the load began.
-    pub began: Instant,
+    /// The client's shared counts: when the load began.
+    pub shared: std::sync::Arc<crate::client::Shared>,
     /// How long the load may last.
     pub within: Duration,
     /// Cancelled when the load ends.
@@ -84,6 +84,19 @@ pub(super) async fn drive<R: Runtime>(
     faults: &[FaultSpec],
     driving: Driving<'_>,
 ) -> Vec<Fired> {
+    if faults.is_empty() {
+        return Vec::new();
+    }
+    // Times are after the load began, as the client counts them.
+    let began = loop {
+        if let Some(began) = driving.shared.started() {
+            break began;
+        }
+        tokio::select! {
+            _ = driving.load_over.cancelled() => return Vec::new(),
+            _ = tokio::time::sleep(Duration::from_millis(1)) => {}
+        }
+    };
     let marks = marks(faults, driving.within);
     let mut steps: Vec<(Duration, Step)> = Vec::new();
     for (index, fault) in faults.iter().enumerate() {
@@ -97,20 +110,17 @@ pub(super) async fn drive<R: Runtime>(
     let mut fired: Vec<Fired> = Vec::new();
     let mut firings = vec![0usize; faults.len()];
     let mut slow_tasks = Vec::new();
-    loop {
-        // The next step in time; ties in the order they were added.
-        let Some(next) = steps
-            .iter()
-            .enumerate()
-            .min_by_key(|(i, (at, _))| (*at, *i))
-            .map(|(i, _)| i)
-        else {
-            break;
-        };
+    // The next step in time; ties in the order they were added.
+    while let Some(next) = steps
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, (at, _))| (*at, *i))
+        .map(|(i, _)| i)
+    {
         let (at, step) = steps.remove(next);
         let on_time = tokio::select! {
             _ = driving.load_over.cancelled() => false,
-            _ = tokio::time::sleep_until((driving.began + at).into()) => true,
+            _ = tokio::time::sleep_until((began + at).into()) => true,
         };
         if !on_time {
             // The load is over: undo what is still frozen, fire nothing new.
@@ -132,7 +142,7 @@ pub(super) async fn drive<R: Runtime>(
                 fired.push(record);
                 if let Some((after, act)) = undo {
                     steps.push((
-                        driving.began.elapsed() + after,
+                        began.elapsed() + after,
                         Step::Undo {
                             fired: fired.len() - 1,
                             act,
@@ -251,12 +261,16 @@ async fn fire<R: Runtime>(
         }
     };
     let result = runtime.act(running, act).await;
+    // A signal or a freeze counts from when it landed (an exec takes a
+    // while); a restart from when it began, until it was done.
+    if act == Act::Restart {
+        record.until = Some(SystemTime::now());
+    } else {
+        record.at = SystemTime::now();
+    }
     match result {
         Ok(target) => {
             record.target = Some(target.description);
-            if act == Act::Restart {
-                record.until = Some(SystemTime::now());
-            }
             let undo = match (act, undo_after) {
                 (Act::SignalWorker { .. }, Some(after)) => target.pid.map(|pid| {
                     (

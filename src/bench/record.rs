@@ -119,9 +119,18 @@ pub(super) fn measured(
     let stopped = stopped.map(|stopped| {
         served(&mut cell, &client, stopped);
     });
+    let starts: Vec<f64> = fired
+        .iter()
+        .map(|f| secs_since(client.started, f.at))
+        .collect();
     cell.faults = fired
         .into_iter()
-        .map(|fired| fault_record(fired, &client, &cell.events))
+        .map(|fired| {
+            // Losses after a fault are its own until the next fault begins.
+            let at = secs_since(client.started, fired.at);
+            let next = starts.iter().copied().filter(|&s| s > at).reduce(f64::min);
+            fault_record(fired, &client, &cell.events, next)
+        })
         .collect();
     match stopped {
         Ok(()) => {}
@@ -158,6 +167,7 @@ fn loaded(
         LoadEnd::Stopped => EndedBy::ServerDown,
         LoadEnd::GaveUp => EndedBy::Unresponsive,
         LoadEnd::Budget => EndedBy::Budget,
+        LoadEnd::Duration => EndedBy::Duration,
         LoadEnd::Requests => EndedBy::Requests,
     };
     let status = match ended_by {
@@ -165,7 +175,7 @@ fn loaded(
         EndedBy::EngineLost => CellStatus::EngineLost,
         EndedBy::ServerDown => CellStatus::ServerDown,
         EndedBy::Unresponsive => CellStatus::Unresponsive,
-        EndedBy::Budget | EndedBy::Requests => CellStatus::Completed,
+        EndedBy::Budget | EndedBy::Requests | EndedBy::Duration => CellStatus::Completed,
     };
     let mut cell = Cell::named(server, version, &test.name, status);
     cell.timeline.bucket_ms = TIMELINE_BUCKET.as_millis() as u64;
@@ -202,9 +212,32 @@ fn served(cell: &mut Cell, client: &ClientRun, stopped: StoppedServer) {
     cell.log_tail = stopped.log_tail;
 }
 
+/// The window of the answer rates before and after a fault.
+const RATE_WINDOW: f64 = 1.0;
+
+/// Answers as expected a second in `[from, to)` seconds of the load, from
+/// the timeline's whole buckets in it; `None` when none is whole.
+fn expected_rate(timeline: &[(u64, u64)], from: f64, to: f64) -> Option<f64> {
+    let bucket = TIMELINE_BUCKET.as_secs_f64();
+    let first = (from / bucket).ceil().max(0.0) as usize;
+    let last = (to / bucket).floor().max(0.0) as usize;
+    (last > first).then(|| {
+        let expected: u64 = timeline
+            .iter()
+            .skip(first)
+            .take(last - first)
+            .map(|(ok, _)| ok)
+            .sum();
+        expected as f64 / ((last - first) as f64 * bucket)
+    })
+}
+
 /// Innocent requests that failed in `[from, to)` seconds of the load, by
 /// [`LOSS_BUCKET`].
 fn innocent_lost(failed: &[u32], from: f64, to: f64) -> u64 {
+    if to <= from {
+        return 0;
+    }
     let bucket = LOSS_BUCKET.as_secs_f64();
     let first = (from / bucket).floor().max(0.0) as usize;
     let last = (to / bucket).ceil().max(0.0) as usize;
@@ -219,7 +252,12 @@ fn innocent_lost(failed: &[u32], from: f64, to: f64) -> u64 {
 /// One fired fault, with what it cost: the innocent requests lost while it
 /// lasted and until the next answer as expected after it, and for a
 /// graceful stop what became of the requests in flight.
-fn fault_record(fired: Fired, client: &ClientRun, events: &[EventRecord]) -> FaultRecord {
+fn fault_record(
+    fired: Fired,
+    client: &ClientRun,
+    events: &[EventRecord],
+    next_fault_at: Option<f64>,
+) -> FaultRecord {
     let tally = &client.tally;
     let at_secs = secs_since(client.started, fired.at);
     let until_secs = fired.until.map(|until| secs_since(client.started, until));
@@ -231,7 +269,18 @@ fn fault_record(fired: Fired, client: &ClientRun, events: &[EventRecord]) -> Fau
     let end_ms = (end_secs / resolution).floor().max(0.0) as usize;
     let back_ms = tally.ok_ms.next_set(end_ms + 1);
     let recovered_after_secs = back_ms.map(|ms| (ms as f64 * resolution - end_secs).max(0.0));
-    let back_secs = back_ms.map_or(load_secs, |ms| ms as f64 * resolution);
+    let back_secs = back_ms
+        .map_or(load_secs, |ms| ms as f64 * resolution)
+        .min(next_fault_at.unwrap_or(f64::INFINITY))
+        .max(end_secs);
+    // Answers as expected a second, before it and while it lasts (the
+    // second after an instant).
+    let during_to = if until_secs.is_some() {
+        end_secs
+    } else {
+        at_secs + RATE_WINDOW
+    };
+    let rate = |from: f64, to: f64| expected_rate(&tally.timeline, from, to.min(load_secs));
     let graceful = (fired.spec.action == FaultAction::GracefulStop).then(|| {
         let exit = events
             .iter()
@@ -276,6 +325,8 @@ fn fault_record(fired: Fired, client: &ClientRun, events: &[EventRecord]) -> Fau
         innocent_lost_during: innocent_lost(&tally.innocent_failed, at_secs, end_secs),
         innocent_lost_after: innocent_lost(&tally.innocent_failed, end_secs, back_secs),
         recovered_after_secs,
+        expected_per_sec_before: rate((at_secs - RATE_WINDOW).max(0.0), at_secs),
+        expected_per_sec_during: rate(at_secs, during_to),
         slow: fired.slow.map(|slow| SlowRecord {
             opened: slow.opened,
             refused: slow.refused,

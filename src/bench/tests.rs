@@ -21,7 +21,8 @@ use crate::plan::{LoadSpec, TestSpec, Thresholds};
 use crate::progress::Progress;
 use crate::results::{CellStatus, EndedBy, EventAction, Phase, Results};
 use crate::runtime::{
-    EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError, ServerEvent, StoppedServer,
+    Act, ActTarget, EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError, ServerEvent,
+    StoppedServer,
 };
 use crate::scenario::{Plan, named_tests};
 
@@ -40,6 +41,8 @@ struct FakeRuntime {
     starts: std::sync::atomic::AtomicUsize,
     /// Why the engine is gone, once it is.
     lost: Mutex<Option<String>>,
+    /// The acts of faults carried out, with when, in order.
+    acts: Mutex<Vec<(Act, std::time::Instant)>>,
 }
 
 /// Answer one connection: `/SIGSEGV` closes it unanswered (the worker
@@ -185,6 +188,17 @@ impl Runtime for FakeRuntime {
             stop_took: Duration::from_millis(2),
             remove_took: Duration::from_millis(1),
             ..StoppedServer::default()
+        })
+    }
+
+    async fn act(&self, _running: &RunningServer, act: Act) -> Result<ActTarget, RuntimeError> {
+        self.acts
+            .lock()
+            .unwrap()
+            .push((act, std::time::Instant::now()));
+        Ok(ActTarget {
+            pid: Some(42),
+            description: "pid 42 (fake)".into(),
         })
     }
 
@@ -393,4 +407,102 @@ async fn an_engine_lost_mid_run_ends_the_run_with_the_cell_in_flight_said_so() {
     assert_eq!(cell.ended_by, Some(EndedBy::EngineLost));
     assert!(cell.requests > 0 && cell.requests < 100_000);
     assert!(!results.complete);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_fire_on_time_are_undone_and_recorded_with_their_target() {
+    use crate::plan::{FaultAction, FaultSpec, Signal};
+    let mut plan = plan(&["wsgiref"], &["Plain"], 1);
+    let test = &mut plan.tests[0];
+    test.throughput = false;
+    let load = test.load.as_mut().unwrap();
+    load.requests = None;
+    load.duration = Some(Duration::from_millis(900));
+    test.faults = vec![
+        FaultSpec {
+            at: Duration::from_millis(100),
+            every: Some(Duration::from_millis(300)),
+            action: FaultAction::KillWorker {
+                signal: Signal::Term,
+            },
+        },
+        FaultSpec {
+            at: Duration::from_millis(200),
+            every: None,
+            action: FaultAction::StopWorker {
+                duration: Duration::from_millis(200),
+            },
+        },
+        // Longer than the load: thawed when the load ends.
+        FaultSpec {
+            at: Duration::from_millis(600),
+            every: None,
+            action: FaultAction::Pause {
+                duration: Duration::from_secs(60),
+            },
+        },
+    ];
+    let runtime = FakeRuntime::default();
+    let (results, _) = bench(&plan, &runtime).await;
+    let cell = &results.cells[0];
+    assert_eq!(cell.ended_by, Some(EndedBy::Duration));
+    let acts: Vec<Act> = runtime
+        .acts
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(a, _)| *a)
+        .collect();
+    let kills = acts
+        .iter()
+        .filter(|a| {
+            matches!(
+                a,
+                Act::SignalWorker {
+                    signal: Signal::Term,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(kills, 3, "at 0.1, 0.4 and 0.7 s: {acts:?}");
+    assert!(acts.contains(&Act::SignalPid {
+        signal: Signal::Cont,
+        pid: 42
+    }));
+    assert_eq!(acts.last(), Some(&Act::Unpause), "{acts:?}");
+    let actions: Vec<&str> = cell.faults.iter().map(|f| f.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "kill-worker",
+            "stop-worker",
+            "kill-worker",
+            "pause",
+            "kill-worker"
+        ]
+    );
+    let stop = &cell.faults[1];
+    let lasted = stop.until_secs.unwrap() - stop.at_secs;
+    assert!(
+        (0.15..0.6).contains(&lasted),
+        "thawed after its 200 ms: {stop:?}"
+    );
+    let pause = &cell.faults[3];
+    assert!(
+        pause.until_secs.unwrap() < 2.0,
+        "thawed when the load ended: {pause:?}"
+    );
+    assert!(
+        cell.faults
+            .iter()
+            .all(|f| f.target.as_deref() == Some("pid 42 (fake)") || f.action == "pause")
+    );
+    // The fake server never fails: nothing lost, answers right after.
+    assert!(
+        cell.faults
+            .iter()
+            .all(|f| f.innocent_lost_during + f.innocent_lost_after == 0)
+    );
+    assert!(cell.faults[0].recovered_after_secs.is_some());
 }

@@ -44,6 +44,8 @@ pub enum LoadEnd {
     Requests,
     /// Its time ([`LoadSpec::duration`]) ran out first.
     Budget,
+    /// It had no request count and ran for its duration, as planned.
+    Duration,
     /// Nothing came back as expected for [`LoadSpec::give_up_after`].
     GaveUp,
     /// Its cancellation token was cancelled (the server went down for
@@ -154,6 +156,7 @@ pub async fn run(
         _ => {
             let started_wall = SystemTime::now();
             let started = Instant::now();
+            shared.set_started(started);
             let tally = run_job(&job, started, &stop, &shared).await;
             (tally, started_wall, started.elapsed(), Vec::new(), None)
         }
@@ -165,6 +168,8 @@ pub async fn run(
         LoadEnd::GaveUp
     } else if stopped_early {
         LoadEnd::Stopped
+    } else if load.requests.is_none() && load.duration.is_some() {
+        LoadEnd::Duration
     } else if load
         .requests
         .is_none_or(|requests| tally.requests() < requests)

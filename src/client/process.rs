@@ -256,6 +256,7 @@ pub async fn run_processes(
 ) -> ProcessesRun {
     let start = SystemTime::now() + START_DELAY;
     let local_start = Instant::now() + START_DELAY;
+    shared.set_started(local_start);
     let mut shares: Vec<Vec<WorkerSpec>> = vec![Vec::new(); processes];
     for (position, worker) in template.workers.iter().enumerate() {
         shares[position % processes].push(*worker);

@@ -134,6 +134,7 @@ fn one_behaviour_test(behaviour: Behaviour) -> TestSpec {
         load: None,
         throughput: false,
         faults: Vec::new(),
+        runs_for: None,
     }
 }
 

@@ -60,9 +60,21 @@ pub struct Shared {
     done: AtomicU64,
     failed: AtomicU64,
     last_expected_ms: AtomicU64,
+    started: std::sync::OnceLock<Instant>,
 }
 
 impl Shared {
+    /// The load starts (started) at `at`: every time the client counts is
+    /// since then.
+    pub fn set_started(&self, at: Instant) {
+        let _ = self.started.set(at);
+    }
+
+    /// When the load starts, once the client has settled it.
+    pub fn started(&self) -> Option<Instant> {
+        self.started.get().copied()
+    }
+
     fn count(&self, expected: bool, at: Duration) {
         self.done.fetch_add(1, Ordering::Relaxed);
         if expected {

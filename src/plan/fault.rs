@@ -14,6 +14,19 @@ pub const MAX_FAULTS: usize = 16;
 pub const MAX_FIRINGS: u32 = 1000;
 /// Most slow connections one fault opens.
 pub const MAX_SLOW_CONNECTIONS: u32 = 1000;
+/// Slow connections of a fault unless told.
+pub const DEFAULT_SLOW_CONNECTIONS: u32 = 20;
+/// Between two bytes of a slow client unless told.
+pub const DEFAULT_SLOW_INTERVAL: Duration = Duration::from_secs(1);
+/// The body a slow reader asks for unless told.
+pub const DEFAULT_SLOW_BODY: u64 = 16 << 20;
+/// Bytes a slow reader reads a second unless told.
+pub const DEFAULT_SLOW_RATE: u64 = 1024;
+/// The shortest `every`: a fault needs time to act.
+pub const MIN_EVERY: Duration = Duration::from_millis(100);
+/// The load of a test with faults runs this long after its last fault's
+/// first firing ends, unless told: long enough to see the server recover.
+pub const RECOVERY_WINDOW: Duration = Duration::from_secs(4);
 
 /// A signal sent to a worker or a server.
 #[derive(

@@ -47,12 +47,41 @@ pub struct TestSpec {
     /// they were declared.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultSpec>,
+    /// How long the load of a test with faults runs (its request count
+    /// does not end it); `None`: past its faults' first firings by
+    /// [`super::fault::RECOVERY_WINDOW`].
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::units::duration_secs_option"
+    )]
+    #[schemars(with = "Option<f64>")]
+    pub runs_for: Option<std::time::Duration>,
 }
 
 impl TestSpec {
     /// The load this test runs with.
     pub fn load(&self) -> LoadSpec {
         self.load.clone().unwrap_or_default()
+    }
+
+    /// How long the load of a test with faults runs unless the run says:
+    /// its own `runs_for`, else until [`super::fault::RECOVERY_WINDOW`]
+    /// after the last fault's first firing has ended.
+    pub fn fault_duration(&self) -> std::time::Duration {
+        use super::fault::{Lasts, RECOVERY_WINDOW};
+        self.runs_for.unwrap_or_else(|| {
+            let last_end = self
+                .faults
+                .iter()
+                .map(|fault| match fault.action.lasts() {
+                    Lasts::For(duration) => fault.at + duration,
+                    Lasts::Instant | Lasts::ToTheEnd => fault.at,
+                })
+                .max()
+                .unwrap_or_default();
+            last_end + RECOVERY_WINDOW
+        })
     }
 }
 

@@ -196,6 +196,8 @@ fn behaviours_text(specs: &[BehaviourSpec]) -> String {
 }
 
 fn tests_text(tests: &[TestSpec]) -> String {
+    let width = tests.iter().map(|t| t.name.len()).max().unwrap_or(0);
+    let indent = width + 9;
     let mut out = String::new();
     for test in tests {
         let mix: Vec<String> = test
@@ -204,13 +206,24 @@ fn tests_text(tests: &[TestSpec]) -> String {
             .map(|entry| format!("{} x{}", entry.behaviour, entry.weight))
             .collect();
         out.push_str(&format!(
-            "{:<11} {:<7} {}\n{:<19} mix: {}\n",
+            "{:<width$} {:<7} {}\n{:<indent$} mix: {}\n",
             test.name,
             format!("{:?}", test.policy),
             test.description,
             "",
             mix.join(", ")
         ));
+        if !test.faults.is_empty() {
+            let faults: Vec<String> = test.faults.iter().map(ToString::to_string).collect();
+            out.push_str(&format!(
+                "{:<indent$} faults: {}; the load runs {:.0} s\n{:<indent$} expected: \
+                 innocent requests served; failures only while a fault lasts\n",
+                "",
+                faults.join("; "),
+                test.fault_duration().as_secs_f64(),
+                ""
+            ));
+        }
     }
     out
 }

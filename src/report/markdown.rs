@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::Report;
-use super::table::{BUDGET_NOTE, breakdown, durability, matrix_text, verdict};
+use super::table::{BUDGET_NOTE, breakdown, durability, faults, matrix_text, verdict};
 use crate::results::{EndedBy, Results};
 
 /// Renders the run as Markdown.
@@ -98,6 +98,13 @@ impl Report for MarkdownReport {
                 .map(|cell| durability::row(cell).to_vec())
                 .collect();
             table(&durability::COLUMNS, &rows, &mut out);
+        }
+
+        let fault_rows = faults::rows(results);
+        if !fault_rows.is_empty() {
+            let _ = writeln!(out, "\n### Faults\n\n{}.\n", faults::HEADING);
+            let rows: Vec<Vec<String>> = fault_rows.into_iter().map(|row| row.to_vec()).collect();
+            table(&faults::COLUMNS, &rows, &mut out);
         }
 
         let failing: Vec<_> = results

@@ -29,11 +29,17 @@ pub struct FaultRecord {
     /// (10 ms buckets).
     pub innocent_lost_during: u64,
     /// Innocent requests that failed from its end until the next answer as
-    /// expected (the whole rest of the load without one).
+    /// expected (or the next fault, or the load's end).
     pub innocent_lost_after: u64,
     /// Seconds from its end to the next answer as expected; `None` when
     /// none came before the load ended.
     pub recovered_after_secs: Option<f64>,
+    /// Answers as expected a second in the second before it (whole 100 ms
+    /// buckets of the timeline).
+    pub expected_per_sec_before: Option<f64>,
+    /// Answers as expected a second while it lasted (the second after it,
+    /// for an instant).
+    pub expected_per_sec_during: Option<f64>,
     /// What slow connections met.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slow: Option<SlowRecord>,

@@ -317,6 +317,9 @@ pub struct PrepareRecord {
 pub enum EndedBy {
     /// Every request was sent and counted.
     Requests,
+    /// It ran for its duration, as planned (a load with no request count,
+    /// such as a test with faults).
+    Duration,
     /// Its time budget (`load.duration`) ran out first; requests in flight
     /// then are not counted.
     Budget,

@@ -262,8 +262,92 @@ mod tests {
         let error = select_tests(&"Plain,Nope".parse().unwrap()).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "unknown test \"Nope\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos)"
+            "unknown test \"Nope\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos, KillWorker, StopWorker, PauseServer, Restart, SlowClients, SlowReaders, GracefulStop)"
         );
+    }
+
+    fn plan_of(text: &str) -> Result<Plan, String> {
+        let path = std::path::Path::new("faults.yaml");
+        let file = ScenarioFile::parse(path, text).map_err(|e| e.to_string())?;
+        let catalogue =
+            crate::catalogue::Catalogue::load(&crate::images::Images::Embedded).unwrap();
+        let source = Source {
+            path,
+            file: &file,
+            text,
+        };
+        plan(&Flags::default(), Some(source), &catalogue).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn faults_in_a_scenario_are_checked_and_make_the_load_timed() {
+        use crate::plan::{FaultAction, Signal};
+        let plan = plan_of(
+            "servers: [gunicorn-sync]\ntests:\n  - name: Kills\n    mix: [{behaviour: PlainResponse, weight: 1}]\n    \
+             faults:\n      - {at: 2s, every: 3s, action: kill-worker, signal: TERM}\n      \
+             - {at: 1, action: pause, duration: 500ms}\n  - name: KillWorker\n    duration: 4s\n",
+        )
+        .unwrap();
+        let kills = &plan.tests[0];
+        assert_eq!(kills.faults.len(), 2);
+        assert_eq!(
+            kills.faults[0].action,
+            FaultAction::KillWorker {
+                signal: Signal::Term
+            }
+        );
+        assert_eq!(
+            kills.faults[0].every,
+            Some(std::time::Duration::from_secs(3))
+        );
+        let load = kills.load.as_ref().unwrap();
+        assert_eq!(load.requests, None, "a test with faults is timed");
+        // The pause ends at 1.5 s, the kill's first firing at 2 s; then the
+        // recovery window.
+        assert_eq!(load.duration, Some(std::time::Duration::from_secs(6)));
+        // A named fault test keeps its faults; its own duration wins.
+        let named = &plan.tests[1];
+        assert_eq!(named.faults.len(), 1);
+        assert_eq!(
+            named.load.as_ref().unwrap().duration,
+            Some(std::time::Duration::from_secs(4))
+        );
+
+        for (fault, problem) in [
+            ("{at: 1s, action: explode}", "\"explode\" is not a fault"),
+            ("{action: restart}", "it needs `at`"),
+            ("{at: 1s, action: pause}", "it needs `duration`"),
+            (
+                "{at: 1s, action: pause, duration: 1s, signal: KILL}",
+                "does not take `signal`",
+            ),
+            (
+                "{at: 1s, action: kill-worker, signal: LOUD}",
+                "\"LOUD\" is not a signal",
+            ),
+            (
+                "{at: 1s, every: 10ms, action: restart}",
+                "`every` is at least 100 ms",
+            ),
+            (
+                "{at: 1s, action: slow-clients, connections: 0}",
+                "from 1 to 1000",
+            ),
+            (
+                "{at: 1s, action: restart, colour: red}",
+                "unknown field `colour`",
+            ),
+        ] {
+            let text = format!(
+                "tests:\n  - name: T\n    mix: [{{behaviour: PlainResponse, weight: 1}}]\n    faults: [{fault}]\n"
+            );
+            let error = plan_of(&text).unwrap_err();
+            assert!(error.contains(problem), "{fault}: {error}");
+            assert!(
+                error.starts_with("faults.yaml:"),
+                "{fault}: located: {error}"
+            );
+        }
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The named tests: the seed's four mixes, unchanged, and mixes for the
 //! other ways applications misbehave.
 
+use std::time::Duration;
+
 use crate::behaviour::{BadStatusMode, Behaviour};
-use crate::plan::{MixEntry, TestSpec};
+use crate::plan::{FaultAction, FaultSpec, MixEntry, Signal, TestSpec};
 use crate::policy::PolicyKind;
 
 fn test(name: &str, description: &str, policy: PolicyKind, mix: Vec<MixEntry>) -> TestSpec {
@@ -14,6 +16,7 @@ fn test(name: &str, description: &str, policy: PolicyKind, mix: Vec<MixEntry>) -
         load: None,
         throughput: false,
         faults: Vec::new(),
+        runs_for: None,
     }
 }
 
@@ -25,8 +28,141 @@ fn random(name: &str, description: &str, mix: Vec<(Behaviour, u32)>) -> TestSpec
     test(name, description, PolicyKind::Random, mix)
 }
 
+fn secs(secs: f64) -> Duration {
+    Duration::from_secs_f64(secs)
+}
+
+/// A test of faults from outside on an application that behaves: every
+/// request is innocent, so every failure is the fault's doing.
+fn faulty(
+    name: &str,
+    description: &str,
+    mix: Vec<(Behaviour, u32)>,
+    faults: Vec<FaultSpec>,
+    runs_for: f64,
+) -> TestSpec {
+    TestSpec {
+        faults,
+        runs_for: Some(secs(runs_for)),
+        ..random(name, description, mix)
+    }
+}
+
+fn fault(at: f64, every: Option<f64>, action: FaultAction) -> FaultSpec {
+    FaultSpec {
+        at: secs(at),
+        every: every.map(secs),
+        action,
+    }
+}
+
+/// The tests of faults from outside the application, in the order
+/// reports show them.
+fn fault_tests() -> Vec<TestSpec> {
+    let ok = Behaviour::plain;
+    vec![
+        faulty(
+            "KillWorker",
+            "100% HTTP 200; SIGKILL to one worker at 1 s and every 2 s (a master should respawn it)",
+            vec![(ok(), 100)],
+            vec![fault(
+                1.0,
+                Some(2.0),
+                FaultAction::KillWorker {
+                    signal: Signal::Kill,
+                },
+            )],
+            8.0,
+        ),
+        faulty(
+            "StopWorker",
+            "100% HTTP 200; one worker SIGSTOPped at 1 s for 3 s: hung from outside",
+            vec![(ok(), 100)],
+            vec![fault(
+                1.0,
+                None,
+                FaultAction::StopWorker {
+                    duration: secs(3.0),
+                },
+            )],
+            7.0,
+        ),
+        faulty(
+            "PauseServer",
+            "100% HTTP 200; the whole server frozen at 1 s for 2 s",
+            vec![(ok(), 100)],
+            vec![fault(
+                1.0,
+                None,
+                FaultAction::Pause {
+                    duration: secs(2.0),
+                },
+            )],
+            7.0,
+        ),
+        faulty(
+            "Restart",
+            "100% HTTP 200; the server restarted at 1 s (SIGTERM, the stop grace, start)",
+            vec![(ok(), 100)],
+            vec![fault(1.0, None, FaultAction::Restart)],
+            7.0,
+        ),
+        faulty(
+            "SlowClients",
+            "100% HTTP 200, beside 50 connections from 0.5 s that send their request head a byte a second",
+            vec![(ok(), 100)],
+            vec![fault(
+                0.5,
+                None,
+                FaultAction::SlowClients {
+                    connections: 50,
+                    interval: secs(1.0),
+                },
+            )],
+            6.0,
+        ),
+        faulty(
+            "SlowReaders",
+            "100% HTTP 200, beside 20 connections from 0.5 s that read a 16 MiB body at 1 KiB/s",
+            vec![(ok(), 100)],
+            vec![fault(
+                0.5,
+                None,
+                FaultAction::SlowReaders {
+                    connections: 20,
+                    bytes: 16 << 20,
+                    rate: 1024,
+                },
+            )],
+            6.0,
+        ),
+        faulty(
+            "GracefulStop",
+            "80% HTTP 200, 20% sleep 1 s; SIGTERM to the server at 2 s: do requests in flight complete?",
+            vec![
+                (ok(), 80),
+                (
+                    Behaviour::Sleeping {
+                        sleep_duration: 1.0,
+                    },
+                    20,
+                ),
+            ],
+            vec![fault(2.0, None, FaultAction::GracefulStop)],
+            6.0,
+        ),
+    ]
+}
+
 /// Every named test, in the order reports show them.
 pub fn named_tests() -> Vec<TestSpec> {
+    let mut tests = application_tests();
+    tests.extend(fault_tests());
+    tests
+}
+
+/// The tests of an application misbehaving from inside its requests.
+fn application_tests() -> Vec<TestSpec> {
     use Behaviour::*;
     let ok = Behaviour::plain;
     vec![

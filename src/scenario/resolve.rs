@@ -2,17 +2,24 @@
 //! then the test's own settings, then the file, then the defaults.
 
 use std::path::Path;
+use std::time::Duration;
 
 use thiserror::Error;
 
-use super::file::{ScenarioFile, ScenarioFileError, TestEntry, locate};
+use super::file::{FaultFile, ScenarioFile, ScenarioFileError, TestEntry, locate};
 use super::{Plan, ScenarioError, Selection, check_unique, named_tests};
 use crate::behaviour::Behaviour;
 use crate::catalogue::{Catalogue, Server};
+use crate::plan::fault::{
+    DEFAULT_SLOW_BODY, DEFAULT_SLOW_CONNECTIONS, DEFAULT_SLOW_INTERVAL, DEFAULT_SLOW_RATE,
+    MAX_FAULTS, MIN_EVERY,
+};
 use crate::plan::options::{
     KnobOptions, Layer, LimitOptions, LoadDefaults, LoadOptions, RunOptions, ThresholdOptions,
 };
-use crate::plan::{ContainerOptions, MixEntry, TestSpec, Thresholds};
+use crate::plan::{
+    ContainerOptions, FaultAction, FaultSpec, MixEntry, Signal, TestSpec, Thresholds,
+};
 use crate::policy::PolicyKind;
 
 /// What the command line said; `None` where it said nothing.
@@ -197,6 +204,7 @@ fn custom_test(
         load: None,
         throughput: false,
         faults: Vec::new(),
+        runs_for: None,
     })
 }
 
@@ -284,6 +292,28 @@ pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>,
             if let Some(throughput) = entry.throughput {
                 test.throughput = throughput;
             }
+            if entry.load.duration.is_some() {
+                test.runs_for = entry.load.duration;
+            }
+            if let Some(faults) = &entry.faults {
+                test.faults = faults
+                    .iter()
+                    .map(|fault| {
+                        fault_spec(fault).map_err(|problem| {
+                            source.error(
+                                &fault.action,
+                                format!("test {:?}: fault {}: {problem}", entry.name, fault.action),
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                if test.faults.len() > MAX_FAULTS {
+                    return Err(source.error(
+                        &entry.name,
+                        format!("test {:?}: at most {MAX_FAULTS} faults", entry.name),
+                    ));
+                }
+            }
             if own != global {
                 test.load = Some(own);
             }
@@ -313,9 +343,115 @@ pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>,
         (None, true) => named,
     };
     for test in &mut selected {
-        test.load.get_or_insert_with(|| global.clone());
+        let fault_duration = test.fault_duration();
+        let load = test.load.get_or_insert_with(|| global.clone());
+        if !test.faults.is_empty() {
+            // Faults are timed: the load runs for its duration (the run's
+            // when one was asked for, else the test's own), whatever its
+            // request count.
+            load.requests = None;
+            load.duration = Some(flags.load.duration.unwrap_or(fault_duration));
+        }
     }
     Ok(selected)
+}
+
+/// A fault as written in a scenario, checked: the action is known, it has
+/// what it needs and nothing it does not take.
+pub fn fault_spec(fault: &FaultFile) -> Result<FaultSpec, String> {
+    let at = fault
+        .at
+        .ok_or("it needs `at`, when it first fires after the load began (2s)")?;
+    let given: Vec<&str> = [
+        ("signal", fault.signal.is_some()),
+        ("duration", fault.duration.is_some()),
+        ("connections", fault.connections.is_some()),
+        ("interval", fault.interval.is_some()),
+        ("bytes", fault.bytes.is_some()),
+        ("rate", fault.rate.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(name, _)| name)
+    .collect();
+    let takes = |allowed: &[&str]| -> Result<(), String> {
+        match given.iter().find(|key| !allowed.contains(key)) {
+            Some(key) => Err(format!(
+                "it does not take `{key}` (it takes {})",
+                if allowed.is_empty() {
+                    "only at and every".to_string()
+                } else {
+                    allowed.join(", ")
+                }
+            )),
+            None => Ok(()),
+        }
+    };
+    let need = |value: Option<Duration>, key: &str| {
+        value
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| format!("it needs `{key}`, above 0 (2s)"))
+    };
+    let action = match fault.action.as_str() {
+        "kill-worker" => {
+            takes(&["signal"])?;
+            FaultAction::KillWorker {
+                signal: fault.signal.unwrap_or(Signal::Kill),
+            }
+        }
+        "stop-worker" => {
+            takes(&["duration"])?;
+            FaultAction::StopWorker {
+                duration: need(fault.duration, "duration")?,
+            }
+        }
+        "pause" => {
+            takes(&["duration"])?;
+            FaultAction::Pause {
+                duration: need(fault.duration, "duration")?,
+            }
+        }
+        "restart" => {
+            takes(&[])?;
+            FaultAction::Restart
+        }
+        "slow-clients" => {
+            takes(&["connections", "interval"])?;
+            FaultAction::SlowClients {
+                connections: fault.connections.unwrap_or(DEFAULT_SLOW_CONNECTIONS),
+                interval: fault.interval.unwrap_or(DEFAULT_SLOW_INTERVAL),
+            }
+        }
+        "slow-readers" => {
+            takes(&["connections", "bytes", "rate"])?;
+            FaultAction::SlowReaders {
+                connections: fault.connections.unwrap_or(DEFAULT_SLOW_CONNECTIONS),
+                bytes: fault.bytes.unwrap_or(DEFAULT_SLOW_BODY),
+                rate: fault.rate.unwrap_or(DEFAULT_SLOW_RATE),
+            }
+        }
+        "graceful-stop" => {
+            takes(&[])?;
+            FaultAction::GracefulStop
+        }
+        other => {
+            return Err(format!(
+                "{other:?} is not a fault: kill-worker, stop-worker, pause, restart, \
+                 slow-clients, slow-readers or graceful-stop"
+            ));
+        }
+    };
+    if fault.every.is_some_and(|every| every < MIN_EVERY) {
+        return Err(format!(
+            "`every` is at least {} ms: a fault needs time to act",
+            MIN_EVERY.as_millis()
+        ));
+    }
+    Ok(FaultSpec {
+        at,
+        every: fault.every,
+        action,
+    })
 }
 
 /// The most behaviours one mix may have: with each weight at most

@@ -11,6 +11,7 @@ mod cli;
 mod docker;
 mod durability;
 mod engines;
+mod faults;
 mod html;
 mod load;
 mod local;

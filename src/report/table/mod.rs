@@ -4,6 +4,7 @@
 
 pub(super) mod breakdown;
 pub(super) mod durability;
+pub(super) mod faults;
 mod latency;
 mod matrix;
 
@@ -35,6 +36,7 @@ impl Report for TableReport {
 
         matrix::render(results, &mut out);
         durability::render(results, &mut out);
+        faults::render(results, &mut out);
         latency::render(results, &mut out);
 
         let mut details = String::new();
