@@ -116,6 +116,7 @@ pub(super) fn measured(
     cell.image_tag = Some(image.tag.clone());
     cell.image_id = Some(image.id.clone());
     cell.startup_secs = Some(secs(running.startup));
+    cell.python = running.python.clone();
     let stopped = stopped.map(|stopped| {
         served(&mut cell, &client, stopped);
     });

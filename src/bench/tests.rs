@@ -161,6 +161,7 @@ impl Runtime for FakeRuntime {
             address,
             startup: Duration::from_millis(1),
             down,
+            python: None,
         })
     }
 

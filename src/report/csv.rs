@@ -102,6 +102,15 @@ const COLUMNS: &[Column] = &[
             .map(|e| e.message.clone())
             .unwrap_or_default()
     }),
+    ("python", |c| c.python.clone().unwrap_or_default()),
+    ("fault_firings", |c| c.faults.len().to_string()),
+    ("fault_innocent_lost", |c| {
+        c.faults
+            .iter()
+            .map(|f| f.innocent_lost_during + f.innocent_lost_after)
+            .sum::<u64>()
+            .to_string()
+    }),
 ];
 
 /// The CSV header, in order.

@@ -462,6 +462,10 @@ pub struct Cell {
     pub server: String,
     /// Server version from the catalogue.
     pub server_version: String,
+    /// The Python the server's application ran on, as it said
+    /// (`X-Labour-Python`); `None` when it never answered.
+    #[serde(default)]
+    pub python: Option<String>,
     /// Test name.
     pub test: String,
     /// The run that measured it (see `runs`).
@@ -556,6 +560,7 @@ impl Cell {
         Cell {
             server: server.to_string(),
             server_version: version.to_string(),
+            python: None,
             test: test.to_string(),
             run_id: String::new(),
             seed: 0,

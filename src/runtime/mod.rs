@@ -63,6 +63,9 @@ pub struct RunningServer {
     /// Cancelled when the server is down for good (it exited and the
     /// restart policy will not bring it back), or the run is cancelled.
     pub down: CancellationToken,
+    /// The interpreter its application said it runs on (`X-Labour-Python`
+    /// of the readiness answer).
+    pub python: Option<String>,
 }
 
 /// Something the engine reported about a server's container.

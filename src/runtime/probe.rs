@@ -9,16 +9,26 @@ use tokio_util::sync::CancellationToken;
 
 use super::RuntimeError;
 
+/// Longest response head a probe reads.
+const HEAD_LIMIT: usize = 8192;
+
+/// What a ready server said about itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ready {
+    /// The interpreter the stress application runs on (`X-Labour-Python`).
+    pub python: Option<String>,
+}
+
 /// Ask `address` for `/PlainResponse` once; `Ok` when it answers 200
 /// within `timeout`, otherwise why not.
-pub async fn probe(address: SocketAddr, timeout: Duration) -> Result<(), String> {
+pub async fn probe(address: SocketAddr, timeout: Duration) -> Result<Ready, String> {
     match tokio::time::timeout(timeout, probe_once(address)).await {
         Ok(result) => result,
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
     }
 }
 
-async fn probe_once(address: SocketAddr) -> Result<(), String> {
+async fn probe_once(address: SocketAddr) -> Result<Ready, String> {
     let mut stream = TcpStream::connect(address)
         .await
         .map_err(|error| format!("connecting to {address}: {error}"))?;
@@ -28,9 +38,9 @@ async fn probe_once(address: SocketAddr) -> Result<(), String> {
         .write_all(request.as_bytes())
         .await
         .map_err(|error| format!("sending to {address}: {error}"))?;
-    let mut head = Vec::with_capacity(64);
-    let mut buffer = [0u8; 64];
-    while !head.contains(&b'\n') {
+    let mut head = Vec::with_capacity(256);
+    let mut buffer = [0u8; 256];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < HEAD_LIMIT {
         let read = stream
             .read(&mut buffer)
             .await
@@ -44,7 +54,13 @@ async fn probe_once(address: SocketAddr) -> Result<(), String> {
     let status_line = line.lines().next().unwrap_or_default().trim();
     let status = status_line.split_whitespace().nth(1);
     if status_line.starts_with("HTTP/1.") && status == Some("200") {
-        Ok(())
+        let python = line.lines().find_map(|header| {
+            let (name, value) = header.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("x-labour-python")
+                .then(|| value.trim().to_string())
+        });
+        Ok(Ready { python })
     } else if status_line.is_empty() {
         Err(format!("{address} closed the connection without answering"))
     } else {
@@ -78,7 +94,7 @@ impl Readiness<'_> {
         &self,
         mut gone: impl FnMut() -> G,
         log_tail: impl FnOnce() -> T,
-    ) -> Result<(), RuntimeError>
+    ) -> Result<Ready, RuntimeError>
     where
         G: Future<Output = Result<(), RuntimeError>>,
         T: Future<Output = Vec<String>>,
@@ -88,7 +104,7 @@ impl Readiness<'_> {
             let last = tokio::select! {
                 _ = self.cancel.cancelled() => return Err(RuntimeError::Interrupted),
                 result = probe(self.address, PROBE_TIMEOUT) => match result {
-                    Ok(()) => return Ok(()),
+                    Ok(ready) => return Ok(ready),
                     Err(reason) => reason,
                 },
             };
@@ -129,7 +145,15 @@ mod tests {
     #[tokio::test]
     async fn a_200_is_ready() {
         let address = serve_once(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").await;
-        assert_eq!(probe(address, Duration::from_secs(5)).await, Ok(()));
+        assert_eq!(
+            probe(address, Duration::from_secs(5)).await,
+            Ok(Ready::default())
+        );
+        let address =
+            serve_once(b"HTTP/1.1 200 OK\r\nx-labour-python: 2.7.18\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        let ready = probe(address, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(ready.python.as_deref(), Some("2.7.18"));
     }
 
     #[tokio::test]

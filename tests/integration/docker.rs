@@ -49,13 +49,18 @@ fn plain_comes_back_as_expected_on_every_server_run_as_a_non_root_user() {
             "{name}: {expected} of 400 as expected"
         );
         assert!(!cell["workers_seen"].as_array().unwrap().is_empty());
-        // A Python 2.7 server is built on the 2.7 base, and tagged with it.
-        let base = if server.is_python27() {
-            results["scenario"]["container"]["base_image_py27"].as_str()
-        } else {
-            results["scenario"]["container"]["base_image"].as_str()
-        };
+        // A Python 2.7 server is built on the 2.7 base (as the engine
+        // settled them: Python 3's, then 2.7's), tagged with it, and its
+        // application says it runs on 2.7.
+        let bases = &results["environment"]["engine"]["base_images"];
+        let base = bases[usize::from(server.is_python27())].as_str();
         let base = base.unwrap().replace([':', '/'], "-");
+        let python = cell["python"].as_str().unwrap_or_default();
+        let major = if server.is_python27() { "2.7." } else { "3." };
+        assert!(
+            python.starts_with(major),
+            "{name} runs on Python {python:?}"
+        );
         let tag = cell["image_tag"].as_str().unwrap();
         assert!(tag.ends_with(&base), "{name}: {tag} is not built on {base}");
         // Every image runs its server as an unprivileged user.

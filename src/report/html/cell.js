@@ -215,6 +215,7 @@ function cellBody(model, cell) {
   body.appendChild(el("p", { className: "cell-lead", text: summaryLine(cell) }));
   var facts = [
     cell.serverVersion ? cell.server + " " + cell.serverVersion : null,
+    cell.python ? "Python " + cell.python : null,
     cell.imageTag ? "image " + cell.imageTag + (cell.imageId ? " (" + cell.imageId.replace("sha256:", "").slice(0, 12) + ")" : "") : null,
     cell.seed !== null ? "seed " + cell.seed : null,
     cell.latency.openLoop ? "latency from each request's intended start (open loop), " + cell.latency.lateStarts + " late start(s)" : null,

@@ -200,6 +200,7 @@ function readCell(value, index, textsValue, failedAbove) {
     anchor: "cell-" + index,
     server: asText(cell.server) || "?",
     serverVersion: asText(cell.server_version),
+    python: asText(cell.python),
     test: asText(cell.test) || "?",
     status: status,
     kind: asText(texts.kind) || fallbackKind(status, requests, failureRatio, failedAbove),

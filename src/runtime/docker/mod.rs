@@ -32,7 +32,7 @@ use self::watch::{EventLog, Lost, Watch};
 use super::emergency;
 use super::owner::{OWNER_LABEL, Owner};
 use super::ports::{Port, Ports};
-use super::probe::Readiness;
+use super::probe::{Readiness, Ready};
 use super::{
     Connection, EngineInfo, LOG_TAIL_LINES, PreparedImage, RUN_LABEL, RunningServer, Runtime,
     RuntimeError, SERVER_LABEL, StoppedServer, memory_limit_env, new_run_id,
@@ -472,7 +472,7 @@ impl DockerRuntime {
         server: &str,
         id: &str,
         address: SocketAddr,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Ready, RuntimeError> {
         let readiness = Readiness {
             server,
             address,
@@ -567,16 +567,20 @@ impl Runtime for DockerRuntime {
         let started = Instant::now();
         let (id, port) = self.launch(server, image, &name, &down).await?;
         let address = SocketAddr::new(self.server_address, port);
-        if let Err(error) = self.wait_ready(&server.name, &id, address).await {
-            self.remove(&id).await?;
-            return Err(error);
-        }
+        let ready = match self.wait_ready(&server.name, &id, address).await {
+            Ok(ready) => ready,
+            Err(error) => {
+                self.remove(&id).await?;
+                return Err(error);
+            }
+        };
         Ok(RunningServer {
             id,
             name,
             address,
             startup: started.elapsed(),
             down,
+            python: ready.python,
         })
     }
 

@@ -10,7 +10,7 @@ use super::supervise::{LaunchSpec, Seen};
 use super::{LocalRuntime, Prepared, file_error};
 use crate::catalogue::Server;
 use crate::runtime::owner::{OWNER_VARIABLE, Owner};
-use crate::runtime::probe::Readiness;
+use crate::runtime::probe::{Readiness, Ready};
 use crate::runtime::{RuntimeError, memory_limit_env};
 
 impl LocalRuntime {
@@ -134,7 +134,7 @@ impl LocalRuntime {
         server: &str,
         seen: &Seen,
         address: SocketAddr,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Ready, RuntimeError> {
         let readiness = Readiness {
             server,
             address,

@@ -322,11 +322,14 @@ impl Runtime for LocalRuntime {
             stats_stop,
             stats,
         };
-        if let Err(error) = ready {
-            running.stats_stop.cancel();
-            running.supervisor.stop().await;
-            return Err(error);
-        }
+        let ready = match ready {
+            Ok(ready) => ready,
+            Err(error) => {
+                running.stats_stop.cancel();
+                running.supervisor.stop().await;
+                return Err(error);
+            }
+        };
         self.running.lock().unwrap().insert(name.clone(), running);
         Ok(RunningServer {
             id: name.clone(),
@@ -334,6 +337,7 @@ impl Runtime for LocalRuntime {
             address,
             startup: started.elapsed(),
             down,
+            python: ready.python,
         })
     }
 
