@@ -372,6 +372,21 @@ impl Tally {
         }
     }
 
+    /// A request that began at `began` and was still in flight when the
+    /// load ended at `ended`: not a request counted, but one the marks it
+    /// straddles saw not come back.
+    pub fn unfinished(&mut self, began: Duration, ended: Duration) {
+        for (mark, kept) in self.marks.iter().zip(&mut self.around_marks) {
+            if began <= *mark + MARK_WINDOW && ended > *mark && kept.len() < MARK_KEPT {
+                kept.push(AroundMark {
+                    began,
+                    ended,
+                    expected: false,
+                });
+            }
+        }
+    }
+
     fn keep_sample(&mut self, record: Record) {
         self.push_sample(Sample {
             mix_index: record.mix_index,
@@ -545,5 +560,26 @@ mod tests {
         assert_eq!(a.worker_pids[&100], Duration::from_millis(5));
         assert_eq!(a.behaviours[0].latency.0.len(), 3);
         assert!(a.ok_ms.get(5) && a.ok_ms.get(10) && a.failed_ms.get(250));
+    }
+
+    #[test]
+    fn a_mark_keeps_what_was_in_flight_around_it_finished_or_not() {
+        let mark = Duration::from_millis(1000);
+        let mut tally = Tally::new(2).watching(&[mark]);
+        // Began at 995 ms, answered at 1010 ms: in flight at the mark.
+        let mut straddling = record(0, Outcome::Status(200), true, 1010);
+        straddling.latency = Duration::from_millis(15);
+        tally.record(straddling);
+        // Ended long before the mark: not kept.
+        tally.record(record(0, Outcome::Status(200), true, 100));
+        // Still in flight when the load ended at 1.2 s.
+        tally.unfinished(Duration::from_millis(900), Duration::from_millis(1200));
+        let kept = &tally.around_marks[0];
+        assert_eq!(kept.len(), 2);
+        assert!(kept[0].expected && !kept[1].expected);
+        let mut other = Tally::new(2).watching(&[mark]);
+        other.unfinished(Duration::from_millis(990), Duration::from_millis(1100));
+        tally.merge(other);
+        assert_eq!(tally.around_marks[0].len(), 3);
     }
 }

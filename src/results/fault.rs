@@ -70,8 +70,10 @@ pub struct SlowRecord {
 /// What a graceful stop (SIGTERM while requests were in flight) did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GracefulRecord {
-    /// Requests in flight when the server got SIGTERM; `None` when the
-    /// client did not watch the moment (it came more than 0.5 s off plan).
+    /// Requests in flight when the server got SIGTERM (counted with those
+    /// still in flight when the load ended, which did not complete); `None`
+    /// when the client did not watch the moment (it came more than 0.5 s
+    /// off plan).
     pub in_flight: Option<u64>,
     /// Of them, those that still came back as expected.
     pub in_flight_completed: Option<u64>,
