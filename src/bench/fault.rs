@@ -97,16 +97,13 @@ pub(super) async fn drive<R: Runtime>(
     let mut fired: Vec<Fired> = Vec::new();
     let mut firings = vec![0usize; faults.len()];
     let mut slow_tasks = Vec::new();
-    loop {
-        // The next step in time; ties in the order they were added.
-        let Some(next) = steps
-            .iter()
-            .enumerate()
-            .min_by_key(|(i, (at, _))| (*at, *i))
-            .map(|(i, _)| i)
-        else {
-            break;
-        };
+    // The next step in time; ties in the order they were added.
+    while let Some(next) = steps
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, (at, _))| (*at, *i))
+        .map(|(i, _)| i)
+    {
         let (at, step) = steps.remove(next);
         let on_time = tokio::select! {
             _ = driving.load_over.cancelled() => false,
