@@ -4,6 +4,7 @@
 
 mod act;
 mod build;
+pub(crate) mod compose;
 pub mod endpoint;
 mod settle;
 mod spec;
