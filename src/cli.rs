@@ -113,7 +113,7 @@ pub enum Command {
     /// output; a test fails when it drifts from the catalogue.
     #[command(after_help = "Examples:\n  \
         labour compose -o compose/docker-compose.yml\n  \
-        docker compose -f compose/docker-compose.yml up --build wsgiref")]
+        docker compose -f compose/docker-compose.yml up -d --build wsgiref")]
     Compose(ComposeArgs),
     /// Print the JSON Schema of the results document (`--format json`, `--output`).
     Schema,
