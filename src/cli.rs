@@ -103,6 +103,18 @@ pub enum Command {
     /// objects carrying labour's labels (and processes carrying its
     /// marker) are touched.
     Clean(CleanArgs),
+    /// Write a compose file: every server as a service, built with the stress application.
+    ///
+    /// Each service builds from the images tree (context ../images, so the
+    /// file belongs in a folder beside images/, as compose/ is), runs the
+    /// server as labour does by default (its knobs, limits and hardening),
+    /// and publishes its port on 127.0.0.1 only, at 18000 plus its place in
+    /// the catalogue. The checked-in compose/docker-compose.yml is this
+    /// output; a test fails when it drifts from the catalogue.
+    #[command(after_help = "Examples:\n  \
+        labour compose -o compose/docker-compose.yml\n  \
+        docker compose -f compose/docker-compose.yml up -d --build wsgiref")]
+    Compose(ComposeArgs),
     /// Print the JSON Schema of the results document (`--format json`, `--output`).
     Schema,
     /// A worker process of the request client (labour starts it itself).
@@ -437,6 +449,18 @@ pub struct ListArgs {
     /// With --matrix: the servers (and tests) of this scenario file.
     #[arg(long, value_name = "FILE", requires = "matrix")]
     pub scenario: Option<PathBuf>,
+
+    /// Read the catalogue from DIR instead of the copy built into labour.
+    #[arg(long, env = "LABOUR_IMAGES", value_name = "DIR")]
+    pub images: Option<PathBuf>,
+}
+
+/// `labour compose` flags.
+#[derive(Debug, Clone, Args)]
+pub struct ComposeArgs {
+    /// Write the file to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     /// Read the catalogue from DIR instead of the copy built into labour.
     #[arg(long, env = "LABOUR_IMAGES", value_name = "DIR")]

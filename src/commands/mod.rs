@@ -5,6 +5,7 @@ mod bench;
 mod build;
 mod clean;
 mod compare;
+mod compose;
 #[cfg(test)]
 mod fuzz;
 mod list;
@@ -68,6 +69,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Finish> {
         Command::Merge(args) => report::merge_files(&args),
         Command::Compare(args) => compare::compare_files(&args),
         Command::Clean(args) => block_on(clean::clean(&args)),
+        Command::Compose(args) => compose::compose(&args),
         Command::KeepGroup { command } => crate::runtime::local::keeper::keep(&command),
         Command::LoadWorker => {
             crate::client::process::serve_job()?;

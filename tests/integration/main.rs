@@ -1,6 +1,6 @@
 //! labour's integration tests, one binary: the CLI without Docker, the
 //! client against in-process servers, the local runtime, the HTML report in
-//! headless chromium, and bench/serve
+//! headless chromium, the compose file, and bench/serve
 //! against the real Docker engine (skipped with a reason when none answers, failing instead
 //! when LABOUR_REQUIRE_DOCKER=1).
 
@@ -8,6 +8,7 @@ mod app;
 mod architecture;
 mod ci_files;
 mod cli;
+mod compose;
 mod docker;
 mod durability;
 mod engines;

@@ -8,12 +8,52 @@ use futures_util::StreamExt;
 
 use super::{DockerRuntime, docker_safe};
 use crate::catalogue::Server;
+use crate::images::Images;
 use crate::plan::NetworkMode;
 use crate::plan::options::{DEFAULT_BASE_IMAGE, DEFAULT_BASE_IMAGE_PY27};
 use crate::runtime::{PreparedImage, RuntimeError, SERVER_LABEL};
 
 /// Lines of build output kept for an error.
 const BUILD_TAIL_LINES: usize = 30;
+
+/// The Dockerfile of `server` in its build context.
+pub(crate) fn dockerfile(server: &str) -> String {
+    format!("{server}/Dockerfile")
+}
+
+/// The build context: the images tree as it is (the context `docker
+/// compose` builds from too), but only `<server>/` and `app/` of it, with
+/// fixed timestamps so Docker's cache holds. The Dockerfile is
+/// [`dockerfile`]; it copies `<server>/requirements.txt` and `app/`.
+fn build_context(images: &Images, server: &str) -> Result<Vec<u8>, RuntimeError> {
+    let failed = |reason: String| RuntimeError::Build {
+        server: server.to_string(),
+        reason,
+        log_tail: Vec::new(),
+        log_file: None,
+    };
+    let mut files = images
+        .files_under(server)
+        .map_err(|e| failed(e.to_string()))?;
+    files.extend(
+        images
+            .files_under("app")
+            .map_err(|e| failed(e.to_string()))?,
+    );
+    let mut archive = tar::Builder::new(Vec::new());
+    for file in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(file.contents.len() as u64);
+        header.set_mode(if file.executable { 0o755 } else { 0o644 });
+        header.set_mtime(0);
+        archive
+            .append_data(&mut header, &file.path, file.contents.as_slice())
+            .map_err(|e| failed(format!("packing {}: {e}", file.path.display())))?;
+    }
+    archive
+        .into_inner()
+        .map_err(|e| failed(format!("packing the context: {e}")))
+}
 
 impl DockerRuntime {
     /// The base image `server` builds on: `--base-image-py27` for a
@@ -38,43 +78,6 @@ impl DockerRuntime {
     fn image_tag(&self, server: &Server) -> String {
         let base = docker_safe(self.base_image(server));
         format!("labour/{}:{}", server.name, &base[..base.len().min(120)])
-    }
-
-    /// The build context: `images/<server>/` at the root, `images/app/`
-    /// under `app/`, with fixed timestamps so Docker's cache holds.
-    fn build_context(&self, server: &str) -> Result<Vec<u8>, RuntimeError> {
-        let failed = |reason: String| RuntimeError::Build {
-            server: server.to_string(),
-            reason,
-            log_tail: Vec::new(),
-            log_file: None,
-        };
-        let mut files = self
-            .images
-            .files_under(server)
-            .map_err(|e| failed(e.to_string()))?;
-        files.extend(
-            self.images
-                .files_under("app")
-                .map_err(|e| failed(e.to_string()))?,
-        );
-        let mut archive = tar::Builder::new(Vec::new());
-        for file in files {
-            let path = match file.path.strip_prefix(server) {
-                Ok(inside) => inside.to_path_buf(),
-                Err(_) => file.path.clone(),
-            };
-            let mut header = tar::Header::new_gnu();
-            header.set_size(file.contents.len() as u64);
-            header.set_mode(if file.executable { 0o755 } else { 0o644 });
-            header.set_mtime(0);
-            archive
-                .append_data(&mut header, &path, file.contents.as_slice())
-                .map_err(|e| failed(format!("packing {}: {e}", path.display())))?;
-        }
-        archive
-            .into_inner()
-            .map_err(|e| failed(format!("packing the context: {e}")))
     }
 
     fn build_network(&self) -> Option<String> {
@@ -126,7 +129,7 @@ impl DockerRuntime {
     ) -> Result<PreparedImage, RuntimeError> {
         let base_image = self.base_image(server);
         on_step(&format!("building the image (base {base_image})"));
-        let context = self.build_context(&server.name)?;
+        let context = build_context(&self.images, &server.name)?;
         let tag = self.image_tag(server);
         let previous = self
             .docker
@@ -135,6 +138,7 @@ impl DockerRuntime {
             .ok()
             .and_then(|i| i.id);
         let options = BuildImageOptions {
+            dockerfile: dockerfile(&server.name),
             t: Some(tag.clone()),
             rm: true,
             forcerm: true,
@@ -226,5 +230,103 @@ impl DockerRuntime {
             tag,
             id,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::catalogue::Catalogue;
+
+    /// The entries of a context: path, mtime, contents.
+    fn unpack(context: &[u8]) -> Vec<(String, u64, Vec<u8>)> {
+        let mut archive = tar::Archive::new(context);
+        archive
+            .entries()
+            .unwrap()
+            .map(|entry| {
+                let mut entry = entry.unwrap();
+                let path = entry.path().unwrap().to_string_lossy().into_owned();
+                let mtime = entry.header().mtime().unwrap();
+                let mut contents = Vec::new();
+                entry.read_to_end(&mut contents).unwrap();
+                (path, mtime, contents)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_context_is_the_images_tree_with_the_servers_folder_and_the_app_only() {
+        let context = build_context(&Images::Embedded, "gunicorn-sync").unwrap();
+        let entries = unpack(&context);
+        let paths: Vec<&str> = entries.iter().map(|(path, _, _)| path.as_str()).collect();
+        for needed in [
+            "gunicorn-sync/Dockerfile",
+            "gunicorn-sync/requirements.txt",
+            "app/labour_app.py",
+        ] {
+            assert!(paths.contains(&needed), "{needed} missing from {paths:?}");
+        }
+        assert!(
+            paths
+                .iter()
+                .all(|path| path.starts_with("gunicorn-sync/") || path.starts_with("app/")),
+            "only the server's folder and the app: {paths:?}"
+        );
+        assert!(entries.iter().all(|(_, mtime, _)| *mtime == 0));
+        assert_eq!(dockerfile("gunicorn-sync"), "gunicorn-sync/Dockerfile");
+        // The same bytes every time: Docker's cache holds.
+        assert_eq!(
+            build_context(&Images::Embedded, "gunicorn-sync").unwrap(),
+            context
+        );
+    }
+
+    #[test]
+    fn every_dockerfile_copies_only_what_its_context_holds() {
+        let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+        for server in catalogue.servers() {
+            let entries = unpack(&build_context(&Images::Embedded, &server.name).unwrap());
+            let (_, _, text) = entries
+                .iter()
+                .find(|(path, _, _)| *path == dockerfile(&server.name))
+                .unwrap();
+            let text = String::from_utf8_lossy(text).replace("\\\n", " ");
+            let mut copies = 0;
+            for line in text.lines() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let Some((instruction, args)) = words.split_first() else {
+                    continue;
+                };
+                if !["COPY", "ADD"].contains(&instruction.to_ascii_uppercase().as_str()) {
+                    continue;
+                }
+                if args.iter().any(|arg| arg.starts_with("--from")) {
+                    continue;
+                }
+                let sources = &args[..args.len() - 1];
+                for source in sources.iter().filter(|arg| !arg.starts_with("--")) {
+                    copies += 1;
+                    let inside = source.trim_end_matches('/');
+                    let found = entries.iter().any(|(path, _, _)| {
+                        path == inside || path.starts_with(&format!("{inside}/"))
+                    });
+                    assert!(
+                        found,
+                        "{}: `{line}` copies {source}, which the build context does not hold \
+                         (it holds {}/ and app/, the images tree's own paths)",
+                        server.name, server.name
+                    );
+                    assert!(
+                        inside == "app" || inside.starts_with(&format!("{}/", server.name)),
+                        "{}: `{line}` copies from outside its folder and app/",
+                        server.name
+                    );
+                }
+            }
+            assert!(copies > 0, "{}: no COPY of the app", server.name);
+        }
     }
 }

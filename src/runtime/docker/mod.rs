@@ -4,8 +4,10 @@
 
 mod act;
 mod build;
+pub(crate) mod compose;
 pub mod endpoint;
 mod settle;
+mod spec;
 mod sweep;
 mod watch;
 
@@ -28,6 +30,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use self::endpoint::Endpoint;
+use self::spec::{CONTAINER_PORT, ContainerSpec, Listen};
 use self::watch::{EventLog, Lost, Watch};
 use super::emergency;
 use super::owner::{OWNER_LABEL, Owner};
@@ -35,14 +38,12 @@ use super::ports::{Port, Ports};
 use super::probe::{Readiness, Ready};
 use super::{
     Connection, EngineInfo, LOG_TAIL_LINES, PreparedImage, RUN_LABEL, RunningServer, Runtime,
-    RuntimeError, SERVER_LABEL, StoppedServer, memory_limit_env, new_run_id,
+    RuntimeError, SERVER_LABEL, StoppedServer, new_run_id,
 };
-use crate::catalogue::{Knob, Server};
+use crate::catalogue::Server;
 use crate::images::Images;
-use crate::plan::{ContainerOptions, Limits, NetworkMode, RestartPolicy};
+use crate::plan::{ContainerOptions, NetworkMode, RestartPolicy};
 
-/// Port servers listen on inside their container with bridge networking.
-const CONTAINER_PORT: u16 = 8000;
 /// Longest wait for the engine to report a removed container's last events.
 const EVENTS_SETTLE: Duration = Duration::from_secs(3);
 
@@ -297,17 +298,14 @@ impl DockerRuntime {
         }
     }
 
+    /// The engine's host settings of a container as `spec` describes it.
     fn host_config(
-        &self,
-        limits: &Limits,
-        cap_add: &[String],
+        spec: &ContainerSpec,
         network_mode: &str,
         port_bindings: Option<HashMap<String, Option<Vec<PortBinding>>>>,
-        backlog: Option<u64>,
     ) -> HostConfig {
-        let options = limits;
         let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        let restart_policy = match options.restart {
+        let restart_policy = match spec.restart {
             RestartPolicy::No => DockerRestart {
                 name: Some(RestartPolicyNameEnum::NO),
                 maximum_retry_count: None,
@@ -322,32 +320,22 @@ impl DockerRuntime {
             },
         };
         HostConfig {
-            // Without an init, a server running as PID 1 ignores its own
-            // SIGSEGV and looks falsely robust.
-            init: Some(options.init),
+            init: Some(spec.init),
             network_mode: Some(network_mode.to_string()),
             port_bindings,
-            memory: options.memory_bytes.map(to_i64),
-            // No swap unless asked: a limit that swaps hides the leak.
-            memory_swap: options
-                .memory_swap_bytes
-                .or(options.memory_bytes)
-                .map(to_i64),
-            nano_cpus: options.cpus.map(|cpus| (cpus * 1e9) as i64),
-            pids_limit: options.pids_limit.map(to_i64),
+            memory: spec.memory.map(to_i64),
+            memory_swap: spec.memory_swap.map(to_i64),
+            nano_cpus: spec.cpus.map(|cpus| (cpus * 1e9) as i64),
+            pids_limit: spec.pids_limit.map(to_i64),
             restart_policy: Some(restart_policy),
-            // Least privilege: no capability but those a server is shown
-            // to need (the catalogue says which and why), and no way to
-            // gain privileges through set-uid files.
-            cap_drop: Some(vec!["ALL".to_string()]),
-            cap_add: (!cap_add.is_empty()).then(|| cap_add.to_vec()),
-            security_opt: Some(vec!["no-new-privileges".to_string()]),
-            // The container's own network namespace (bridge) has its own
-            // cap on listen queues: make it the server's backlog. With host
-            // networking the host's net.core.somaxconn, which capped the
-            // backlog already, holds (and Docker refuses net.* sysctls).
-            sysctls: backlog.filter(|_| network_mode == "bridge").map(|backlog| {
-                HashMap::from([("net.core.somaxconn".to_string(), backlog.to_string())])
+            cap_drop: Some(spec.cap_drop.clone()),
+            cap_add: (!spec.cap_add.is_empty()).then(|| spec.cap_add.clone()),
+            security_opt: Some(spec.security_opt.clone()),
+            sysctls: (!spec.sysctls.is_empty()).then(|| {
+                spec.sysctls
+                    .iter()
+                    .map(|(key, value)| (key.clone(), value.clone()))
+                    .collect()
             }),
             ..Default::default()
         }
@@ -376,10 +364,12 @@ impl DockerRuntime {
         };
         let host_port = held.as_ref().map(|port| port.number);
         let key = format!("{CONTAINER_PORT}/tcp");
-        let (command, network_mode, port_bindings, exposed) = match host_port {
+        let (listen, port_bindings, exposed) = match host_port {
             Some(port) => (
-                server.command_for(&self.server_address.to_string(), port),
-                "host",
+                Listen::Host {
+                    address: self.server_address.to_string(),
+                    port,
+                },
                 None,
                 None,
             ),
@@ -389,25 +379,25 @@ impl DockerRuntime {
                     host_port: Some(String::new()),
                 };
                 let bindings = HashMap::from([(key.clone(), Some(vec![binding]))]);
-                let command = server.command_for("0.0.0.0", CONTAINER_PORT);
-                (command, "bridge", Some(bindings), Some(vec![key]))
+                (Listen::Bridge, Some(bindings), Some(vec![key]))
             }
         };
+        let spec = ContainerSpec::of(server, &listen);
         let body = ContainerCreateBody {
             image: Some(image.id.clone()),
-            cmd: Some(command),
+            cmd: Some(spec.command.clone()),
             labels: Some(self.labels(&server.name)),
             exposed_ports: exposed,
-            // Tells the stress app a memory limit is in force: it lifts its
-            // bounds on what a request may allocate.
-            env: memory_limit_env(&server.limits)
-                .map(|(name, value)| vec![format!("{name}={value}")]),
-            host_config: Some(self.host_config(
-                &server.limits,
-                &server.cap_add.keys().cloned().collect::<Vec<_>>(),
-                network_mode,
+            env: (!spec.env.is_empty()).then(|| {
+                spec.env
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value}"))
+                    .collect()
+            }),
+            host_config: Some(Self::host_config(
+                &spec,
+                listen.network_mode(),
                 port_bindings,
-                server.setting_in_force(Knob::Backlog),
             )),
             ..Default::default()
         };
