@@ -656,7 +656,7 @@ options! {
         #[doc = "Grace between SIGTERM and SIGKILL when stopping a server."]
         #[arg(long, value_name = "DURATION")]
         stop_timeout: Duration = parse_grace, default DEFAULT_STOP_TIMEOUT;
-        #[doc = "Keep each server's full build log in DIR/<server>.log [default: ~/.cache/labour/build-logs]."]
+        #[doc = "Keep each server's full build log in DIR/SERVER.log [default: ~/.cache/labour/build-logs]."]
         #[arg(long, env = "LABOUR_BUILD_LOGS", value_name = "DIR")]
         build_logs: PathBuf = parse_dir;
     }

@@ -1,5 +1,5 @@
 //! CSV: one row per cell with every scalar figure, under a stable header
-//! ([`CSV_COLUMNS`]). Seconds and ratios are plain numbers (a ratio is a
+//! ([`csv_columns`]). Seconds and ratios are plain numbers (a ratio is a
 //! share from 0 to 1, not a percentage); a figure a cell does not have is
 //! an empty field.
 

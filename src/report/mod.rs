@@ -48,7 +48,7 @@ pub enum Format {
     /// GitHub-flavoured Markdown, for a CI job's step summary or a
     /// pull-request comment: the seed's table, durability, failing cells.
     Markdown,
-    /// One row per cell with every scalar figure (see `CSV_COLUMNS`).
+    /// One row per cell with every scalar figure (the first line names the columns).
     Csv,
     /// One self-contained HTML page: the matrix as a heatmap and, per
     /// cell, the timeline with the container's events, latency, memory

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::docker::DockerRuntime;
-use super::docker::endpoint::{DEFAULT_SOCKET, Endpoint};
+use super::docker::endpoint::Endpoint;
 use super::local::LocalRuntime;
 use super::{
     Connection, EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError, StoppedServer,
@@ -44,9 +44,9 @@ enum Kind {
 
 impl AnyRuntime {
     /// The runtime `choice` asks for; Docker at the engine `connection`
-    /// names. `auto` falls back to local processes only when no engine was
-    /// named and the local socket does not answer: an engine the user named
-    /// that does not answer is an error.
+    /// names. `auto` falls back to local processes when the engine's socket
+    /// on this machine does not answer: an engine on another machine, or a
+    /// context, that does not answer is an error.
     pub async fn connect(
         choice: RuntimeChoice,
         connection: &Connection,
@@ -71,8 +71,8 @@ impl AnyRuntime {
                 "--runtime docker",
             )),
             RuntimeChoice::Auto => {
-                let named =
-                    connection.context.is_some() || Endpoint::resolve(None)?.url != DEFAULT_SOCKET;
+                let named = connection.context.is_some()
+                    || Endpoint::resolve(None)?.remote_host().is_some();
                 match DockerRuntime::connect(
                     connection,
                     options.clone(),

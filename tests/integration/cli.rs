@@ -173,11 +173,19 @@ fn container_limits_are_checked_before_anything_runs() {
             "error: --memory-swap must be at least --memory (it counts memory plus swap)\n",
         ));
     labour()
-        .args(["bench", "--servers", "wsgiref", "--memory-swap", "32m"])
+        .args(["bench", "--servers", "wsgiref", "--memory", "none", "--memory-swap", "32m"])
         .assert()
         .code(2)
         .stderr(predicate::eq(
             "error: wsgiref: a memory_swap limit needs a memory limit too\n",
+        ));
+    // Below the default memory limit (256m).
+    labour()
+        .args(["bench", "--servers", "wsgiref", "--memory-swap", "32m"])
+        .assert()
+        .code(2)
+        .stderr(predicate::eq(
+            "error: wsgiref: memory_swap must be at least memory (it counts memory plus swap)\n",
         ));
     labour()
         .args(["bench", "--cpus", "0"])

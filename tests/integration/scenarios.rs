@@ -240,7 +240,8 @@ fn a_group_selects_its_servers_from_flags_and_from_files() {
     );
     assert_eq!(server("paste-py27").limits.memory_bytes, Some(128 << 20));
     assert!(server("paste").command.contains(&"--threads=5".to_string()));
-    assert_eq!(server("paste").limits.memory_bytes, None);
+    // paste's own entry sets no memory: the default limit.
+    assert_eq!(server("paste").limits.memory_bytes, Some(256 << 20));
     assert_eq!(
         plan.container.base_image_py27.as_deref(),
         Some("labour/base:bullseye-py27")

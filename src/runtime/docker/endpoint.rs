@@ -251,6 +251,14 @@ impl Endpoint {
     pub fn client(&self) -> Result<Docker, RuntimeError> {
         let failed = |error: bollard::errors::Error| bad(&self.url, error.to_string());
         match (scheme(&self.url)?, &self.tls) {
+            (Scheme::Unix, _) if !Path::new(self.url.trim_start_matches("unix://")).exists() => {
+                Err(RuntimeError::Unreachable {
+                    endpoint: self.to_string(),
+                    reason: "no such socket (is dockerd running? DOCKER_HOST or --context selects \
+                             another engine)"
+                        .into(),
+                })
+            }
             (Scheme::Unix, _) => {
                 Docker::connect_with_unix(&self.url, CALL_TIMEOUT_SECS, API_DEFAULT_VERSION)
                     .map_err(failed)
