@@ -73,6 +73,9 @@ struct Texts {
     /// Per test of `results.scenario.tests`, its mix's behaviours as
     /// requested (`Sleeping?sleep_duration=2`).
     mixes: Vec<Vec<String>>,
+    /// Per test, its faults in words (`SIGKILL to a worker at 1 s, every
+    /// 2 s`).
+    faults: Vec<Vec<String>>,
 }
 
 #[derive(Serialize)]
@@ -296,6 +299,12 @@ impl Report for HtmlReport {
                             .map(|entry| entry.behaviour.to_string())
                             .collect()
                     })
+                    .collect(),
+                faults: results
+                    .scenario
+                    .tests
+                    .iter()
+                    .map(|test| test.faults.iter().map(ToString::to_string).collect())
                     .collect(),
             },
             results: document,

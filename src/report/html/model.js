@@ -330,9 +330,10 @@ function readServer(value) {
   };
 }
 
-function readTest(value, mixTexts) {
+function readTest(value, mixTexts, faultTexts) {
   var test = asObject(value);
   var labels = asArray(mixTexts);
+  var faults = asArray(faultTexts).map(asLine).filter(Boolean);
   var load = asObject(test.load);
   return {
     name: asText(test.name) || "?",
@@ -342,6 +343,7 @@ function readTest(value, mixTexts) {
       var entry = asObject(value);
       return { behaviour: asText(labels[index]) || behaviourText(entry.behaviour), weight: asCount(entry.weight) };
     }),
+    faults: faults,
     load: {
       requests: asNumber(load.requests),
       duration: asNumber(load.duration),
@@ -398,6 +400,10 @@ function readReport(payloadValue) {
       os: asText(engine.os),
       cpus: asNumber(engine.cpus),
       memoryBytes: asNumber(engine.memory_bytes),
+      endpoint: asLine(engine.endpoint),
+      host: asLine(engine.host),
+      network: asLine(engine.network),
+      baseImages: asArray(engine.base_images).map(asLine).filter(Boolean),
       clientCpus: asNumber(environment.client_cpus),
     },
     container: {
@@ -411,7 +417,7 @@ function readReport(payloadValue) {
     },
     servers: asArray(scenario.servers).map(readServer),
     tests: asArray(scenario.tests).map(function (test, index) {
-      return readTest(test, asArray(texts.mixes)[index]);
+      return readTest(test, asArray(texts.mixes)[index], asArray(texts.faults)[index]);
     }),
     cells: asArray(doc.cells).map(function (cell, index) {
       return readCell(cell, index, cellTexts[index], failedAbove);

@@ -89,9 +89,13 @@ function renderHeader(model) {
     return load === loads[0];
   });
   var limits = model.servers.length ? model.servers[0].limits : null;
+  // What the engine settled (network auto, the base images), else what
+  // was asked for.
+  var baseImage = engine.baseImages.length ? engine.baseImages.join(" / ") : model.container.baseImage;
+  var network = engine.network || model.container.network;
   var containerWords = [
-    model.container.baseImage ? "base " + model.container.baseImage : null,
-    model.container.network ? "network " + model.container.network : null,
+    baseImage ? "base " + baseImage : null,
+    network ? "network " + network : null,
     limits && limits.restart ? "restart " + limits.restart : null,
     limits && limits.init !== null ? (limits.init ? "init" : "no init") : null,
     limits && limits.memoryBytes !== null ? "memory " + fmtBytes(limits.memoryBytes) : null,
@@ -108,12 +112,15 @@ function renderHeader(model) {
     fact("labour", (run.labourVersion || DASH) + (run.schemaVersion !== null ? " (results schema " + run.schemaVersion + ")" : "")),
     fact(
       "Engine",
-      [engine.runtime, engine.version, engine.apiVersion ? "API " + engine.apiVersion : null].filter(Boolean).join(" "),
+      [engine.runtime, engine.version, engine.apiVersion ? "API " + engine.apiVersion : null, engine.endpoint ? "at " + engine.endpoint : null]
+        .filter(Boolean)
+        .join(" "),
       engine.selection
     ),
     fact(
       "Host",
       [
+        engine.host,
         engine.os,
         engine.kernel ? "kernel " + engine.kernel : null,
         engine.cpus !== null ? engine.cpus + " CPUs" : null,
@@ -167,6 +174,9 @@ function renderHeader(model) {
             return entry.weight + " " + entry.behaviour;
           })
           .join(" + ");
+        if (test.faults.length) {
+          mix += "; faults: " + test.faults.join("; ");
+        }
         return el("tr", {}, [
           el("th", { scope: "row", text: test.name, title: test.description }),
           el("td", { className: "mono", text: mix || DASH }),
