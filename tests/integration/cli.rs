@@ -57,7 +57,7 @@ fn an_unknown_test_exits_2_and_lists_the_known_ones() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "unknown test \"plain\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos)",
+            "unknown test \"plain\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos, KillWorker, StopWorker, PauseServer, Restart, SlowClients, SlowReaders, GracefulStop)",
         ));
 }
 

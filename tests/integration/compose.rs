@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::util::{docker_available, docker_image_available, labour};
+use crate::util::{base_image, docker_available, docker_image_available, labour};
 
 /// The checked-in file.
 fn checked_in() -> PathBuf {
@@ -123,26 +123,6 @@ fn docker_compose_accepts_the_compose_file() {
         );
         let dockerfile = service["build"]["dockerfile"].as_str().unwrap();
         assert!(context.join(dockerfile).is_file(), "{name}: {dockerfile}");
-    }
-}
-
-/// The base image the live test builds on: LABOUR_BASE_IMAGE, else the
-/// official one when the engine has it, else labour's offline one.
-fn base_image() -> String {
-    if let Some(image) = std::env::var("LABOUR_BASE_IMAGE")
-        .ok()
-        .filter(|image| !image.is_empty())
-    {
-        return image;
-    }
-    let official = Command::new("docker")
-        .args(["image", "inspect", "python:3.12-slim"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if official {
-        "python:3.12-slim".into()
-    } else {
-        "labour/base:bookworm".into()
     }
 }
 

@@ -11,7 +11,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 use crate::util::{
-    Spawned, bench, cell, containers_of_run, docker_available, interrupt, labour, wait_for_line,
+    Spawned, base_image, bench, cell, containers_of_run, docker_available, interrupt, labour, wait_for_line,
     wait_with_limit,
 };
 
@@ -55,7 +55,7 @@ fn a_killed_bench_leaves_a_container_that_the_next_bench_removes_and_nothing_els
     if !docker_available("a_killed_bench_leaves_a_container_that_the_next_bench_removes") {
         return;
     }
-    let base = std::env::var("LABOUR_BASE_IMAGE").unwrap_or_else(|_| "python:3.12-slim".into());
+    let base = base_image();
     // A container that is not labour's, next to the one the killed run leaves.
     let stranger = Command::new("docker")
         .args([

@@ -90,7 +90,7 @@ fn broken_scenarios_get_their_message_word_for_word() {
         ("unknown-server.yaml", &unknown_server),
         (
             "unknown-test.yaml",
-            "unknown-test.yaml:3:5: test \"Nope\" has no mix and is not a named test (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos)",
+            "unknown-test.yaml:3:5: test \"Nope\" has no mix and is not a named test (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos, KillWorker, StopWorker, PauseServer, Restart, SlowClients, SlowReaders, GracefulStop)",
         ),
         (
             "zero-weights.yaml",

@@ -389,3 +389,23 @@ fn wait_for_exit(child: &mut Child, limit: Duration) -> i32 {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The base image a live test builds on: LABOUR_BASE_IMAGE, else the
+/// official one when the engine has it, else labour's offline one.
+pub fn base_image() -> String {
+    if let Some(image) = std::env::var("LABOUR_BASE_IMAGE")
+        .ok()
+        .filter(|image| !image.is_empty())
+    {
+        return image;
+    }
+    let official = Command::new("docker")
+        .args(["image", "inspect", "python:3.12-slim"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if official {
+        "python:3.12-slim".into()
+    } else {
+        "labour/base:bookworm".into()
+    }
+}
