@@ -15,6 +15,12 @@ use crate::runtime::{
 /// without one).
 const TOP: u32 = 1;
 
+/// How many times a pause is tried before its failure is the fault's.
+const PAUSE_ATTEMPTS: u32 = 5;
+
+/// The wait between two tries of a pause.
+const PAUSE_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
+
 impl DockerRuntime {
     /// Run `command` in container `id` as its own user; its stdout, or why
     /// it failed.
@@ -136,10 +142,7 @@ impl DockerRuntime {
                 Ok(container())
             }
             Act::Pause => {
-                self.docker
-                    .pause_container(id)
-                    .await
-                    .map_err(engine_error(format!("pausing {}", running.name)))?;
+                self.pause(id, &running.name).await?;
                 Ok(container())
             }
             Act::Unpause => {
@@ -165,6 +168,27 @@ impl DockerRuntime {
                 drop(restarting);
                 restarted.map_err(engine_error(format!("restarting {}", running.name)))?;
                 Ok(container())
+            }
+        }
+    }
+
+    /// Docker's pause, tried up to [`PAUSE_ATTEMPTS`] times: on cgroup v1
+    /// the freezer gives up ("unable to freeze") when it meets a task in
+    /// the middle of a system call under load, and a moment later it
+    /// succeeds. What fails every time is an error.
+    async fn pause(&self, id: &str, name: &str) -> Result<(), RuntimeError> {
+        let mut attempt = 1;
+        loop {
+            match self.docker.pause_container(id).await {
+                Ok(()) => return Ok(()),
+                Err(error)
+                    if attempt < PAUSE_ATTEMPTS
+                        && error.to_string().contains("unable to freeze") =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(PAUSE_RETRY).await;
+                }
+                Err(error) => return Err(engine_error(format!("pausing {name}"))(error)),
             }
         }
     }
