@@ -262,11 +262,11 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
         let answer = tokio::select! {
             biased;
             _ = &mut stopped => {
-                unfinished(&tally, begin.duration_since(started), started.elapsed());
+                unfinished(tally, begin.duration_since(started), started.elapsed());
                 break;
             }
             _ = &mut end => {
-                unfinished(&tally, begin.duration_since(started), started.elapsed());
+                unfinished(tally, begin.duration_since(started), started.elapsed());
                 break;
             }
             _ = &mut timer => None,
@@ -318,6 +318,15 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
         .insert(worker.index, (counted, digest));
 }
 
+/// A request still in flight when the load ended: not counted, but seen
+/// by the marks it straddles (it did not come back in time).
+fn unfinished(tally: &Mutex<Tally>, began: Duration, ended: Duration) {
+    tally
+        .lock()
+        .expect("a tally is never poisoned")
+        .unfinished(began, ended);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,13 +352,4 @@ mod tests {
         assert_eq!(split(&unbounded).len(), 3);
         assert!(split(&unbounded).iter().all(|w| w.requests.is_none()));
     }
-}
-
-/// A request still in flight when the load ended: not counted, but seen
-/// by the marks it straddles (it did not come back in time).
-fn unfinished(tally: &Mutex<Tally>, began: Duration, ended: Duration) {
-    tally
-        .lock()
-        .expect("a tally is never poisoned")
-        .unfinished(began, ended);
 }

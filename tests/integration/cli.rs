@@ -173,7 +173,15 @@ fn container_limits_are_checked_before_anything_runs() {
             "error: --memory-swap must be at least --memory (it counts memory plus swap)\n",
         ));
     labour()
-        .args(["bench", "--servers", "wsgiref", "--memory", "none", "--memory-swap", "32m"])
+        .args([
+            "bench",
+            "--servers",
+            "wsgiref",
+            "--memory",
+            "none",
+            "--memory-swap",
+            "32m",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::eq(

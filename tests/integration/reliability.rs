@@ -11,8 +11,8 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 use crate::util::{
-    Spawned, base_image, bench, cell, containers_of_run, docker_available, interrupt, labour, wait_for_line,
-    wait_with_limit,
+    Spawned, base_image, bench, cell, containers_of_run, docker_available, interrupt, labour,
+    wait_for_line, wait_with_limit,
 };
 
 /// A `labour bench` that runs long: wsgiref, HeavySleep, many requests.
