@@ -188,8 +188,25 @@ fn loaded(
         peak_rss_bytes: client.usage.map(|u| u.peak_rss_bytes),
         worker_failures: client.worker_failures.clone(),
         sequence_digest: Some(format!("{:016x}", client.tally.sequence_digest())),
+        connects: client.tally.connects,
+        connect_time: summary(&client.tally.connect_times),
+        connect_stalls: client.tally.connect_stalls(),
+        connect_stalled_secs: secs(client.tally.connect_stalled_time()),
+        all_stalled_secs: secs(client.tally.all_stalled_time()),
     };
+    cell.requests_per_sec_excluding_stalls = rate_excluding(
+        cell.requests,
+        client.elapsed,
+        client.tally.all_stalled_time(),
+    );
     cell
+}
+
+/// `requests` over the load's wall time less the time in which every
+/// connection waited in a stalled connect; `None` when nothing is left.
+fn rate_excluding(requests: u64, elapsed: Duration, all_stalled: Duration) -> Option<f64> {
+    let left = elapsed.saturating_sub(all_stalled);
+    (!left.is_zero()).then(|| requests as f64 / left.as_secs_f64())
 }
 
 /// What the server did during the load, from what its runtime reported
@@ -403,6 +420,7 @@ fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
             latency: summary(&counted.latency),
             headers_latency: summary(&counted.headers),
             corrected_latency: open_loop.then(|| summary(&counted.corrected)),
+            connect_stalls: counted.connect_stalls,
         });
     }
     let mut innocent = (Latency::default(), Latency::default());
@@ -712,6 +730,17 @@ mod tests {
         assert_eq!(durability.outages, 2);
         let downtime_ms = (durability.downtime_secs * 1000.0).round();
         assert_eq!(downtime_ms, 200.0 + 450.0);
+    }
+
+    #[test]
+    fn the_rate_excluding_stalls_leaves_out_only_the_all_stalled_time() {
+        let second = Duration::from_secs(1);
+        // 1000 requests in 0.25 s, then one connection's last connect
+        // waited a second for the SYN retry while the others were done.
+        let elapsed = Duration::from_millis(1250);
+        assert_eq!(rate_excluding(1000, elapsed, second), Some(4000.0));
+        assert_eq!(rate_excluding(1000, elapsed, Duration::ZERO), Some(800.0));
+        assert_eq!(rate_excluding(10, second, second), None);
     }
 
     #[test]

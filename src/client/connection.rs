@@ -39,6 +39,10 @@ pub struct Exchange {
     /// Time from the start of the exchange until the response headers
     /// arrived, if they did.
     pub headers_after: Option<Duration>,
+    /// How long connecting took, when this exchange opened a new
+    /// connection and the connect succeeded: a listen queue that overflows
+    /// shows here, as a connect that waited for the kernel's SYN retry.
+    pub connect: Option<Duration>,
 }
 
 impl Exchange {
@@ -49,6 +53,7 @@ impl Exchange {
             worker_pid: None,
             detail: Some(detail),
             headers_after: None,
+            connect: None,
         }
     }
 }
@@ -291,18 +296,23 @@ pub async fn exchange(
     if slot.as_ref().is_some_and(Connection::closed_while_idle) {
         *slot = None;
     }
+    let mut connect = None;
     let connection = match slot {
         Some(connection) => connection,
         None => match Connection::open(address).await {
-            Ok(connection) => slot.insert(connection),
+            Ok(connection) => {
+                connect = Some(began.elapsed());
+                slot.insert(connection)
+            }
             Err(failed) => return failed,
         },
     };
-    let result = talk(connection, target, began).await;
-    if !result.1 {
+    let (mut answer, reusable) = talk(connection, target, began).await;
+    if !reusable {
         *slot = None;
     }
-    result.0
+    answer.connect = connect;
+    answer
 }
 
 /// One request and response; the flag says whether the connection can
@@ -356,6 +366,7 @@ async fn talk(connection: &mut Connection, target: Target<'_>, began: Instant) -
         worker_pid: head.worker_pid,
         detail,
         headers_after,
+        connect: None,
     };
     match read_body(connection, head.framing).await {
         Ok(received) => {

@@ -389,14 +389,18 @@ mod tests {
             outcome: Outcome::Status(200),
             expected: true,
             innocent: true,
-            latency: Duration::from_millis(3),
-            headers_after: Some(Duration::from_millis(2)),
+            latency: Duration::from_millis(1003),
+            headers_after: Some(Duration::from_millis(1002)),
             corrected: None,
             late: false,
-            at: Duration::from_millis(7),
+            at: Duration::from_millis(1007),
             worker_pid: Some(4242),
             detail: None,
+            // A connect that waited for a SYN retry: the stall crosses
+            // the pipe with the rest.
+            connect: Some(Duration::from_millis(1001)),
         });
+        tally.connection_ended(Duration::from_millis(4), Duration::from_millis(1007));
         let line = serde_json::to_string(&Message::Done {
             tally: Box::new(tally),
             usage: Usage::of_self(),
@@ -410,6 +414,9 @@ mod tests {
             tally.worker_pids.keys().copied().collect::<Vec<_>>(),
             [4242]
         );
+        assert_eq!((tally.connects, tally.connect_stalls()), (1, 1));
+        assert_eq!(tally.connect_stalled_time(), Duration::from_millis(1001));
+        assert_eq!(tally.all_stalled_time(), Duration::from_millis(1001));
         assert!(usage.peak_rss_bytes > 0);
     }
 

@@ -27,6 +27,16 @@ const MARK_KEPT: usize = 100_000;
 pub const SAMPLES_PER_KIND: usize = 3;
 /// Highest latency a histogram records, in microseconds (one hour).
 const LATENCY_MAX_US: u64 = 3_600_000_000;
+/// A connect that took longer than this waited for the kernel to send its
+/// SYN again: a connect stall. Linux retransmits an unanswered SYN after
+/// its initial retransmission timeout of 1 s (`TCP_TIMEOUT_INIT`, RFC
+/// 6298), which is what a client meets when a full listen queue drops its
+/// SYN; so such a connect takes at least 1 s. The threshold sits 100 ms
+/// below, because the kernel's timer counts in jiffies (up to 10 ms short
+/// of a second of real time) and labour's clock starts just before the
+/// SYN leaves; a connect on a loopback or LAN that did not wait for a retry
+/// takes milliseconds, nowhere near it.
+pub const CONNECT_STALL: Duration = Duration::from_millis(900);
 
 /// One request's result, as the worker loop hands it over.
 #[derive(Debug, Clone)]
@@ -54,6 +64,9 @@ pub struct Record {
     pub worker_pid: Option<u32>,
     /// The error's detail, for failures.
     pub detail: Option<String>,
+    /// How long connecting took, when the request opened a connection
+    /// and the connect succeeded.
+    pub connect: Option<Duration>,
 }
 
 /// A latency histogram in microseconds (HdrHistogram, 3 significant
@@ -121,6 +134,10 @@ pub struct BehaviourTally {
     pub headers: Latency,
     /// Time from the intended start to the full answer (open loop only).
     pub corrected: Latency,
+    /// Requests whose connect stalled (took over [`CONNECT_STALL`]),
+    /// whatever their outcome.
+    #[serde(default)]
+    pub connect_stalls: u64,
 }
 
 impl BehaviourTally {
@@ -247,6 +264,21 @@ pub struct Tally {
     /// tell what was in flight when the act the mark stands for happened.
     #[serde(default)]
     pub around_marks: Vec<Vec<AroundMark>>,
+    /// Connects that succeeded: connections opened.
+    #[serde(default)]
+    pub connects: u64,
+    /// How long each connect that succeeded took.
+    #[serde(default)]
+    pub connect_times: Latency,
+    /// Each stalled connect, as (began, ended) since the client started.
+    /// A connection has at most one per [`CONNECT_STALL`] of the load, so
+    /// these stay few.
+    #[serde(default)]
+    pub stalled_connects: Vec<(Duration, Duration)>,
+    /// Per connection that sent: from its first request's start to the
+    /// end of its loop, since the client started.
+    #[serde(default)]
+    pub connection_spans: Vec<(Duration, Duration)>,
 }
 
 /// Start value of a sequence digest (FNV-1a's offset basis).
@@ -278,6 +310,10 @@ impl Tally {
             refused_ms: MsBits::default(),
             marks: Vec::new(),
             around_marks: Vec::new(),
+            connects: 0,
+            connect_times: Latency::default(),
+            stalled_connects: Vec::new(),
+            connection_spans: Vec::new(),
         }
     }
 
@@ -323,6 +359,10 @@ impl Tally {
         }
         if record.late {
             self.late_starts += 1;
+        }
+        if let Some(connect) = record.connect {
+            let began = record.at.saturating_sub(record.latency);
+            self.count_connect(record.mix_index, began, connect);
         }
 
         if let Some(pid) = record.worker_pid {
@@ -372,6 +412,70 @@ impl Tally {
         }
     }
 
+    /// One connect that succeeded, made by a request of behaviour
+    /// `mix_index` that began at `began` and took `took`: counted, and
+    /// kept as a stall when it waited for a SYN retry.
+    fn count_connect(&mut self, mix_index: usize, began: Duration, took: Duration) {
+        self.connects += 1;
+        self.connect_times.record(took);
+        if took > CONNECT_STALL {
+            self.behaviours[mix_index].connect_stalls += 1;
+            self.stalled_connects.push((began, began + took));
+        }
+    }
+
+    /// A connection that sent its first request at `began` ended its loop
+    /// at `ended`.
+    pub fn connection_ended(&mut self, began: Duration, ended: Duration) {
+        self.connection_spans.push((began, ended.max(began)));
+    }
+
+    /// Connects that stalled.
+    pub fn connect_stalls(&self) -> u64 {
+        self.behaviours.iter().map(|b| b.connect_stalls).sum()
+    }
+
+    /// Time spent in stalled connects, summed over connections.
+    pub fn connect_stalled_time(&self) -> Duration {
+        self.stalled_connects
+            .iter()
+            .map(|(began, ended)| ended.saturating_sub(*began))
+            .sum()
+    }
+
+    /// Time of the load in which at least one connection was sending and
+    /// every connection sending was waiting in a stalled connect: time in
+    /// which no request could reach the server because the kernel held
+    /// every client back for a SYN retry. While any one connection could
+    /// still send, the time counts as the server's.
+    pub fn all_stalled_time(&self) -> Duration {
+        // +1/-1 of connections sending, and of stalled connects, at each
+        // instant something changes.
+        let mut changes: Vec<(Duration, i64, i64)> = Vec::new();
+        for (began, ended) in &self.connection_spans {
+            changes.push((*began, 1, 0));
+            changes.push((*ended, -1, 0));
+        }
+        for (began, ended) in &self.stalled_connects {
+            changes.push((*began, 0, 1));
+            changes.push((*ended, 0, -1));
+        }
+        changes.sort_by_key(|change| change.0);
+        let (mut sending, mut stalled) = (0i64, 0i64);
+        let mut total = Duration::ZERO;
+        for (index, (at, d_sending, d_stalled)) in changes.iter().enumerate() {
+            sending += d_sending;
+            stalled += d_stalled;
+            let Some((next, _, _)) = changes.get(index + 1) else {
+                break;
+            };
+            if sending > 0 && stalled >= sending {
+                total += next.saturating_sub(*at);
+            }
+        }
+        total
+    }
+
     /// A request that began at `began` and was still in flight when the
     /// load ended at `ended`: not a request counted, but one the marks it
     /// straddles saw not come back.
@@ -419,7 +523,12 @@ impl Tally {
             mine.latency.merge(&theirs.latency);
             mine.headers.merge(&theirs.headers);
             mine.corrected.merge(&theirs.corrected);
+            mine.connect_stalls += theirs.connect_stalls;
         }
+        self.connects += other.connects;
+        self.connect_times.merge(&other.connect_times);
+        self.stalled_connects.extend(other.stalled_connects);
+        self.connection_spans.extend(other.connection_spans);
         self.late_starts += other.late_starts;
         self.sequences.extend(other.sequences);
         for (pid, at) in other.worker_pids {
@@ -483,6 +592,7 @@ mod tests {
             at: Duration::from_millis(at_ms),
             worker_pid: Some(100 + mix_index as u32),
             detail: None,
+            connect: None,
         }
     }
 
@@ -560,6 +670,77 @@ mod tests {
         assert_eq!(a.worker_pids[&100], Duration::from_millis(5));
         assert_eq!(a.behaviours[0].latency.0.len(), 3);
         assert!(a.ok_ms.get(5) && a.ok_ms.get(10) && a.failed_ms.get(250));
+    }
+
+    /// A request of behaviour `mix_index` that opened a connection whose
+    /// connect took `connect_ms`, answered as expected at `at_ms`.
+    fn connected(mix_index: usize, connect_ms: u64, at_ms: u64) -> Record {
+        Record {
+            latency: Duration::from_millis(connect_ms + 2),
+            connect: Some(Duration::from_millis(connect_ms)),
+            ..record(mix_index, Outcome::Status(200), true, at_ms)
+        }
+    }
+
+    #[test]
+    fn a_connect_slower_than_the_threshold_is_a_stall_and_still_as_expected() {
+        let mut tally = Tally::new(2);
+        tally.record(connected(0, 3, 10));
+        tally.record(connected(0, 900, 1000));
+        tally.record(connected(1, 1003, 2100));
+        // A request over a kept connection made no connect.
+        tally.record(record(1, Outcome::Status(200), true, 2200));
+        assert_eq!(tally.connects, 3);
+        assert_eq!(tally.connect_times.0.len(), 3);
+        assert_eq!(tally.connect_stalls(), 1);
+        assert_eq!(tally.behaviours[1].connect_stalls, 1);
+        assert_eq!(tally.behaviours[0].connect_stalls, 0);
+        assert_eq!(tally.connect_stalled_time(), Duration::from_millis(1003));
+        // Began at 2100 - 1005 ms, connected 1003 ms later.
+        assert_eq!(
+            tally.stalled_connects,
+            [(Duration::from_millis(1095), Duration::from_millis(2098))]
+        );
+        assert_eq!(tally.expected(), 4, "a stalled connect is not a failure");
+    }
+
+    #[test]
+    fn stalls_and_connects_add_up_when_tallies_merge() {
+        let mut a = Tally::new(1);
+        a.record(connected(0, 1200, 1300));
+        let mut b = Tally::new(1);
+        b.record(connected(0, 2, 5));
+        b.record(connected(0, 3100, 4000));
+        let back: Tally = serde_json::from_str(&serde_json::to_string(&b).unwrap()).unwrap();
+        a.merge(back);
+        assert_eq!((a.connects, a.connect_stalls()), (3, 2));
+        assert_eq!(a.connect_stalled_time(), Duration::from_millis(4300));
+        let slowest = a.connect_times.0.max();
+        assert!(
+            a.connect_times.0.equivalent(slowest, 3_100_000),
+            "{slowest}"
+        );
+    }
+
+    fn ms(from: u64, to: u64) -> (Duration, Duration) {
+        (Duration::from_millis(from), Duration::from_millis(to))
+    }
+
+    #[test]
+    fn only_time_in_which_every_sending_connection_stalled_is_all_stalled() {
+        let mut tally = Tally::new(1);
+        // Two connections: A sends from 0 to 3 s, B from 0 to 2 s.
+        tally.connection_spans = vec![ms(0, 3000), ms(0, 2000)];
+        // A stalls from 0.5 s to 1.5 s, B from 1.0 s to 1.8 s: both from
+        // 1.0 s to 1.5 s. A stalls again from 2.2 s to 3 s, when B is done.
+        tally.stalled_connects = vec![ms(500, 1500), ms(1000, 1800), ms(2200, 3000)];
+        assert_eq!(tally.all_stalled_time(), Duration::from_millis(500 + 800));
+        // One connection stalled while the other sends leaves out nothing.
+        let mut one = Tally::new(1);
+        one.connection_spans = vec![ms(0, 3000), ms(0, 3000)];
+        one.stalled_connects = vec![ms(500, 1500)];
+        assert_eq!(one.all_stalled_time(), Duration::ZERO);
+        assert_eq!(Tally::new(1).all_stalled_time(), Duration::ZERO);
     }
 
     #[test]

@@ -231,6 +231,9 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
     let mut sent: u64 = 0;
     let mut counted: u64 = 0;
     let mut digest = SEQUENCE_START;
+    // When this connection sent its first request: from then until its
+    // loop ends it is a connection sending.
+    let mut first_began: Option<Instant> = None;
     loop {
         if worker.requests.is_some_and(|cap| sent >= cap) || stop.is_cancelled() {
             break;
@@ -254,6 +257,7 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
             body_check: item.body_check,
         };
         let begin = Instant::now();
+        first_began.get_or_insert(begin);
         if timer.deadline() < (begin + load.timeout).into() {
             timer
                 .as_mut()
@@ -262,11 +266,11 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
         let answer = tokio::select! {
             biased;
             _ = &mut stopped => {
-                unfinished(&tally, begin.duration_since(started), started.elapsed());
+                unfinished(tally, begin.duration_since(started), started.elapsed());
                 break;
             }
             _ = &mut end => {
-                unfinished(&tally, begin.duration_since(started), started.elapsed());
+                unfinished(tally, begin.duration_since(started), started.elapsed());
                 break;
             }
             _ = &mut timer => None,
@@ -303,6 +307,7 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
                 at,
                 worker_pid: answer.worker_pid,
                 detail: answer.detail,
+                connect: answer.connect,
             });
         counted += 1;
         digest = sequence_step(digest, index);
@@ -311,11 +316,20 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
             break;
         }
     }
+    let mut tally = tally.lock().expect("a tally is never poisoned");
+    tally.sequences.insert(worker.index, (counted, digest));
+    if let Some(first_began) = first_began {
+        tally.connection_ended(first_began.duration_since(started), started.elapsed());
+    }
+}
+
+/// A request still in flight when the load ended: not counted, but seen
+/// by the marks it straddles (it did not come back in time).
+fn unfinished(tally: &Mutex<Tally>, began: Duration, ended: Duration) {
     tally
         .lock()
         .expect("a tally is never poisoned")
-        .sequences
-        .insert(worker.index, (counted, digest));
+        .unfinished(began, ended);
 }
 
 #[cfg(test)]
@@ -343,13 +357,4 @@ mod tests {
         assert_eq!(split(&unbounded).len(), 3);
         assert!(split(&unbounded).iter().all(|w| w.requests.is_none()));
     }
-}
-
-/// A request still in flight when the load ended: not counted, but seen
-/// by the marks it straddles (it did not come back in time).
-fn unfinished(tally: &Mutex<Tally>, began: Duration, ended: Duration) {
-    tally
-        .lock()
-        .expect("a tally is never poisoned")
-        .unfinished(began, ended);
 }

@@ -4,7 +4,7 @@
 //! an empty field.
 
 use super::Report;
-use crate::results::{Cell, Results};
+use crate::results::{Cell, LatencySummary, Results};
 
 /// One column: its name and how a cell fills it.
 type Column = (&'static str, fn(&Cell) -> String);
@@ -18,6 +18,11 @@ fn word<T: serde::Serialize>(value: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// How long the cell's connects took; none when it counted none.
+fn connect_time(cell: &Cell) -> Option<&LatencySummary> {
+    (cell.client.connects > 0).then_some(&cell.client.connect_time)
 }
 
 /// Every column, in order. Append new ones at the end: the order is part
@@ -110,6 +115,23 @@ const COLUMNS: &[Column] = &[
             .map(|f| f.innocent_lost_during + f.innocent_lost_after)
             .sum::<u64>()
             .to_string()
+    }),
+    ("connects", |c| c.client.connects.to_string()),
+    ("connect_stalls", |c| c.client.connect_stalls.to_string()),
+    ("connect_stalled_secs", |c| {
+        c.client.connect_stalled_secs.to_string()
+    }),
+    ("connect_p99_ms", |c| {
+        number(connect_time(c).map(|t| t.p99_ms))
+    }),
+    ("connect_max_ms", |c| {
+        number(connect_time(c).map(|t| t.max_ms))
+    }),
+    ("all_stalled_secs", |c| {
+        c.client.all_stalled_secs.to_string()
+    }),
+    ("requests_per_sec_excluding_stalls", |c| {
+        number(c.requests_per_sec_excluding_stalls)
     }),
 ];
 

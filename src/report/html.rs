@@ -91,7 +91,8 @@ struct CellTexts {
     failure_percent: String,
     /// `innocent_failure_ratio` as a percentage.
     innocent_percent: String,
-    /// Requests per second, `123.45`.
+    /// Requests per second as the table shows them (excluding the time
+    /// every connection stalled), `123.45`.
     requests_per_sec: String,
     /// The cell's own seed, where the document has one, exactly (a u64
     /// is more than a JavaScript number holds).
@@ -122,7 +123,7 @@ fn cell_texts(cell: &Cell, embedded: Option<&Value>) -> CellTexts {
         verdict: verdict(cell),
         failure_percent: percent_text(cell.failure_ratio),
         innocent_percent: percent_text(cell.innocent_failure_ratio),
-        requests_per_sec: format!("{:.2}", cell.requests_per_sec),
+        requests_per_sec: format!("{:.2}", cell.shown_requests_per_sec()),
         seed: embedded
             .and_then(|cell| cell.get("seed"))
             .and_then(Value::as_u64)

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::Report;
-use super::table::{BUDGET_NOTE, breakdown, durability, faults, matrix_text, verdict};
+use super::table::{BUDGET_NOTE, STALLS_NOTE, breakdown, durability, faults, matrix_text, verdict};
 use crate::results::{EndedBy, Results};
 
 /// Renders the run as Markdown.
@@ -85,6 +85,9 @@ impl Report for MarkdownReport {
         {
             let _ = writeln!(out, "\n{BUDGET_NOTE}");
         }
+        if results.cells.iter().any(|cell| cell.rate_excludes_stalls()) {
+            let _ = writeln!(out, "\n{STALLS_NOTE}");
+        }
 
         let cells = durability::cells(results);
         if !cells.is_empty() {
@@ -110,10 +113,15 @@ impl Report for MarkdownReport {
         let failing: Vec<_> = results
             .cells
             .iter()
-            .filter(|cell| verdict(cell).is_some() || cell.failed > 0)
+            .filter(|cell| {
+                verdict(cell).is_some() || cell.failed > 0 || cell.client.connect_stalls > 0
+            })
             .collect();
         if !failing.is_empty() {
-            let _ = writeln!(out, "\n### Cells with requests not as expected\n");
+            let _ = writeln!(
+                out,
+                "\n### Cells with requests not as expected or connect stalls\n"
+            );
             for cell in failing {
                 let word = verdict(cell).map(|w| format!(" ({w})")).unwrap_or_default();
                 let why = match &cell.error {
@@ -131,6 +139,17 @@ impl Report for MarkdownReport {
                     let split: Vec<String> =
                         split.iter().map(|(b, n)| format!("`{b}` {n}")).collect();
                     let _ = writeln!(out, "  - {outcome}: {count} ({})", split.join(", "));
+                }
+                if let Some((count, split)) = breakdown::stall_row(cell) {
+                    let split: Vec<String> =
+                        split.iter().map(|(b, n)| format!("`{b}` {n}")).collect();
+                    let _ = writeln!(
+                        out,
+                        "  - {}: {count}, {} ({})",
+                        breakdown::STALL_WORDS,
+                        breakdown::stall_note(cell),
+                        split.join(", ")
+                    );
                 }
             }
         }

@@ -35,6 +35,18 @@ impl Report for PlainReport {
                 cell.failed,
                 percent_text(cell.failure_ratio)
             );
+            if cell.client.connect_stalls > 0 {
+                let _ = writeln!(
+                    out,
+                    "    {} connect(s) of {} stalled (SYN retry), {:.2} s waiting; {:.2}req/s \
+                     without the {:.2} s every connection stalled.",
+                    cell.client.connect_stalls,
+                    cell.client.connects,
+                    cell.client.connect_stalled_secs,
+                    cell.shown_requests_per_sec(),
+                    cell.client.all_stalled_secs
+                );
+            }
             if let Some(word) = verdict(cell) {
                 let _ = writeln!(out, "    {word}.");
             }

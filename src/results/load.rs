@@ -75,6 +75,10 @@ pub struct BehaviourResult {
     pub headers_latency: LatencySummary,
     /// Open loop: time from the intended start to the full answer.
     pub corrected_latency: Option<LatencySummary>,
+    /// Requests whose connect stalled (waited for the kernel's SYN retry,
+    /// see `client.connect_stalls`), whatever their outcome.
+    #[serde(default)]
+    pub connect_stalls: u64,
 }
 
 /// Latency of the innocent requests and of the misbehaving ones, apart.

@@ -430,6 +430,28 @@ pub struct ClientRecord {
     /// equal in two cells exactly when they sent the same sequence.
     #[serde(default)]
     pub sequence_digest: Option<String>,
+    /// Connects that succeeded: connections opened (one per request
+    /// without keep-alive).
+    #[serde(default)]
+    pub connects: u64,
+    /// How long those connects took.
+    #[serde(default)]
+    pub connect_time: LatencySummary,
+    /// Connects that took over 900 ms: each waited for the kernel to send
+    /// its SYN again (after 1 s), as when a full listen queue dropped the
+    /// first. Their requests count by their outcome (as expected when they
+    /// were served); the stall is counted here, never hidden.
+    #[serde(default)]
+    pub connect_stalls: u64,
+    /// Seconds spent in stalled connects, summed over connections.
+    #[serde(default)]
+    pub connect_stalled_secs: f64,
+    /// Seconds of the load in which at least one connection was sending
+    /// and every connection sending waited in a stalled connect: no
+    /// request could reach the server. What `requests_per_sec_excluding_stalls`
+    /// leaves out.
+    #[serde(default)]
+    pub all_stalled_secs: f64,
 }
 
 /// One behaviour asked once before the load, and what came back.
@@ -513,6 +535,14 @@ pub struct Cell {
     pub duration_secs: f64,
     /// `requests / duration_secs`.
     pub requests_per_sec: f64,
+    /// `requests / (duration_secs - client.all_stalled_secs)`: the rate
+    /// with the stretches in which every connection waited for a SYN
+    /// retry left out, so that one stall (a second of the kernel's timer)
+    /// cannot dominate a short load. Equal to `requests_per_sec` when no
+    /// such stretch happened; the table shows it. Absent in documents from
+    /// before labour counted connects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_sec_excluding_stalls: Option<f64>,
     /// Latency of innocent and misbehaving requests, apart.
     pub latency: LatencySplit,
     /// The client that sent the load.
@@ -583,6 +613,7 @@ impl Cell {
             innocent_failure_ratio: 0.0,
             duration_secs: 0.0,
             requests_per_sec: 0.0,
+            requests_per_sec_excluding_stalls: None,
             latency: LatencySplit::default(),
             client: ClientRecord::default(),
             behaviours: Vec::new(),
@@ -649,6 +680,20 @@ impl Cell {
             ));
         }
         failures
+    }
+
+    /// The requests per second the table shows: excluding connect stalls
+    /// where the document counted them, `requests_per_sec` otherwise.
+    pub fn shown_requests_per_sec(&self) -> f64 {
+        self.requests_per_sec_excluding_stalls
+            .unwrap_or(self.requests_per_sec)
+    }
+
+    /// Whether the shown requests per second leave out time in which
+    /// every connection waited for a SYN retry (and so differ from
+    /// `requests_per_sec`).
+    pub fn rate_excludes_stalls(&self) -> bool {
+        self.requests_per_sec_excluding_stalls.is_some() && self.client.all_stalled_secs > 0.0
     }
 
     /// Whether the seed's table shows this cell as `Failed`.

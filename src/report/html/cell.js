@@ -31,7 +31,7 @@ function figures(cell) {
   var workersFirst = cell.workers.length ? cell.workers[cell.workers.length - 1].firstSeen : null;
   var recovery = recoveryWords(d);
   return el("div", { className: "tiles" }, [
-    tile("Requests", fmtCount(cell.requests), cell.requestsPerSec !== null ? cell.requestsPerSec + " req/s over " + fmtSecs(cell.durationSecs) : null),
+    tile("Requests", fmtCount(cell.requests), rateNote(cell)),
     tile("Not as expected", pct(cell.failurePercent), fmtCount(cell.failed) + " of " + fmtCount(cell.requests)),
     tile("Innocent failed", pct(cell.innocentPercent), fmtCount(cell.innocentFailed) + " of " + fmtCount(cell.innocentRequests)),
     tile("Dies", fmtCount(d.dies), d.oomKills ? d.oomKills + " OOM kill(s)" : "0 OOM kills"),
@@ -42,10 +42,57 @@ function figures(cell) {
       ? tile("Unresponsive since", fmtSecs(d.unresponsiveSince), "the load stopped there")
       : tile("Down at", fmtSecs(d.downAt), d.downAt !== null ? "the load stopped there" : "stayed up"),
     tile("Workers seen", fmtCount(cell.workers.length), workersFirst !== null && cell.workers.length > 1 ? "last new at " + fmtSecs(workersFirst) : null),
+    tile("Connect stalls", cell.client.connects ? fmtCount(cell.client.connectStalls) : DASH, connectsNote(cell.client)),
     tile("Peak memory", fmtBytes(peak), r.peakBytes !== null ? "the kernel's peak" : peak !== null ? "highest sample" : "not measured"),
     tile("Startup", fmtSecs(cell.startupSecs), "until it answered"),
     tile("Exit code", exitCodeText(cell.exitCode), cell.oomKilled ? "OOM killed" : "after the stop"),
   ]);
+}
+
+// The rate as the table shows it, and the time it is over: the load's
+// wall time, less the time every connection waited for a SYN retry.
+function rateNote(cell) {
+  if (cell.requestsPerSec === null) {
+    return null;
+  }
+  var stalled = cell.client.allStalledSecs;
+  if (stalled) {
+    return cell.requestsPerSec + " req/s over " + fmtSecs(cell.durationSecs) + " less " + fmtSecs(stalled) + " with every connection stalled";
+  }
+  return cell.requestsPerSec + " req/s over " + fmtSecs(cell.durationSecs);
+}
+
+// Connects counted, and what the stalled ones waited in all.
+function connectsNote(client) {
+  if (!client.connects) {
+    return "no connects counted";
+  }
+  var note = "of " + fmtCount(client.connects) + " connects; slowest " + fmtMs(client.connectMaxMs);
+  if (client.connectStalls) {
+    note += "; " + fmtSecs(client.connectStalledSecs) + " waiting for the SYN retry";
+  }
+  return note;
+}
+
+// The connects that waited for the kernel's SYN retry, by the behaviour
+// whose request made them: not failures, but never left out.
+function stallsLine(cell) {
+  if (!cell.client.connectStalls) {
+    return null;
+  }
+  var split = cell.behaviours
+    .filter(function (behaviour) {
+      return behaviour.connectStalls;
+    })
+    .map(function (behaviour) {
+      return behaviour.name + " " + fmtCount(behaviour.connectStalls);
+    });
+  return el("p", {
+    className: "stalls",
+    text:
+      "Connect stalled (SYN retry): " + fmtCount(cell.client.connectStalls) + " of " + fmtCount(cell.client.connects) + " connects, " +
+      fmtSecs(cell.client.connectStalledSecs) + " waiting in all; not failures" + (split.length ? " (" + split.join(", ") + ")." : "."),
+  });
 }
 
 function summaryLine(cell) {
@@ -277,6 +324,10 @@ function cellBody(model, cell) {
     body.appendChild(guarded("the failure breakdown", function () {
       return breakdownTable(model, cell);
     }));
+    var stalls = stallsLine(cell);
+    if (stalls) {
+      body.appendChild(stalls);
+    }
     if (cell.failureSamples.length) {
       body.appendChild(el("h3", { text: "The first failures of each kind" }));
       body.appendChild(samplesTable(model, cell));

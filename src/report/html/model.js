@@ -269,6 +269,7 @@ function readCell(value, index, textsValue, failedAbove) {
         unexpected: Object.keys(unexpected).map(function (key) {
           return { outcome: key, count: asCount(unexpected[key]) };
         }),
+        connectStalls: asCount(behaviour.connect_stalls),
       };
     }),
     failureSamples: asArray(cell.failure_samples).map(function (value) {
@@ -299,6 +300,13 @@ function readCell(value, index, textsValue, failedAbove) {
       cpuSecs: asNumber(client.cpu_secs),
       peakRssBytes: asNumber(client.peak_rss_bytes),
       workerFailures: asArray(client.worker_failures).map(asLine),
+      // Connects, and those that waited for the kernel's SYN retry
+      // (absent in documents from before labour counted them).
+      connects: asCount(client.connects),
+      connectStalls: asCount(client.connect_stalls),
+      connectStalledSecs: asNumber(client.connect_stalled_secs),
+      connectMaxMs: asNumber(asObject(client.connect_time).max_ms),
+      allStalledSecs: asNumber(client.all_stalled_secs),
     },
   };
 }

@@ -91,6 +91,9 @@ function cellSection(model, cell, open) {
     if (cell.requestsPerSec !== null) {
       bits.push(cell.requestsPerSec + " req/s");
     }
+    if (cell.client.connectStalls) {
+      bits.push(cell.client.connectStalls + " connect stall(s)");
+    }
   }
   var details = el("details", { className: "cell unbuilt kind-" + kind, id: cell.anchor, "data-cell": cell.server + "/" + cell.test, open: open }, [
     el("summary", {}, [

@@ -44,8 +44,20 @@ fn peak_memory(cell: &Cell) -> String {
         .map_or_else(|| "-".to_string(), format_bytes)
 }
 
+/// Connects that waited for a SYN retry, and the seconds they waited in
+/// all; `-` where no connect was counted (a document from before labour
+/// counted them, or a load that opened no connection).
+fn stalls(cell: &Cell) -> String {
+    let client = &cell.client;
+    match (client.connects, client.connect_stalls) {
+        (0, 0) => "-".into(),
+        (_, 0) => "0".into(),
+        (_, stalls) => format!("{stalls} ({:.2} s)", client.connect_stalled_secs),
+    }
+}
+
 /// The columns of the durability table.
-pub const COLUMNS: [&str; 10] = [
+pub const COLUMNS: [&str; 11] = [
     "Server",
     "Test",
     "Dies",
@@ -55,6 +67,7 @@ pub const COLUMNS: [&str; 10] = [
     "Recover",
     "Downtime",
     "Down at",
+    "Stalls",
     "Peak memory",
 ];
 
@@ -78,12 +91,13 @@ pub fn heading(results: &Results) -> String {
     format!(
         "Durability: {source}; workers from X-Labour-Worker; time to recover (median / max) \
          from each death to the next answer as expected; downtime while requests failed and \
-         none came back as expected"
+         none came back as expected; stalls: connects that waited for the kernel's SYN retry \
+         (over 900 ms), and how long they waited in all"
     )
 }
 
 /// One cell's row, under [`COLUMNS`].
-pub fn row(cell: &Cell) -> [String; 10] {
+pub fn row(cell: &Cell) -> [String; 11] {
     let durability = &cell.durability;
     [
         cell.server.clone(),
@@ -95,6 +109,7 @@ pub fn row(cell: &Cell) -> [String; 10] {
         recovery(cell),
         format!("{:.2} s", durability.downtime_secs),
         seconds(durability.down_at_secs),
+        stalls(cell),
         peak_memory(cell),
     ]
 }
@@ -117,4 +132,27 @@ pub fn render(results: &Results, out: &mut String) {
         ));
     }
     let _ = write!(out, "{table}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stalls_column_counts_them_and_their_wait() {
+        let mut cell = Cell::named(
+            "wsgiref",
+            "stdlib",
+            "Plain",
+            crate::results::CellStatus::Completed,
+        );
+        assert_eq!(stalls(&cell), "-", "no connect counted");
+        cell.client.connects = 300;
+        assert_eq!(stalls(&cell), "0");
+        cell.client.connect_stalls = 2;
+        cell.client.connect_stalled_secs = 2.014;
+        assert_eq!(stalls(&cell), "2 (2.01 s)");
+        let stalls_at = COLUMNS.iter().position(|c| *c == "Stalls").unwrap();
+        assert_eq!(row(&cell)[stalls_at], "2 (2.01 s)");
+    }
 }

@@ -1,6 +1,9 @@
 //! The seed's multitest table: servers by tests, each cell
 //! `f%: 1.00; RPS: 123.45`, or `Failed` when more than 10% of the requests
-//! came back not as expected. Its wording is every report's.
+//! came back not as expected. Its wording is every report's. RPS leaves
+//! out the time in which every connection waited for a SYN retry, marked
+//! `(stalls)` where there was any: a second of the kernel's timer is not
+//! the server's throughput (the durability table counts the stalls).
 
 use std::fmt::Write as _;
 
@@ -42,11 +45,15 @@ pub fn verdict(cell: &Cell) -> Option<String> {
 /// The text of one cell of the table.
 pub fn cell_text(cell: &Cell) -> String {
     let figures = || {
-        format!(
+        let mut text = format!(
             "f%: {}; RPS: {:.2}",
             percent_text(cell.failure_ratio),
-            cell.requests_per_sec
-        )
+            cell.shown_requests_per_sec()
+        );
+        if cell.rate_excludes_stalls() {
+            text.push_str(" (stalls)");
+        }
+        text
     };
     match verdict(cell) {
         None if cell.ended_by == Some(EndedBy::Budget) => format!("{} (budget)", figures()),
@@ -108,6 +115,9 @@ pub fn render(results: &Results, out: &mut String) {
     {
         let _ = writeln!(out, "{BUDGET_NOTE}");
     }
+    if results.cells.iter().any(Cell::rate_excludes_stalls) {
+        let _ = writeln!(out, "{STALLS_NOTE}");
+    }
     if results.repeat > 1 {
         let _ = writeln!(
             out,
@@ -129,6 +139,11 @@ pub fn render(results: &Results, out: &mut String) {
 /// What `(budget)` after a cell's figures means.
 pub const BUDGET_NOTE: &str = "(budget): the cell's time budget ended its load before all its \
                                requests were sent; f% and RPS count what was sent.";
+
+/// What `(stalls)` after a cell's figures means.
+pub const STALLS_NOTE: &str = "(stalls): RPS leaves out the time in which every connection \
+                               waited for the kernel's SYN retry (a connect stall, see the \
+                               durability table); requests_per_sec in the results counts it.";
 
 #[cfg(test)]
 mod tests {
@@ -164,5 +179,18 @@ mod tests {
         down.durability.down_at_secs = Some(0.04);
         assert_eq!(cell_text(&down), "Down at 0.04 s");
         assert_eq!(percent_text(0.123), "12.30");
+    }
+
+    #[test]
+    fn rps_leaves_out_the_time_every_connection_stalled_and_says_so() {
+        let mut stalled = cell(CellStatus::Completed, 0);
+        stalled.requests_per_sec_excluding_stalls = Some(4000.0);
+        stalled.client.all_stalled_secs = 1.0;
+        assert_eq!(cell_text(&stalled), "f%: 0.00; RPS: 4000.00 (stalls)");
+        // Stalls while some connection could send leave the rate as it is.
+        stalled.requests_per_sec_excluding_stalls = Some(12.345);
+        stalled.client.all_stalled_secs = 0.0;
+        stalled.client.connect_stalls = 3;
+        assert_eq!(cell_text(&stalled), "f%: 0.00; RPS: 12.35");
     }
 }

@@ -10,7 +10,7 @@ mod matrix;
 
 use std::fmt::Write as _;
 
-pub use matrix::{BUDGET_NOTE, cell_text, matrix_text, percent_text, verdict};
+pub use matrix::{BUDGET_NOTE, STALLS_NOTE, cell_text, matrix_text, percent_text, verdict};
 
 use super::Report;
 use crate::results::Results;
@@ -44,7 +44,10 @@ impl Report for TableReport {
             breakdown::render(cell, &mut details);
         }
         if !details.is_empty() {
-            let _ = writeln!(out, "\nFailure breakdown (requests not as expected):");
+            let _ = writeln!(
+                out,
+                "\nFailure breakdown (requests not as expected, and connect stalls):"
+            );
             out.push_str(&details);
         }
         if !results.threshold_failures.is_empty() {
