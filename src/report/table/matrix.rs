@@ -159,6 +159,7 @@ mod tests {
         cell.failed = failed;
         cell.failure_ratio = failed as f64 / 1000.0;
         cell.requests_per_sec = 12.345;
+        cell.requests_per_sec_excluding_stalls = Some(12.345);
         cell
     }
 
