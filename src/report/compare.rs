@@ -68,7 +68,8 @@ pub struct Compared {
     pub failure_ratio: Change,
     /// Share of innocent requests that failed.
     pub innocent_failure_ratio: Change,
-    /// Requests per second.
+    /// Requests per second as the table shows them
+    /// ([`Cell::shown_requests_per_sec`]).
     pub requests_per_sec: Change,
     /// Median time to recover after a death.
     pub recover_secs: Change,
@@ -141,7 +142,7 @@ fn figures(results: &Results, cell: &Cell) -> [Option<Spread>; 5] {
             [
                 single(sent.then_some(cell.failure_ratio)),
                 single(sent.then_some(cell.innocent_failure_ratio)),
-                single(sent.then_some(cell.requests_per_sec)),
+                single(sent.then_some(cell.shown_requests_per_sec())),
                 single(cell.durability.time_to_recover_median_secs),
                 single(cell.resources.peak().map(|b| b as f64)),
             ]

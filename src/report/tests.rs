@@ -85,6 +85,23 @@ fn comparison_table_and_markdown() {
 }
 
 #[test]
+fn a_comparison_reads_the_rate_the_table_shows() {
+    let base = fixture();
+    let mut new = fixture();
+    // One stall left out a second of the new run's first cell: the table
+    // shows the rate without it, and so must the comparison.
+    new.cells[0].requests_per_sec_excluding_stalls = Some(4000.0);
+    new.cells[0].client.all_stalled_secs = 1.0;
+    let comparison = compare(&base, &new, 0.01);
+    let first = &comparison.cells[0];
+    assert_eq!(first.requests_per_sec.new, Some(4000.0));
+    assert_eq!(
+        first.requests_per_sec.base,
+        Some(base.cells[0].shown_requests_per_sec())
+    );
+}
+
+#[test]
 fn listings() {
     let catalogue = Catalogue::load(&Images::Embedded).unwrap();
     insta::assert_snapshot!(
