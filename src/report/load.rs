@@ -61,6 +61,16 @@ fn render(report: &LoadResults) -> String {
         "  to headers    {}\n",
         percentiles(&report.headers_latency)
     ));
+    if report.connects > 0 {
+        out.push_str(&format!(
+            "  connects      {} (p50 {:.3} ms, max {:.3} ms); {} stalled for the SYN retry ({:.2} s waiting)\n",
+            report.connects,
+            report.connect_time.p50_ms,
+            report.connect_time.max_ms,
+            report.connect_stalls,
+            report.connect_stalled_secs
+        ));
+    }
     if let Some(corrected) = &report.corrected_latency {
         out.push_str(&format!("  corrected     {}\n", percentiles(corrected)));
         out.push_str(&format!("  late starts   {}\n", report.late_starts));

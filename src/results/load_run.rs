@@ -37,6 +37,19 @@ pub struct LoadResults {
     pub corrected_latency: Option<LatencySummary>,
     /// Open loop: requests that started more than 1 ms late.
     pub late_starts: u64,
+    /// New connections opened (one per request without keep-alive).
+    #[serde(default)]
+    pub connects: u64,
+    /// Time to connect, of the new connections.
+    #[serde(default)]
+    pub connect_time: LatencySummary,
+    /// Connects that waited for the kernel's SYN retry (over 900 ms): the
+    /// target's listen queue was full.
+    #[serde(default)]
+    pub connect_stalls: u64,
+    /// Seconds those stalled connects waited, summed.
+    #[serde(default)]
+    pub connect_stalled_secs: f64,
     /// Processes that sent the load.
     pub processes: usize,
     /// Their CPU seconds.
