@@ -8,6 +8,8 @@
 mod cell;
 mod fault;
 mod record;
+
+pub(crate) use record::connects;
 mod schedule;
 
 use std::time::Instant;

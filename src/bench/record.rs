@@ -7,13 +7,14 @@ use std::time::{Duration, SystemTime};
 use super::fault::Fired;
 use crate::catalogue::Server;
 use crate::client::tally::{
-    AVAILABILITY_RESOLUTION, AroundMark, LOSS_BUCKET, Latency, MARK_WINDOW, MsBits, TIMELINE_BUCKET,
+    AVAILABILITY_RESOLUTION, AroundMark, LOSS_BUCKET, Latency, MARK_WINDOW, MsBits,
+    TIMELINE_BUCKET, Tally,
 };
 use crate::client::{ClientRun, LoadEnd, PreflightCheck};
 use crate::plan::{FaultAction, TestSpec};
 use crate::results::{
-    BehaviourResult, Cell, CellError, CellStatus, ClientRecord, Durability, EndedBy, Engine,
-    EventAction, EventRecord, FailureSample, FaultRecord, GracefulRecord, LatencySplit,
+    BehaviourResult, Cell, CellError, CellStatus, ClientRecord, Connects, Durability, EndedBy,
+    Engine, EventAction, EventRecord, FailureSample, FaultRecord, GracefulRecord, LatencySplit,
     LatencySummary, OUTAGES_KEPT, Outage, Phase, PreflightRecord, Recovery, ResourceSample,
     Resources, RuntimeKind, SlowRecord, WorkerSeen,
 };
@@ -31,6 +32,17 @@ fn ratio(part: u64, whole: u64) -> f64 {
 
 fn secs(duration: Duration) -> f64 {
     duration.as_secs_f64()
+}
+
+/// The connections a load opened and those that stalled, as a cell's
+/// client record and `labour load`'s results both keep them.
+pub(crate) fn connects(tally: &Tally) -> Connects {
+    Connects {
+        count: tally.connects,
+        time: summary(&tally.connect_times),
+        stalls: tally.connect_stalls(),
+        stalled_secs: secs(tally.connect_stalled_time()),
+    }
 }
 
 fn summary(latency: &Latency) -> LatencySummary {
@@ -188,10 +200,7 @@ fn loaded(
         peak_rss_bytes: client.usage.map(|u| u.peak_rss_bytes),
         worker_failures: client.worker_failures.clone(),
         sequence_digest: Some(format!("{:016x}", client.tally.sequence_digest())),
-        connects: client.tally.connects,
-        connect_time: summary(&client.tally.connect_times),
-        connect_stalls: client.tally.connect_stalls(),
-        connect_stalled_secs: secs(client.tally.connect_stalled_time()),
+        connects: connects(&client.tally),
         all_stalled_secs: secs(client.tally.all_stalled_time()),
     };
     cell.requests_per_sec_excluding_stalls = rate_excluding(

@@ -99,10 +99,7 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
             .rate
             .map(|_| LatencySummary::from_micros(&counted.corrected.0)),
         late_starts: tally.late_starts,
-        connects: tally.connects,
-        connect_time: LatencySummary::from_micros(&tally.connect_times.0),
-        connect_stalls: tally.connect_stalls(),
-        connect_stalled_secs: tally.connect_stalled_time().as_secs_f64(),
+        connects: crate::bench::connects(tally),
         processes: run.processes,
         client_cpu_secs: usage.cpu_secs,
         client_peak_rss_bytes: usage.peak_rss_bytes,

@@ -22,7 +22,7 @@ fn word<T: serde::Serialize>(value: &T) -> String {
 
 /// How long the cell's connects took; none when it counted none.
 fn connect_time(cell: &Cell) -> Option<&LatencySummary> {
-    (cell.client.connects > 0).then_some(&cell.client.connect_time)
+    (cell.client.connects.count > 0).then_some(&cell.client.connects.time)
 }
 
 /// Every column, in order. Append new ones at the end: the order is part
@@ -116,10 +116,10 @@ const COLUMNS: &[Column] = &[
             .sum::<u64>()
             .to_string()
     }),
-    ("connects", |c| c.client.connects.to_string()),
-    ("connect_stalls", |c| c.client.connect_stalls.to_string()),
+    ("connects", |c| c.client.connects.count.to_string()),
+    ("connect_stalls", |c| c.client.connects.stalls.to_string()),
     ("connect_stalled_secs", |c| {
-        c.client.connect_stalled_secs.to_string()
+        c.client.connects.stalled_secs.to_string()
     }),
     ("connect_p99_ms", |c| {
         number(connect_time(c).map(|t| t.p99_ms))

@@ -61,14 +61,14 @@ fn render(report: &LoadResults) -> String {
         "  to headers    {}\n",
         percentiles(&report.headers_latency)
     ));
-    if report.connects > 0 {
+    if report.connects.count > 0 {
         out.push_str(&format!(
             "  connects      {} (p50 {:.3} ms, max {:.3} ms); {} stalled for the SYN retry ({:.2} s waiting)\n",
-            report.connects,
-            report.connect_time.p50_ms,
-            report.connect_time.max_ms,
-            report.connect_stalls,
-            report.connect_stalled_secs
+            report.connects.count,
+            report.connects.time.p50_ms,
+            report.connects.time.max_ms,
+            report.connects.stalls,
+            report.connects.stalled_secs
         ));
     }
     if let Some(corrected) = &report.corrected_latency {

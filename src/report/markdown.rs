@@ -114,7 +114,7 @@ impl Report for MarkdownReport {
             .cells
             .iter()
             .filter(|cell| {
-                verdict(cell).is_some() || cell.failed > 0 || cell.client.connect_stalls > 0
+                verdict(cell).is_some() || cell.failed > 0 || cell.client.connects.stalls > 0
             })
             .collect();
         if !failing.is_empty() {

@@ -35,14 +35,14 @@ impl Report for PlainReport {
                 cell.failed,
                 percent_text(cell.failure_ratio)
             );
-            if cell.client.connect_stalls > 0 {
+            if cell.client.connects.stalls > 0 {
                 let _ = writeln!(
                     out,
                     "    {} connect(s) of {} stalled (SYN retry), {:.2} s waiting; {:.2}req/s \
                      without the {:.2} s every connection stalled.",
-                    cell.client.connect_stalls,
-                    cell.client.connects,
-                    cell.client.connect_stalled_secs,
+                    cell.client.connects.stalls,
+                    cell.client.connects.count,
+                    cell.client.connects.stalled_secs,
                     cell.shown_requests_per_sec(),
                     cell.client.all_stalled_secs
                 );

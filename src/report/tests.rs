@@ -9,7 +9,7 @@ use crate::behaviour::{Outcome, SPECS};
 use crate::catalogue::Catalogue;
 use crate::images::Images;
 use crate::plan::LoadSpec;
-use crate::results::{LatencySummary, LoadResults};
+use crate::results::{Connects, LatencySummary, LoadResults};
 use crate::scenario::named_tests;
 
 fn fixture() -> Results {
@@ -151,19 +151,21 @@ fn load() {
         headers_latency: latency,
         corrected_latency: None,
         late_starts: 0,
-        connects: 8,
-        connect_time: LatencySummary {
+        connects: Connects {
             count: 8,
-            min_ms: 0.05,
-            mean_ms: 125.1,
-            p50_ms: 0.06,
-            p90_ms: 1000.4,
-            p99_ms: 1000.4,
-            p999_ms: 1000.4,
-            max_ms: 1000.4,
+            time: LatencySummary {
+                count: 8,
+                min_ms: 0.05,
+                mean_ms: 125.1,
+                p50_ms: 0.06,
+                p90_ms: 1000.4,
+                p99_ms: 1000.4,
+                p999_ms: 1000.4,
+                max_ms: 1000.4,
+            },
+            stalls: 1,
+            stalled_secs: 1.0004,
         },
-        connect_stalls: 1,
-        connect_stalled_secs: 1.0004,
         processes: 2,
         client_cpu_secs: 0.25,
         client_peak_rss_bytes: 24 << 20,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::LatencySummary;
+use super::{Connects, LatencySummary};
 use crate::behaviour::Outcome;
 use crate::plan::LoadSpec;
 
@@ -37,19 +37,10 @@ pub struct LoadResults {
     pub corrected_latency: Option<LatencySummary>,
     /// Open loop: requests that started more than 1 ms late.
     pub late_starts: u64,
-    /// New connections opened (one per request without keep-alive).
-    #[serde(default)]
-    pub connects: u64,
-    /// Time to connect, of the new connections.
-    #[serde(default)]
-    pub connect_time: LatencySummary,
-    /// Connects that waited for the kernel's SYN retry (over 900 ms): the
-    /// target's listen queue was full.
-    #[serde(default)]
-    pub connect_stalls: u64,
-    /// Seconds those stalled connects waited, summed.
-    #[serde(default)]
-    pub connect_stalled_secs: f64,
+    /// The connections it opened, and those that stalled (a full listen
+    /// queue at the target).
+    #[serde(flatten)]
+    pub connects: Connects,
     /// Processes that sent the load.
     pub processes: usize,
     /// Their CPU seconds.

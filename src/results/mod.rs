@@ -432,28 +432,38 @@ pub struct ClientRecord {
     /// equal in two cells exactly when they sent the same sequence.
     #[serde(default)]
     pub sequence_digest: Option<String>,
-    /// Connects that succeeded: connections opened (one per request
-    /// without keep-alive).
-    #[serde(default)]
-    pub connects: u64,
-    /// How long those connects took.
-    #[serde(default)]
-    pub connect_time: LatencySummary,
-    /// Connects that took over 900 ms: each waited for the kernel to send
-    /// its SYN again (after 1 s), as when a full listen queue dropped the
-    /// first. Their requests count by their outcome (as expected when they
-    /// were served); the stall is counted here, never hidden.
-    #[serde(default)]
-    pub connect_stalls: u64,
-    /// Seconds spent in stalled connects, summed over connections.
-    #[serde(default)]
-    pub connect_stalled_secs: f64,
+    /// The connections it opened, and those that stalled.
+    #[serde(flatten)]
+    pub connects: Connects,
     /// Seconds of the load in which at least one connection was sending
     /// and every connection sending waited in a stalled connect: no
     /// request could reach the server. What `requests_per_sec_excluding_stalls`
     /// leaves out.
     #[serde(default)]
     pub all_stalled_secs: f64,
+}
+
+/// The connections a load opened, timed: shared by a cell's client record
+/// and `labour load`'s results, in both at the top level of the object.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct Connects {
+    /// Connects that succeeded: connections opened (one per request
+    /// without keep-alive).
+    #[serde(rename = "connects")]
+    pub count: u64,
+    /// How long those connects took.
+    #[serde(rename = "connect_time")]
+    pub time: LatencySummary,
+    /// Connects that took over 900 ms: each waited for the kernel to send
+    /// its SYN again (after 1 s), as when a full listen queue dropped the
+    /// first. Their requests count by their outcome (as expected when they
+    /// were served); the stall is counted here, never hidden.
+    #[serde(rename = "connect_stalls")]
+    pub stalls: u64,
+    /// Seconds spent in stalled connects, summed over connections.
+    #[serde(rename = "connect_stalled_secs")]
+    pub stalled_secs: f64,
 }
 
 /// One behaviour asked once before the load, and what came back.

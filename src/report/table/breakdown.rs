@@ -29,7 +29,7 @@ pub const STALL_WORDS: &str = "connect stalled (SYN retry)";
 /// The connect stalls of `cell`: how many, and how many per behaviour
 /// whose request made the connect; `None` when there were none.
 pub fn stall_row(cell: &Cell) -> Option<(u64, Vec<(&str, u64)>)> {
-    let stalls = cell.client.connect_stalls;
+    let stalls = cell.client.connects.stalls;
     (stalls > 0).then(|| {
         let split = cell
             .behaviours
@@ -46,7 +46,7 @@ pub fn stall_row(cell: &Cell) -> Option<(u64, Vec<(&str, u64)>)> {
 pub fn stall_note(cell: &Cell) -> String {
     format!(
         "not failures; {:.2} s waiting",
-        cell.client.connect_stalled_secs
+        cell.client.connects.stalled_secs
     )
 }
 
@@ -146,9 +146,9 @@ mod tests {
             .find(|c| c.server == "wsgiref" && c.test == "Plain")
             .unwrap();
         assert_eq!(cell.failed, 0);
-        cell.client.connects = 300;
-        cell.client.connect_stalls = 3;
-        cell.client.connect_stalled_secs = 3.03;
+        cell.client.connects.count = 300;
+        cell.client.connects.stalls = 3;
+        cell.client.connects.stalled_secs = 3.03;
         cell.behaviours[0].connect_stalls = 3;
         cell
     }
@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn a_cell_without_stalls_or_failures_shows_nothing() {
         let mut cell = stalled_cell();
-        cell.client.connect_stalls = 0;
+        cell.client.connects.stalls = 0;
         assert_eq!(stall_row(&cell), None);
         let mut out = String::new();
         render(&cell, &mut out);

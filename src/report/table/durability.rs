@@ -49,10 +49,10 @@ fn peak_memory(cell: &Cell) -> String {
 /// counted them, or a load that opened no connection).
 fn stalls(cell: &Cell) -> String {
     let client = &cell.client;
-    match (client.connects, client.connect_stalls) {
+    match (client.connects.count, client.connects.stalls) {
         (0, 0) => "-".into(),
         (_, 0) => "0".into(),
-        (_, stalls) => format!("{stalls} ({:.2} s)", client.connect_stalled_secs),
+        (_, stalls) => format!("{stalls} ({:.2} s)", client.connects.stalled_secs),
     }
 }
 
@@ -147,10 +147,10 @@ mod tests {
             crate::results::CellStatus::Completed,
         );
         assert_eq!(stalls(&cell), "-", "no connect counted");
-        cell.client.connects = 300;
+        cell.client.connects.count = 300;
         assert_eq!(stalls(&cell), "0");
-        cell.client.connect_stalls = 2;
-        cell.client.connect_stalled_secs = 2.014;
+        cell.client.connects.stalls = 2;
+        cell.client.connects.stalled_secs = 2.014;
         assert_eq!(stalls(&cell), "2 (2.01 s)");
         let stalls_at = COLUMNS.iter().position(|c| *c == "Stalls").unwrap();
         assert_eq!(row(&cell)[stalls_at], "2 (2.01 s)");

@@ -191,7 +191,7 @@ mod tests {
         // Stalls while some connection could send leave the rate as it is.
         stalled.requests_per_sec_excluding_stalls = Some(12.345);
         stalled.client.all_stalled_secs = 0.0;
-        stalled.client.connect_stalls = 3;
+        stalled.client.connects.stalls = 3;
         assert_eq!(cell_text(&stalled), "f%: 0.00; RPS: 12.35");
     }
 }
