@@ -194,6 +194,7 @@ fn loaded(
     cell.timeline.bucket_ms = TIMELINE_BUCKET.as_millis() as u64;
     cell.ended_by = Some(ended_by);
     fill(&mut cell, test, client);
+    let all_stalled = client.tally.all_stalled_time();
     cell.client = ClientRecord {
         processes: client.processes,
         cpu_secs: client.usage.map(|u| u.cpu_secs),
@@ -201,13 +202,10 @@ fn loaded(
         worker_failures: client.worker_failures.clone(),
         sequence_digest: Some(format!("{:016x}", client.tally.sequence_digest())),
         connects: connects(&client.tally),
-        all_stalled_secs: secs(client.tally.all_stalled_time()),
+        all_stalled_secs: secs(all_stalled),
     };
-    cell.requests_per_sec_excluding_stalls = rate_excluding(
-        cell.requests,
-        client.elapsed,
-        client.tally.all_stalled_time(),
-    );
+    cell.requests_per_sec_excluding_stalls =
+        rate_excluding(cell.requests, client.elapsed, all_stalled);
     cell
 }
 
