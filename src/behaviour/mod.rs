@@ -344,6 +344,22 @@ impl Behaviour {
         self.expect().destructive()
     }
 
+    /// Whether what it does adds up over the load (memory or descriptors
+    /// kept, workers wedged until a timeout): a mix with it has no steady
+    /// state, so its early figures say nothing of its later ones, and its
+    /// cells are never ended early (see `LoadSpec::settle`).
+    pub fn accumulates(&self) -> bool {
+        matches!(
+            self,
+            Behaviour::LeakMemory { .. }
+                | Behaviour::FdLeak { .. }
+                | Behaviour::MemoryBalloon { .. }
+                | Behaviour::PythonWedge { .. }
+                | Behaviour::GilWedge { .. }
+                | Behaviour::HeadersThenWedge { .. }
+        )
+    }
+
     /// Whether pre-flight sends it: everything a correctly set-up server
     /// must answer as expected. Destructive behaviours are left out, and so
     /// are the error-handling ones (RaiseException, BadStatus): a wrong

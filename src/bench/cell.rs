@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::fault;
 use super::record::Halted;
-use super::schedule::Board;
+use super::schedule::{Board, busy_between, host_cpu};
 use super::{Context, record};
 use crate::catalogue::Server;
 use crate::client::{self, Mix, Shared};
@@ -132,12 +132,18 @@ pub(super) async fn run<R: Runtime>(
         load.describe(),
         running.address
     ));
+    // What the faults need is found before the load, not at their time.
+    let direct = match test.faults.is_empty() {
+        true => None,
+        false => runtime.direct(&running).await,
+    };
     let mix = Mix::from_test(test, &running.address.to_string());
     let shared = Arc::new(Shared::default());
     let watched = Arc::clone(&shared);
     let bar = progress.load_bar(&name, &load, Arc::clone(&shared));
     board.load_started(plan.index);
     let loading = Instant::now();
+    let cpu_before = host_cpu();
     let within = load.duration.unwrap_or(FAULTS_WITHOUT_DURATION);
     let marks = fault::marks(&test.faults, within);
     let load_over = CancellationToken::new();
@@ -159,14 +165,17 @@ pub(super) async fn run<R: Runtime>(
         measured
     };
     let driving = fault::Driving {
-        running: &running,
         address: running.address,
         seed: plan.seed,
         shared: watched,
         within,
         load_over: load_over.clone(),
+        direct,
     };
-    let (measured, fired) = tokio::join!(loaded, fault::drive(runtime, &test.faults, driving));
+    let (measured, fired) = tokio::join!(
+        loaded,
+        fault::drive(runtime, &running, &test.faults, driving)
+    );
     for fired in &fired {
         if let Some(error) = &fired.error {
             progress.say(format!(
@@ -176,6 +185,7 @@ pub(super) async fn run<R: Runtime>(
         }
     }
     phases.load_secs = secs_since(loading);
+    let host_cpu_busy = busy_between(cpu_before, host_cpu());
     bar.finish();
     board.release(plan.index);
     for failure in &measured.worker_failures {
@@ -204,6 +214,7 @@ pub(super) async fn run<R: Runtime>(
     cell.preflight = checks.into_iter().map(record::preflight_record).collect();
     cell.not_enforced = runtime.not_enforced(server);
     cell.phases = phases;
+    cell.overlap.host_cpu_busy = host_cpu_busy;
     progress.say(format!("{name}: {}", cell_text(&cell)));
     Some(cell)
 }

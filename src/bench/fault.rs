@@ -4,19 +4,25 @@
 //! connections until the load ends.
 
 use std::net::SocketAddr;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::client::slow::{self, SlowCount};
 use crate::plan::{FaultAction, FaultSpec, Signal};
-use crate::runtime::{Act, RunningServer, Runtime};
+use crate::runtime::{Act, ActTarget, DirectActs, RunningServer, Runtime, RuntimeError};
 
 /// One firing of a fault, as it happened.
 #[derive(Debug, Clone)]
 pub(super) struct Fired {
     /// The fault, as the test declares it.
     pub spec: FaultSpec,
+    /// When it was due, after the load began.
+    pub planned: Duration,
+    /// How long after that it landed (for a restart: began).
+    pub late: Duration,
     /// When it was carried out.
     pub at: SystemTime,
     /// When it was undone, or ended (a restart's return, slow connections
@@ -61,11 +67,9 @@ fn pick(seed: u64, spec: usize, firing: usize) -> u64 {
     ])
 }
 
-/// What the faults need beyond the runtime.
-pub(super) struct Driving<'a> {
-    /// The server under load.
-    pub running: &'a RunningServer,
-    /// Its address, for slow connections.
+/// What the faults need beyond the runtime and the server.
+pub(super) struct Driving {
+    /// The server's address, for slow connections.
     pub address: SocketAddr,
     /// The cell's seed (workers are picked by it).
     pub seed: u64,
@@ -75,18 +79,82 @@ pub(super) struct Driving<'a> {
     pub within: Duration,
     /// Cancelled when the load ends.
     pub load_over: CancellationToken,
+    /// The acts this host carries out itself, found before the load.
+    pub direct: Option<Arc<dyn DirectActs>>,
 }
 
-/// Carry out `faults` on `driving.running` until the load is over; every
-/// freeze is thawed before this returns.
+/// An act the clock asks the runtime to carry out, and where the answer goes.
+type EngineAct = (Act, oneshot::Sender<Result<ActTarget, RuntimeError>>);
+
+/// How the clock carries out an act: on this host at once when it can,
+/// else through the runtime (on the run's async runtime, which owns the
+/// engine's connections).
+struct Hands {
+    direct: Option<Arc<dyn DirectActs>>,
+    engine: mpsc::UnboundedSender<EngineAct>,
+}
+
+impl Hands {
+    async fn act(&self, act: Act) -> Result<ActTarget, RuntimeError> {
+        if let Some(direct) = self.direct.as_ref().filter(|d| d.can(act)) {
+            return direct.act(act);
+        }
+        let (answer, answered) = oneshot::channel();
+        self.engine
+            .send((act, answer))
+            .map_err(|_| RuntimeError::Interrupted)?;
+        answered.await.unwrap_or(Err(RuntimeError::Interrupted))
+    }
+}
+
+/// Carry out `faults` on `running` until the load is over; every freeze is
+/// thawed before this returns.
+///
+/// The faults keep their own time on a thread of their own (with its own
+/// small async runtime): nothing the run does meanwhile (other cells,
+/// writing results, drawing progress) can make a firing late. Acts this
+/// host can do itself (signals) land at once; the others (pause, restart)
+/// are sent back here, to the runtime.
 pub(super) async fn drive<R: Runtime>(
     runtime: &R,
+    running: &RunningServer,
     faults: &[FaultSpec],
-    driving: Driving<'_>,
+    driving: Driving,
 ) -> Vec<Fired> {
     if faults.is_empty() {
         return Vec::new();
     }
+    let (engine, mut asked) = mpsc::unbounded_channel::<EngineAct>();
+    let (done, mut finished) = oneshot::channel();
+    let faults = faults.to_vec();
+    let hands = Hands {
+        direct: driving.direct.clone(),
+        engine,
+    };
+    let clock = std::thread::Builder::new()
+        .name("labour-faults".into())
+        .spawn(move || {
+            let fired = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|clock| clock.block_on(keep_time(&faults, &driving, &hands)));
+            let _ = done.send(fired.unwrap_or_default());
+        });
+    if clock.is_err() {
+        return Vec::new();
+    }
+    loop {
+        tokio::select! {
+            fired = &mut finished => return fired.unwrap_or_default(),
+            Some((act, answer)) = asked.recv() => {
+                let _ = answer.send(runtime.act(running, act).await);
+            }
+        }
+    }
+}
+
+/// The faults' clock: each firing at its time after the load began.
+async fn keep_time(faults: &[FaultSpec], driving: &Driving, hands: &Hands) -> Vec<Fired> {
     // Times are after the load began, as the client counts them.
     let began = loop {
         if let Some(began) = driving.shared.started() {
@@ -118,9 +186,10 @@ pub(super) async fn drive<R: Runtime>(
         .map(|(i, _)| i)
     {
         let (at, step) = steps.remove(next);
+        let due = began + at;
         let on_time = tokio::select! {
             _ = driving.load_over.cancelled() => false,
-            _ = tokio::time::sleep_until((began + at).into()) => true,
+            _ = tokio::time::sleep_until(due.into()) => true,
         };
         if !on_time {
             // The load is over: undo what is still frozen, fire nothing new.
@@ -137,8 +206,10 @@ pub(super) async fn drive<R: Runtime>(
                     firing,
                     mark,
                     index: fired.len(),
+                    due,
+                    planned: at,
                 };
-                let (record, undo) = fire(runtime, fault, which, &driving, &mut slow_tasks).await;
+                let (record, undo) = fire(hands, fault, which, driving, &mut slow_tasks).await;
                 fired.push(record);
                 if let Some((after, act)) = undo {
                     steps.push((
@@ -150,14 +221,12 @@ pub(super) async fn drive<R: Runtime>(
                     ));
                 }
             }
-            Step::Undo { fired: index, act } => {
-                undo(runtime, driving.running, &mut fired[index], act).await
-            }
+            Step::Undo { fired: index, act } => undo(hands, &mut fired[index], act).await,
         }
     }
     for (_, step) in steps {
         if let Step::Undo { fired: index, act } = step {
-            undo(runtime, driving.running, &mut fired[index], act).await;
+            undo(hands, &mut fired[index], act).await;
         }
     }
     for (index, task) in slow_tasks {
@@ -173,21 +242,24 @@ pub(super) async fn drive<R: Runtime>(
 /// their fired record.
 type SlowTask = (usize, tokio::task::JoinHandle<SlowCount>);
 
-/// Which firing: of which fault, its how-manyth, its mark, and the index
-/// its record will have.
+/// Which firing: of which fault, its how-manyth, its mark, the index its
+/// record will have, and when it was due (an instant, and after the load
+/// began).
 struct Which {
     spec: usize,
     firing: usize,
     mark: Option<usize>,
     index: usize,
+    due: Instant,
+    planned: Duration,
 }
 
 /// Fire `fault`; what it did, and what must undo it after how long.
-async fn fire<R: Runtime>(
-    runtime: &R,
+async fn fire(
+    hands: &Hands,
     fault: &FaultSpec,
     which: Which,
-    driving: &Driving<'_>,
+    driving: &Driving,
     slow_tasks: &mut Vec<SlowTask>,
 ) -> (Fired, Option<(Duration, Act)>) {
     let Which {
@@ -195,9 +267,13 @@ async fn fire<R: Runtime>(
         firing,
         mark,
         index,
+        due,
+        planned,
     } = which;
     let mut record = Fired {
         spec: fault.clone(),
+        planned,
+        late: due.elapsed(),
         at: SystemTime::now(),
         until: None,
         target: None,
@@ -205,7 +281,6 @@ async fn fire<R: Runtime>(
         slow: None,
         mark,
     };
-    let running = driving.running;
     let pick = pick(driving.seed, spec, firing);
     let (act, undo_after) = match &fault.action {
         FaultAction::KillWorker { signal } => (
@@ -260,13 +335,14 @@ async fn fire<R: Runtime>(
             return (record, None);
         }
     };
-    let result = runtime.act(running, act).await;
-    // A signal or a freeze counts from when it landed (an exec takes a
-    // while); a restart from when it began, until it was done.
+    let result = hands.act(act).await;
+    // A signal or a freeze counts from when it landed (through the engine,
+    // that takes a while); a restart from when it began, until it was done.
     if act == Act::Restart {
         record.until = Some(SystemTime::now());
     } else {
         record.at = SystemTime::now();
+        record.late = due.elapsed();
     }
     match result {
         Ok(target) => {
@@ -293,8 +369,8 @@ async fn fire<R: Runtime>(
     }
 }
 
-async fn undo<R: Runtime>(runtime: &R, running: &RunningServer, record: &mut Fired, act: Act) {
-    match runtime.act(running, act).await {
+async fn undo(hands: &Hands, record: &mut Fired, act: Act) {
+    match hands.act(act).await {
         Ok(_) => record.until = Some(SystemTime::now()),
         Err(error) => {
             record.until = Some(SystemTime::now());

@@ -83,21 +83,35 @@ enum Preparation {
     Failed(RuntimeError),
 }
 
-/// Run every cell of `plan` on `runtime`. `after_cell` sees the results
-/// after each cell (to write them out); an error from it stops the run.
+/// What a run has to say while it goes: each cell as it finishes, then the
+/// whole document once.
+pub enum Progressed<'a> {
+    /// The run began: the document as it starts, with no cell.
+    Began(&'a Results),
+    /// A cell finished (the document holds it, in plan order).
+    Cell(&'a Cell),
+    /// The run is over: the whole document.
+    Finished(&'a Results),
+}
+
+/// Run every cell of `plan` on `runtime`. `on` hears the run begin, each
+/// cell finish and the run end (to write them out); an error from it stops
+/// the run.
 /// Cancellation ends the run after the current request of each worker;
 /// cells not begun by then are not recorded.
 pub async fn run<R: Runtime>(
     plan: &Plan,
     runtime: &R,
     context: Context<'_>,
-    mut after_cell: impl FnMut(&Results) -> anyhow::Result<()>,
+    mut on: impl FnMut(Progressed<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<Results> {
     let Context {
         cancel, progress, ..
     } = context;
+    let cpu_before = client::process::Usage::of_self().cpu_secs;
     let engine = record::engine(runtime.engine_info().await?);
     let mut results = Results::new(runtime.run_id(), plan, engine);
+    on(Progressed::Began(&results))?;
     // The plan's cells (or its shard's), server by server.
     let plans: Vec<CellPlan> = plan
         .cells()
@@ -195,6 +209,7 @@ pub async fn run<R: Runtime>(
                     .iter()
                     .map(|&s| plan.servers[s].name.clone())
                     .collect(),
+                ..cell.overlap
             };
             Some((cell_plan.index, cell))
         }
@@ -203,6 +218,8 @@ pub async fn run<R: Runtime>(
     // Cells in plan order, whatever order they finish in.
     let mut order: Vec<usize> = Vec::new();
     tokio::pin!(prepare_all);
+    let watching = board.watch_host();
+    tokio::pin!(watching);
     let mut preparing = true;
     loop {
         let finished = tokio::select! {
@@ -210,6 +227,7 @@ pub async fn run<R: Runtime>(
                 preparing = false;
                 continue;
             }
+            () = &mut watching => continue,
             finished = cells.next() => finished,
         };
         let Some(finished) = finished else { break };
@@ -235,7 +253,7 @@ pub async fn run<R: Runtime>(
         order.insert(at, index);
         results.cells.insert(at, cell);
         results.prepares = prepared;
-        after_cell(&results)?;
+        on(Progressed::Cell(&results.cells[at]))?;
     }
     if preparing {
         // Every cell ended before every server was prepared (interrupted).
@@ -252,9 +270,12 @@ pub async fn run<R: Runtime>(
     } else {
         0.0
     };
+    let cpu = client::process::Usage::of_self().cpu_secs - cpu_before;
+    results.labour_cpu_secs = Some(cpu);
+    results.labour_cpu_share = (results.wall_secs > 0.0).then(|| cpu / results.wall_secs);
     results.engine_lost = runtime.lost();
     results.finish(cancel.is_cancelled());
-    after_cell(&results)?;
+    on(Progressed::Finished(&results))?;
     Ok(results)
 }
 

@@ -14,9 +14,9 @@ use crate::client::{ClientRun, LoadEnd, PreflightCheck};
 use crate::plan::{FaultAction, TestSpec};
 use crate::results::{
     BehaviourResult, Cell, CellError, CellStatus, ClientRecord, Connects, Durability, EndedBy,
-    Engine, EventAction, EventRecord, FailureSample, FaultRecord, GracefulRecord, LatencySplit,
-    LatencySummary, OUTAGES_KEPT, Outage, Phase, PreflightRecord, Recovery, ResourceSample,
-    Resources, RuntimeKind, SlowRecord, WorkerSeen,
+    Engine, EventAction, EventRecord, FailureSample, FaultRecord, GracefulRecord, LATE_FIRING,
+    LatencySplit, LatencySummary, OUTAGES_KEPT, Outage, Phase, PreflightRecord, Recovery,
+    ResourceSample, Resources, RuntimeKind, SlowRecord, WorkerSeen,
 };
 use crate::runtime::{
     EngineInfo, PreparedImage, RunningServer, RuntimeError, StatsSample, StoppedServer,
@@ -145,6 +145,7 @@ pub(super) fn measured(
             fault_record(fired, &client, &cell.events, next)
         })
         .collect();
+    judge_the_load(&mut cell, &client);
     match stopped {
         Ok(()) => {}
         Err(error) => {
@@ -155,6 +156,48 @@ pub(super) fn measured(
         }
     }
     cell
+}
+
+/// A completed load that measured nothing, or whose faults came late, is
+/// no measurement of its test: its status says which, its error why.
+fn judge_the_load(cell: &mut Cell, client: &ClientRun) {
+    if cell.status != CellStatus::Completed {
+        return;
+    }
+    let said = |message: String| {
+        Some(CellError {
+            message,
+            log_tail: Vec::new(),
+        })
+    };
+    if cell.requests == 0 {
+        // A refused or reset connection is counted as a request: with no
+        // request at all, every one sent was still waiting for its answer.
+        let why = if !client.worker_failures.is_empty() {
+            format!("its client failed: {}", client.worker_failures.join("; "))
+        } else {
+            "every request sent was still waiting for its answer when the load ended".to_string()
+        };
+        cell.status = CellStatus::NoLoad;
+        cell.error = said(format!(
+            "no request was counted in its {:.1} s load: {why}",
+            client.elapsed.as_secs_f64()
+        ));
+        return;
+    }
+    if let Some(late) = cell
+        .faults
+        .iter()
+        .filter(|f| f.late_secs > LATE_FIRING)
+        .max_by(|a, b| a.late_secs.total_cmp(&b.late_secs))
+    {
+        cell.status = CellStatus::FaultLate;
+        cell.error = said(format!(
+            "{} due at {:.2} s landed {:.2} s late (more than {LATE_FIRING} s): \
+             not a measurement of {}",
+            late.action, late.planned_at_secs, late.late_secs, cell.test
+        ));
+    }
 }
 
 /// A cell of a server someone else runs (`labour::measure`): what the
@@ -182,13 +225,16 @@ fn loaded(
         LoadEnd::Budget => EndedBy::Budget,
         LoadEnd::Duration => EndedBy::Duration,
         LoadEnd::Requests => EndedBy::Requests,
+        LoadEnd::Settled => EndedBy::Settled,
     };
     let status = match ended_by {
         EndedBy::Interrupted => CellStatus::Interrupted,
         EndedBy::EngineLost => CellStatus::EngineLost,
         EndedBy::ServerDown => CellStatus::ServerDown,
         EndedBy::Unresponsive => CellStatus::Unresponsive,
-        EndedBy::Budget | EndedBy::Requests | EndedBy::Duration => CellStatus::Completed,
+        EndedBy::Budget | EndedBy::Requests | EndedBy::Duration | EndedBy::Settled => {
+            CellStatus::Completed
+        }
     };
     let mut cell = Cell::named(server, version, &test.name, status);
     cell.timeline.bucket_ms = TIMELINE_BUCKET.as_millis() as u64;
@@ -343,6 +389,8 @@ fn fault_record(
     FaultRecord {
         action: fired.spec.action.name().to_string(),
         declared: fired.spec.to_string(),
+        planned_at_secs: fired.planned.as_secs_f64(),
+        late_secs: fired.late.as_secs_f64(),
         at_secs,
         until_secs,
         target: fired.target,

@@ -54,7 +54,21 @@ struct State {
     alone: bool,
     /// Cells whose load ended and whose teardown has not.
     tearing_down: usize,
+    /// The share of the host's CPU time busy over the last sample (see
+    /// [`Board::watch_host`]); `None` until one is taken, or where the
+    /// host cannot be read.
+    host_busy: Option<f64>,
 }
+
+/// A cell beside others starts only while the host's CPUs were less busy
+/// than this over the last [`HOST_SAMPLE`]: a cell that mostly waits (on
+/// sleeping, wedged or respawning workers) leaves room for more, one that
+/// keeps the CPUs busy keeps the next cell waiting, so rates are not
+/// measured on a host its neighbours saturate.
+pub(super) const ADMIT_BELOW_BUSY: f64 = 0.75;
+
+/// How often, and over how long, the host's CPU is sampled for admission.
+pub(super) const HOST_SAMPLE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The scheduler's board, shared by every cell of a run.
 pub(super) struct Board {
@@ -71,6 +85,30 @@ pub(super) struct Board {
 pub(super) struct Overlaps {
     pub cells: Vec<usize>,
     pub builds: Vec<usize>,
+}
+
+/// The host's CPU time so far from /proc/stat's first line: busy and all,
+/// in clock ticks.
+pub(super) fn host_cpu() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest is in user).
+    let all: u64 = fields.iter().take(8).sum();
+    let idle = fields.get(3)? + fields.get(4).unwrap_or(&0);
+    Some((all - idle, all))
+}
+
+/// The busy share of the host's CPU time between two readings.
+pub(super) fn busy_between(before: Option<(u64, u64)>, after: Option<(u64, u64)>) -> Option<f64> {
+    let ((busy0, all0), (busy1, all1)) = (before?, after?);
+    let all = all1.checked_sub(all0).filter(|&all| all > 0)?;
+    Some(busy1.saturating_sub(busy0) as f64 / all as f64)
 }
 
 fn overlaps(window: (Instant, Instant), from: Instant, to: Option<Instant>) -> bool {
@@ -92,6 +130,7 @@ impl Board {
                 active: 0,
                 alone: false,
                 tearing_down: 0,
+                host_busy: None,
             }),
             changed: Notify::new(),
             origin: Instant::now(),
@@ -193,7 +232,12 @@ impl Board {
                 && !building
                 && first_waiting(true) == Some(index)
         } else {
-            !state.alone && state.active < self.jobs && first_waiting(false) == Some(index)
+            let headroom =
+                state.active == 0 || state.host_busy.is_none_or(|b| b < ADMIT_BELOW_BUSY);
+            !state.alone
+                && state.active < self.jobs
+                && headroom
+                && first_waiting(false) == Some(index)
         }
     }
 
@@ -218,6 +262,19 @@ impl Board {
     pub async fn quiet(&self, cancel: &CancellationToken) -> Option<()> {
         self.wait_for(cancel, |state| (state.tearing_down == 0).then_some(()))
             .await
+    }
+
+    /// Sample the host's CPU every [`HOST_SAMPLE`] for admission, for as
+    /// long as it is polled.
+    pub async fn watch_host(&self) {
+        let mut before = host_cpu();
+        loop {
+            tokio::time::sleep(HOST_SAMPLE).await;
+            let now = host_cpu();
+            let busy = busy_between(before, now);
+            before = now;
+            self.update(|state| state.host_busy = busy);
+        }
     }
 
     /// Cell `index` begins its load.

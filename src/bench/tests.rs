@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,12 +17,12 @@ use crate::catalogue::{Catalogue, Server};
 use crate::client::Launcher;
 use crate::images::Images;
 use crate::plan::options::KnobOptions;
-use crate::plan::{LoadSpec, TestSpec, Thresholds};
+use crate::plan::{FaultAction, FaultSpec, LoadSpec, Signal, TestSpec, Thresholds};
 use crate::progress::Progress;
 use crate::results::{CellStatus, EndedBy, EventAction, Phase, Results};
 use crate::runtime::{
-    Act, ActTarget, EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError, ServerEvent,
-    StoppedServer,
+    Act, ActTarget, DirectActs, EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError,
+    ServerEvent, StoppedServer,
 };
 use crate::scenario::{Plan, named_tests};
 
@@ -42,12 +42,54 @@ struct FakeRuntime {
     /// Why the engine is gone, once it is.
     lost: Mutex<Option<String>>,
     /// The acts of faults carried out, with when, in order.
-    acts: Mutex<Vec<(Act, std::time::Instant)>>,
+    acts: Arc<Mutex<Vec<(Act, std::time::Instant)>>>,
+    /// How long the engine takes to carry out an act (a busy engine).
+    engine_delay: Duration,
+    /// Offer signals from this host (see [`FakeDirect`]).
+    direct: bool,
+    /// How the servers answer.
+    answers: Answers,
+}
+
+/// How a fake server answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+enum Answers {
+    /// As the behaviour asks.
+    #[default]
+    Right,
+    /// It answers the pre-flight (the first two connections: Plain's two
+    /// behaviours), then takes connections and never answers.
+    Never,
+    /// Every tenth innocent request gets a 500.
+    OneInTen,
+}
+
+/// Signals "from this host": recorded at once, with no engine.
+struct FakeDirect {
+    acts: Arc<Mutex<Vec<(Act, std::time::Instant)>>>,
+}
+
+impl DirectActs for FakeDirect {
+    fn can(&self, act: Act) -> bool {
+        matches!(act, Act::SignalWorker { .. } | Act::SignalPid { .. })
+    }
+
+    fn act(&self, act: Act) -> Result<ActTarget, RuntimeError> {
+        self.acts
+            .lock()
+            .unwrap()
+            .push((act, std::time::Instant::now()));
+        Ok(ActTarget {
+            pid: Some(42),
+            description: "pid 42 (fake, direct)".into(),
+        })
+    }
 }
 
 /// Answer one connection: `/SIGSEGV` closes it unanswered (the worker
-/// died), anything else gets "Pong!" with the status it asked for.
-async fn answer(mut socket: tokio::net::TcpStream) {
+/// died), anything else gets "Pong!" with the status it asked for (or as
+/// `answers` says); `count` numbers the connections.
+async fn answer(mut socket: tokio::net::TcpStream, answers: Answers, count: usize) {
     let mut head = Vec::new();
     let mut buffer = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -61,7 +103,14 @@ async fn answer(mut socket: tokio::net::TcpStream) {
     if path.starts_with("/SIGSEGV") {
         return;
     }
-    let status = if path.contains("status=404") {
+    if answers == Answers::Never && count > 2 {
+        // Hold the connection, unanswered, until the client lets go.
+        let _ = socket.read(&mut buffer).await;
+        return;
+    }
+    let status = if answers == Answers::OneInTen && count % 10 == 0 {
+        "500 Internal Server Error"
+    } else if path.contains("status=404") {
         "404 Not Found"
     } else {
         "200 OK"
@@ -124,13 +173,16 @@ impl Runtime for FakeRuntime {
         let address: SocketAddr = listener.local_addr().unwrap();
         let stop = CancellationToken::new();
         let serving = stop.clone();
+        let answers = self.answers;
         tokio::spawn(async move {
+            let mut count = 0;
             loop {
                 tokio::select! {
                     _ = serving.cancelled() => return,
                     accepted = listener.accept() => {
                         if let Ok((socket, _)) = accepted {
-                            tokio::spawn(answer(socket));
+                            count += 1;
+                            tokio::spawn(answer(socket, answers, count));
                         }
                     }
                 }
@@ -193,6 +245,7 @@ impl Runtime for FakeRuntime {
     }
 
     async fn act(&self, _running: &RunningServer, act: Act) -> Result<ActTarget, RuntimeError> {
+        tokio::time::sleep(self.engine_delay).await;
         self.acts
             .lock()
             .unwrap()
@@ -200,6 +253,14 @@ impl Runtime for FakeRuntime {
         Ok(ActTarget {
             pid: Some(42),
             description: "pid 42 (fake)".into(),
+        })
+    }
+
+    async fn direct(&self, _running: &RunningServer) -> Option<Arc<dyn DirectActs>> {
+        self.direct.then(|| {
+            Arc::new(FakeDirect {
+                acts: Arc::clone(&self.acts),
+            }) as Arc<dyn DirectActs>
         })
     }
 
@@ -245,6 +306,20 @@ fn plan(servers: &[&str], tests: &[&str], jobs: usize) -> Plan {
 }
 
 async fn bench(plan: &Plan, runtime: &FakeRuntime) -> (Results, usize) {
+    let mut writes = 0;
+    let results = bench_with(plan, runtime, |_| {
+        writes += 1;
+        Ok(())
+    })
+    .await;
+    (results, writes)
+}
+
+async fn bench_with(
+    plan: &Plan,
+    runtime: &FakeRuntime,
+    on: impl FnMut(super::Progressed<'_>) -> anyhow::Result<()>,
+) -> Results {
     let cancel = CancellationToken::new();
     let progress = Progress::new(true);
     let launcher = Launcher::InProcess;
@@ -253,14 +328,7 @@ async fn bench(plan: &Plan, runtime: &FakeRuntime) -> (Results, usize) {
         progress: &progress,
         launcher: &launcher,
     };
-    let mut writes = 0;
-    let results = run(plan, runtime, context, |_| {
-        writes += 1;
-        Ok(())
-    })
-    .await
-    .unwrap();
-    (results, writes)
+    run(plan, runtime, context, on).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -291,7 +359,10 @@ async fn a_run_records_every_cell_in_plan_order_with_its_figures() {
             ("cheroot", "SIGSEGV"),
         ]
     );
-    assert_eq!(writes, 7, "after each cell, and once at the end");
+    assert_eq!(
+        writes, 8,
+        "once as it began, after each cell, and once at the end"
+    );
     assert!(results.complete && !results.interrupted);
     assert_eq!(results.jobs, 3);
     assert_eq!(results.prepares.len(), 3);
@@ -412,7 +483,6 @@ async fn an_engine_lost_mid_run_ends_the_run_with_the_cell_in_flight_said_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_fire_on_time_are_undone_and_recorded_with_their_target() {
-    use crate::plan::{FaultAction, FaultSpec, Signal};
     let mut plan = plan(&["wsgiref"], &["Plain"], 1);
     let test = &mut plan.tests[0];
     test.throughput = false;
@@ -506,4 +576,153 @@ async fn faults_fire_on_time_are_undone_and_recorded_with_their_target() {
             .all(|f| f.innocent_lost_during + f.innocent_lost_after == 0)
     );
     assert!(cell.faults[0].recovered_after_secs.is_some());
+}
+
+/// The plan of one cell of `test` on wsgiref, with `load`.
+fn one_cell(test: &str, load: impl FnOnce(&mut LoadSpec)) -> Plan {
+    let mut plan = plan(&["wsgiref"], &[test], 1);
+    let test = &mut plan.tests[0];
+    let mut spec = test.load.clone().unwrap();
+    load(&mut spec);
+    test.load = Some(spec);
+    plan
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_land_on_time_while_the_engine_and_the_run_are_busy() {
+    // Four cells with faults at once; an engine that takes 2 s an act; and
+    // the run's own task blocked for 1.5 s whenever a cell finishes (as a
+    // slow disk would block writing results). The signals go from this
+    // host on the faults' own clock, so they land when due.
+    let mut plan = plan(
+        &["wsgiref", "waitress", "cheroot", "bjoern"],
+        &["KillWorker"],
+        4,
+    );
+    for test in &mut plan.tests {
+        let mut load = test.load.clone().unwrap();
+        load.requests = None;
+        load.duration = Some(Duration::from_millis(2500));
+        test.load = Some(load);
+        test.faults = vec![FaultSpec {
+            at: Duration::from_millis(200),
+            every: Some(Duration::from_millis(500)),
+            action: FaultAction::KillWorker {
+                signal: Signal::Kill,
+            },
+        }];
+    }
+    let runtime = FakeRuntime {
+        engine_delay: Duration::from_secs(2),
+        direct: true,
+        ..FakeRuntime::default()
+    };
+    let results = bench_with(&plan, &runtime, |progressed| {
+        if let super::Progressed::Cell(_) = progressed {
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+        Ok(())
+    })
+    .await;
+    for cell in &results.cells {
+        assert_eq!(cell.status, CellStatus::Completed, "{cell:#?}");
+        assert_eq!(cell.faults.len(), 5, "at 0.2, 0.7, 1.2, 1.7 and 2.2 s");
+        for (firing, fault) in cell.faults.iter().enumerate() {
+            assert_eq!(fault.planned_at_secs, 0.2 + 0.5 * firing as f64);
+            assert!(
+                fault.late_secs < crate::results::LATE_FIRING,
+                "{}: firing {firing} landed {} s late",
+                cell.server,
+                fault.late_secs
+            );
+            assert_eq!(fault.target.as_deref(), Some("pid 42 (fake, direct)"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_engine_makes_a_fault_late_and_its_cell_says_so() {
+    // Without signals from this host, a kill waits 1 s on the engine.
+    let mut plan = one_cell("KillWorker", |load| {
+        load.requests = None;
+        load.duration = Some(Duration::from_millis(1500));
+    });
+    plan.tests[0].faults = vec![FaultSpec {
+        at: Duration::from_millis(200),
+        every: None,
+        action: FaultAction::KillWorker {
+            signal: Signal::Kill,
+        },
+    }];
+    let runtime = FakeRuntime {
+        engine_delay: Duration::from_secs(1),
+        ..FakeRuntime::default()
+    };
+    let (results, _) = bench(&plan, &runtime).await;
+    let cell = &results.cells[0];
+    assert_eq!(cell.status, CellStatus::FaultLate, "{cell:#?}");
+    assert!(cell.faults[0].late_secs >= 1.0, "{:?}", cell.faults[0]);
+    let error = &cell.error.as_ref().unwrap().message;
+    assert!(
+        error.contains("kill-worker due at 0.20 s landed"),
+        "{error}"
+    );
+    assert!(cell.status.could_not_run());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_that_counted_no_request_is_no_load_not_completed() {
+    // The server takes every connection and never answers; the load's
+    // time ends before any request's timeout.
+    let plan = one_cell("Plain", |load| {
+        load.requests = None;
+        load.duration = Some(Duration::from_millis(500));
+        load.timeout = Duration::from_secs(30);
+        load.give_up_after = None;
+    });
+    let runtime = FakeRuntime {
+        answers: Answers::Never,
+        ..FakeRuntime::default()
+    };
+    let (results, _) = bench(&plan, &runtime).await;
+    let cell = &results.cells[0];
+    assert_eq!(cell.requests, 0);
+    assert_eq!(cell.status, CellStatus::NoLoad, "{cell:#?}");
+    let error = &cell.error.as_ref().unwrap().message;
+    assert!(error.contains("still waiting for its answer"), "{error}");
+    assert!(cell.status.could_not_run());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cell_whose_answer_is_known_settles_and_one_on_the_threshold_does_not() {
+    let endless = |settle: bool| {
+        one_cell("Plain", move |load| {
+            load.requests = Some(1_000_000);
+            load.duration = Some(Duration::from_secs(8));
+            // On a schedule: the rate is the plan's, however busy the
+            // host running the tests is.
+            load.rate = Some(400.0);
+            load.settle = settle;
+        })
+    };
+    let (results, _) = bench(&endless(true), &FakeRuntime::default()).await;
+    let settled = &results.cells[0];
+    assert_eq!(settled.ended_by, Some(EndedBy::Settled), "{settled:#?}");
+    assert_eq!(settled.status, CellStatus::Completed);
+    assert!(settled.requests >= crate::client::settle::MIN_REQUESTS);
+    assert!(settled.phases.load_secs.unwrap() < 7.0);
+
+    // Exactly one innocent request in ten fails: the share sits on the
+    // seed's 10%, so its answer stays open until the load's time ends.
+    let runtime = FakeRuntime {
+        answers: Answers::OneInTen,
+        ..FakeRuntime::default()
+    };
+    let (results, _) = bench(&endless(true), &runtime).await;
+    let open = &results.cells[0];
+    assert_eq!(open.ended_by, Some(EndedBy::Budget), "{open:#?}");
+
+    // --settle off: the load runs to its end.
+    let (results, _) = bench(&endless(false), &FakeRuntime::default()).await;
+    assert_eq!(results.cells[0].ended_by, Some(EndedBy::Budget));
 }

@@ -10,6 +10,7 @@ mod connection;
 mod mix;
 mod preflight;
 pub mod process;
+pub mod settle;
 pub mod slow;
 pub mod tally;
 mod worker;
@@ -51,6 +52,8 @@ pub enum LoadEnd {
     /// Its cancellation token was cancelled (the server went down for
     /// good, or the run was interrupted).
     Stopped,
+    /// Its answer was known before its end (see [`settle`]).
+    Settled,
 }
 
 /// What one client run measured.
@@ -94,6 +97,18 @@ impl Launcher {
 }
 
 /// How often the give-up watchdog looks.
+/// What the watchdog saw.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Watched {
+    /// The load ran until its own end.
+    Ran,
+    /// Nothing came back as expected for the give-up time since the last
+    /// answer as expected, at this time of the load.
+    GaveUp(Duration),
+    /// Its answer was known (see [`settle`]).
+    Settled,
+}
+
 const WATCHDOG_TICK: Duration = Duration::from_millis(100);
 
 /// Send `mix` to `address` as `load` says, seeded by `seed`, until done or
@@ -113,21 +128,30 @@ pub async fn run(
     let watchdog = {
         let (shared, stop, done) = (Arc::clone(&shared), stop.clone(), done.clone());
         let give_up_after = load.give_up_after;
-        let began = Instant::now();
+        let settle = load.settle;
         tokio::spawn(async move {
+            let mut settling = settle::Settling::default();
             loop {
                 tokio::select! {
-                    _ = done.cancelled() => return None,
-                    _ = stop.cancelled() => return None,
+                    _ = done.cancelled() => return Watched::Ran,
+                    _ = stop.cancelled() => return Watched::Ran,
                     _ = tokio::time::sleep(WATCHDOG_TICK) => {}
                 }
-                let last = shared.last_expected();
-                let Some(give_up_after) = give_up_after else {
+                // Times count from the load's start, as the workers' do.
+                let Some(began) = shared.started() else {
                     continue;
                 };
-                if began.elapsed().saturating_sub(last) > give_up_after {
+                let elapsed = began.elapsed();
+                let last = shared.last_expected();
+                if let Some(give_up_after) = give_up_after
+                    && elapsed.saturating_sub(last) > give_up_after
+                {
                     stop.cancel();
-                    return Some(last);
+                    return Watched::GaveUp(last);
+                }
+                if settle && settling.settled(elapsed, shared.done(), shared.failed()) {
+                    stop.cancel();
+                    return Watched::Settled;
                 }
             }
         })
@@ -162,12 +186,18 @@ pub async fn run(
         }
     };
     done.cancel();
-    let gave_up_at = watchdog.await.unwrap_or(None);
+    let watched = watchdog.await.unwrap_or(Watched::Ran);
+    let gave_up_at = match watched {
+        Watched::GaveUp(last) => Some(last),
+        _ => None,
+    };
     let stopped_early = cancel.is_cancelled();
     let ended = if gave_up_at.is_some() {
         LoadEnd::GaveUp
     } else if stopped_early {
         LoadEnd::Stopped
+    } else if watched == Watched::Settled {
+        LoadEnd::Settled
     } else if load.requests.is_none() && load.duration.is_some() {
         LoadEnd::Duration
     } else if load

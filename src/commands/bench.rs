@@ -7,12 +7,13 @@ use anyhow::{Context, bail};
 
 use super::report::emit;
 use super::{Finish, cancel_on_signals, container_flags, report_ignored_settings, sweep_leftovers};
-use crate::bench::{self, Progress};
+use crate::bench::{self, Progress, Progressed};
 use crate::catalogue::Catalogue;
 use crate::cli::BenchArgs;
 use crate::client::Launcher;
 use crate::images::Images;
 use crate::report::{Format, JsonReport, PlanText, Report};
+use crate::results::Journal;
 use crate::runtime::{AnyRuntime, Runtime};
 use crate::scenario::{self, Plan, ScenarioFile, Source};
 
@@ -111,15 +112,31 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
         progress: &progress,
         launcher: &launcher,
     };
-    let outcome = bench::run(&plan, &runtime, context, |results| {
-        if let Some(path) = &output {
-            results
-                .write_atomic(path)
-                .with_context(|| format!("writing results to {}", path.display()))?;
+    // The results file is kept whole after every cell by a thread of its
+    // own (see `results::Journal`).
+    let mut journal: Option<Journal> = None;
+    let outcome = bench::run(&plan, &runtime, context, |progressed| {
+        let Some(path) = &output else { return Ok(()) };
+        let writing = || format!("writing results to {}", path.display());
+        match progressed {
+            Progressed::Began(results) => {
+                journal = Some(Journal::create(path, results).with_context(writing)?);
+            }
+            Progressed::Cell(cell) => {
+                if let Some(journal) = &mut journal {
+                    journal.append(cell).with_context(writing)?;
+                }
+            }
+            Progressed::Finished(results) => {
+                if let Some(journal) = journal.take() {
+                    journal.finish(results).with_context(writing)?;
+                }
+            }
         }
         Ok(())
     })
     .await;
+    drop(journal);
     // Every path out of a run removes what the run created; the report of
     // what finished is printed first, whatever that removal says.
     let removed = runtime.shutdown().await;

@@ -53,6 +53,7 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
         budget: None,
         keep_alive: true,
         give_up: false,
+        settle: false,
     };
     let spec = args
         .load

@@ -40,6 +40,12 @@ pub struct LoadSpec {
     /// and nginx's default upstream did.
     #[serde(default)]
     pub keep_alive: bool,
+    /// End the load once its answer is known (see [`crate::client::settle`]):
+    /// the failure share's interval wholly on one side of the seed's 10%
+    /// and the rate's narrow. Off for a test with faults or a behaviour
+    /// that adds up (see `TestSpec::may_settle`).
+    #[serde(default)]
+    pub settle: bool,
 }
 
 fn one() -> usize {

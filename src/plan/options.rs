@@ -49,6 +49,8 @@ pub const DEFAULT_NETWORK: NetworkMode = NetworkMode::Auto;
 pub const DEFAULT_RESTART: RestartPolicy = RestartPolicy::OnFailure { max_retries: None };
 /// Whether servers get an init process unless told.
 pub const DEFAULT_INIT: bool = true;
+/// Whether a bench cell ends once its answer is known (`--settle`).
+pub const DEFAULT_SETTLE: bool = true;
 /// A server container's memory limit unless told: a leaking server is
 /// OOM-killed instead of taking the host down (the Leak test's 400 MiB of
 /// leaks reach it).
@@ -631,6 +633,9 @@ options! {
         #[doc = "Reuse connections (HTTP keep-alive); without it each request has its own connection and asks for Connection: close, as the seed's client and nginx's default upstream do [default: false for bench, true for load]."]
         #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
         keep_alive: bool = parse_bool;
+        #[doc = "End a cell's load of a number of requests once its answer is known: after 3 s and 200 requests, when the 95% interval of its failure share lies wholly on one side of 10% and the 95% interval of its rate is within 5% of it (ended_by: settled); off runs every cell to its count or budget. Never for a test with faults or with a behaviour that adds up (leaks, wedges)."]
+        #[arg(long, value_name = "on|off")]
+        settle: bool = parse_bool, default DEFAULT_SETTLE;
     }
 }
 
@@ -731,6 +736,8 @@ pub struct LoadDefaults {
     pub keep_alive: bool,
     /// Whether an unresponsive server ends the load.
     pub give_up: bool,
+    /// Whether a load may end once its answer is known.
+    pub settle: bool,
 }
 
 impl LoadDefaults {
@@ -740,6 +747,7 @@ impl LoadDefaults {
         budget: Some(DEFAULT_CELL_TIME),
         keep_alive: false,
         give_up: true,
+        settle: true,
     };
 }
 
@@ -776,6 +784,9 @@ impl LoadOptions {
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
             give_up_after,
             keep_alive: self.keep_alive.unwrap_or(defaults.keep_alive),
+            // A load of a given duration runs for it; only a count may end
+            // sooner than asked.
+            settle: self.settle.unwrap_or(DEFAULT_SETTLE) && defaults.settle && requests.is_some(),
         })
     }
 

@@ -62,7 +62,16 @@ pub struct TestSpec {
 impl TestSpec {
     /// The load this test runs with.
     pub fn load(&self) -> LoadSpec {
-        self.load.clone().unwrap_or_default()
+        let mut load = self.load.clone().unwrap_or_default();
+        load.settle &= self.may_settle();
+        load
+    }
+
+    /// Whether its cells may end once their answer is known: not with
+    /// faults (their load runs to see the server recover), nor with a
+    /// behaviour whose effect adds up over the load.
+    pub fn may_settle(&self) -> bool {
+        self.faults.is_empty() && !self.mix.iter().any(|m| m.behaviour.accumulates())
     }
 
     /// How long the load of a test with faults runs unless the run says:

@@ -108,6 +108,8 @@ fn kind(cell: &Cell) -> &'static str {
         CellStatus::ServerDown => "server_down",
         CellStatus::Unresponsive => "unresponsive",
         CellStatus::EngineLost => "engine_lost",
+        CellStatus::NoLoad => "no_load",
+        CellStatus::FaultLate => "fault_late",
         _ if cell.requests == 0 => "interrupted",
         _ if cell.is_disqualified() => "failed",
         CellStatus::Interrupted => "interrupted",

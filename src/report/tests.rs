@@ -139,6 +139,7 @@ fn load() {
             duration: None,
             processes: 2,
             keep_alive: true,
+            settle: false,
             ..LoadSpec::default()
         },
         requests: 1000,

@@ -7,6 +7,11 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// How late a firing may land before its cell is no measurement of its
+/// test: past it, the fault hit the server at another moment of the load
+/// than the one declared, and cells of two servers would not compare.
+pub const LATE_FIRING: f64 = 0.5;
+
 /// One firing of a fault.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FaultRecord {
@@ -15,6 +20,14 @@ pub struct FaultRecord {
     pub action: String,
     /// The fault as the test declares it, in words.
     pub declared: String,
+    /// Seconds since the load began when it was due, as the test declares.
+    #[serde(default)]
+    pub planned_at_secs: f64,
+    /// Seconds from when it was due until it landed (a restart: began).
+    /// A firing later than [`LATE_FIRING`] is not the test's fault: its
+    /// cell says so (status `fault_late`).
+    #[serde(default)]
+    pub late_secs: f64,
     /// Seconds since the load began when it was carried out.
     pub at_secs: f64,
     /// When it was undone or ended (a thaw, an unpause, a restart's end,

@@ -3,6 +3,7 @@
 
 mod durability;
 mod fault;
+mod journal;
 mod load;
 mod load_run;
 mod merge;
@@ -18,7 +19,8 @@ pub use durability::{
     Durability, EventAction, EventRecord, OUTAGES_KEPT, Outage, Phase, Recovery, ResourceSample,
     Resources,
 };
-pub use fault::{FaultRecord, GracefulRecord, SlowRecord};
+pub use fault::{FaultRecord, GracefulRecord, LATE_FIRING, SlowRecord};
+pub use journal::Journal;
 pub use load::{
     BehaviourResult, FailureSample, LatencySplit, LatencySummary, Timeline, WorkerSeen,
 };
@@ -83,6 +85,15 @@ pub struct Results {
     pub orchestration_secs: f64,
     /// `orchestration_secs / wall_secs`.
     pub orchestration_share: f64,
+    /// CPU seconds (user and system) labour's own process used over the
+    /// run: scheduling, talking to the engine, recording, writing results
+    /// (not its client's worker processes, which each cell records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labour_cpu_secs: Option<f64>,
+    /// `labour_cpu_secs` over the wall time: the share of one CPU that
+    /// labour's own process took from the servers it measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labour_cpu_share: Option<f64>,
     /// Each server's preparation (image build or virtualenv), in run order.
     #[serde(default)]
     pub prepares: Vec<PrepareRecord>,
@@ -334,6 +345,10 @@ pub enum EndedBy {
     /// The engine went away: the load stopped, and what the server did is
     /// unknown.
     EngineLost,
+    /// Its answer was known before its count or budget: the failure
+    /// share's interval lay wholly on one side of 10% and the rate's was
+    /// narrow (see `client::settle`, `--settle`).
+    Settled,
 }
 
 /// How long each phase of a cell took, in seconds; `None` for a phase it
@@ -368,6 +383,11 @@ pub struct Overlap {
     pub cells: Vec<String>,
     /// Servers whose preparation (image build) ran during this cell's load.
     pub builds: Vec<String>,
+    /// The share of the host's CPU time that was busy (not idle, not
+    /// waiting on I/O) over the cell's load, from /proc/stat: how loaded
+    /// the host was while the cell measured; `None` where it cannot be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_cpu_busy: Option<f64>,
 }
 
 /// How a cell ended.
@@ -397,20 +417,34 @@ pub enum CellStatus {
     /// The engine went away during the load: the counts are what was done
     /// until then; the run stopped there.
     EngineLost,
+    /// The load ran but sent no request (its client never got going, or
+    /// the server never took a connection): no measurement, and an error
+    /// of the run (see `error` for why).
+    NoLoad,
+    /// A fault landed later than [`LATE_FIRING`] after its declared time
+    /// (every firing's lateness is in `faults`): the cell measured another
+    /// moment than its test declares, so it is not a measurement of it.
+    FaultLate,
 }
 
 impl CellStatus {
     /// Whether the cell sent no load because its server could not be
     /// built or started: an error of the setup, not a finding.
     pub fn could_not_run(self) -> bool {
-        self == CellStatus::Error
+        matches!(
+            self,
+            CellStatus::Error | CellStatus::NoLoad | CellStatus::FaultLate
+        )
     }
 
     /// Whether the cell sent no load, for whatever reason.
     pub fn sent_no_load(self) -> bool {
         matches!(
             self,
-            CellStatus::Error | CellStatus::PreflightFailed | CellStatus::Skipped
+            CellStatus::Error
+                | CellStatus::PreflightFailed
+                | CellStatus::Skipped
+                | CellStatus::NoLoad
         )
     }
 }
@@ -769,6 +803,8 @@ impl Results {
             wall_secs: 0.0,
             orchestration_secs: 0.0,
             orchestration_share: 0.0,
+            labour_cpu_secs: None,
+            labour_cpu_share: None,
             prepares: Vec::new(),
             cells: Vec::new(),
             repeated: Vec::new(),

@@ -308,6 +308,17 @@ pub struct ActTarget {
     pub description: String,
 }
 
+/// Acts carried out from this host at once, with system calls only: no
+/// engine round trip and nothing to await, so a fault lands when it is due
+/// however busy the engine is. A runtime offers them for a running server
+/// when it can reach its processes (see [`Runtime::direct`]).
+pub trait DirectActs: Send + Sync {
+    /// Whether `act` is one of them (the others go through the runtime).
+    fn can(&self, act: Act) -> bool;
+    /// Carry out `act` now.
+    fn act(&self, act: Act) -> Result<ActTarget, RuntimeError>;
+}
+
 /// Somewhere servers can be built, started and stopped.
 pub trait Runtime: Sync {
     /// Id of this run; every object created carries it as [`RUN_LABEL`].
@@ -368,6 +379,16 @@ pub trait Runtime: Sync {
                 reason: format!("this runtime cannot carry out {act:?}"),
             })
         }
+    }
+
+    /// Acts on `running` that this host can carry out without the engine,
+    /// found ahead of the faults that need them; `None` when every act
+    /// goes through [`Runtime::act`].
+    fn direct(
+        &self,
+        _running: &RunningServer,
+    ) -> impl Future<Output = Option<std::sync::Arc<dyn DirectActs>>> + Send {
+        async { None }
     }
 
     /// Remove everything this run created that is still there; returns how

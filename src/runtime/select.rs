@@ -215,6 +215,16 @@ impl Runtime for AnyRuntime {
         }
     }
 
+    async fn direct(
+        &self,
+        running: &RunningServer,
+    ) -> Option<std::sync::Arc<dyn super::DirectActs>> {
+        match &self.kind {
+            Kind::Docker(runtime) => runtime.direct(running).await,
+            Kind::Local(runtime) => runtime.direct(running).await,
+        }
+    }
+
     async fn shutdown(&self) -> Result<usize, RuntimeError> {
         match &self.kind {
             Kind::Docker(runtime) => runtime.shutdown().await,

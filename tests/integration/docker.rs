@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -13,8 +13,8 @@ use labour::catalogue::Catalogue;
 use labour::images::Images;
 
 use crate::util::{
-    Spawned, bench, bench_with_users, cell, containers_of_run, docker_available, interrupt, labour,
-    run_id, wait_for_line, wait_with_limit,
+    Spawned, assert_valid, bench, bench_with_users, cell, containers_of_run, docker_available,
+    interrupt, labour, run_id, wait_for_line, wait_with_limit,
 };
 
 #[test]
@@ -337,6 +337,72 @@ fn ctrl_c_during_a_bench_exits_130_and_leaves_no_container() {
     assert_eq!(cells.len(), 1, "the second test never started");
     assert_eq!(cells[0]["status"], "interrupted");
     assert_eq!(containers_of_run(run_id(&results)), Vec::<String>::new());
+}
+
+#[test]
+fn the_results_file_stays_a_whole_document_when_labour_is_killed_between_cells() {
+    if !docker_available(
+        "the_results_file_stays_a_whole_document_when_labour_is_killed_between_cells",
+    ) {
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("results.json");
+    // One cell at a time, each loading for 4 s: once the file holds the
+    // first cell, the next is seconds from being written.
+    let mut child = Spawned(
+        Command::new(assert_cmd::cargo::cargo_bin("labour"))
+            .args(["bench", "--network", "host", "--servers", "wsgiref"])
+            .args(["--tests", "LightSleep,HeavySleep,Exceptions", "--jobs", "1"])
+            .args(["-d", "4s", "--output"])
+            .arg(&output)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    );
+    let read =
+        || -> Option<Value> { serde_json::from_str(&std::fs::read_to_string(&output).ok()?).ok() };
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while read().is_none_or(|r| r["cells"].as_array().unwrap().is_empty()) {
+        assert!(Instant::now() < deadline, "no cell was written");
+        assert!(
+            matches!(child.try_wait(), Ok(None)),
+            "labour ended before its first cell was written"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SIGKILL to labour and its client's processes (its own group): no
+    // handler runs, nothing is flushed or finished.
+    let group = format!("-{}", child.id());
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .status()
+            .unwrap()
+            .success()
+    );
+    child.wait().unwrap();
+    let results = read().expect("the results file is a whole JSON document");
+    assert_valid(&results);
+    assert_eq!(results["complete"], false);
+    let cells = results["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 1, "{cells:#?}");
+    assert_eq!(cells[0]["server"], "wsgiref");
+    assert_eq!(cells[0]["status"], "completed");
+    assert!(cells[0]["requests"].as_u64().unwrap() > 0);
+    // A killed labour cannot remove its server: the next run's sweep would;
+    // here the test does, by the run's label.
+    let run = run_id(&results).to_string();
+    for id in containers_of_run(&run) {
+        Command::new("docker")
+            .args(["rm", "-f", &id])
+            .output()
+            .unwrap();
+    }
+    assert_eq!(containers_of_run(&run), Vec::<String>::new());
 }
 
 #[test]

@@ -12,6 +12,8 @@ var KINDS = {
   skipped: { mark: "\u2205", words: "Skipped", legend: "Skipped: the runtime cannot run it" },
   interrupted: { mark: "\u2016", words: "Interrupted", legend: "Interrupted: cut short by a signal" },
   engine_lost: { mark: "\u2300", words: "Engine lost", legend: "Engine lost: the Docker engine went away" },
+  no_load: { mark: "\u2205", words: "No load", legend: "No load: its load counted no request (an error of the run)" },
+  fault_late: { mark: "\u29d6", words: "Fault late", legend: "Fault late: a fault landed more than 0.5 s after its time; not a measurement" },
 };
 
 function kindOf(cell) {

@@ -26,6 +26,8 @@ pub fn verdict(cell: &Cell) -> Option<String> {
         CellStatus::Skipped => "Skipped".into(),
         CellStatus::PreflightFailed => "Pre-flight failed".into(),
         CellStatus::EngineLost => "Engine lost".into(),
+        CellStatus::NoLoad => "No load".into(),
+        CellStatus::FaultLate => "Fault late".into(),
         CellStatus::ServerDown => match cell.durability.down_at_secs {
             Some(at) => format!("Down at {at:.2} s"),
             None => "Down".into(),

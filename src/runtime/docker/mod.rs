@@ -5,6 +5,7 @@
 mod act;
 mod build;
 pub(crate) mod compose;
+mod direct;
 pub mod endpoint;
 mod settle;
 mod spec;
@@ -648,6 +649,11 @@ impl Runtime for DockerRuntime {
         act: super::Act,
     ) -> Result<super::ActTarget, RuntimeError> {
         self.act_on(running, act).await
+    }
+
+    async fn direct(&self, running: &RunningServer) -> Option<Arc<dyn super::DirectActs>> {
+        let host = self.host_processes(running).await?;
+        Some(Arc::new(host))
     }
 
     async fn shutdown(&self) -> Result<usize, RuntimeError> {

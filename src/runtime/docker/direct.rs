@@ -1,0 +1,240 @@
+//! Signals sent to a container's processes from this host, without the
+//! engine: when the engine runs on this machine, a container's processes
+//! are this host's processes, listed in its cgroup. Finding a worker and
+//! signalling it is then a few reads of /proc and one `kill(2)`, a
+//! millisecond or two whatever the engine is doing, where an `exec` in
+//! the container waits on a busy engine for seconds.
+//!
+//! Used only when it can be: the container's first process is visible
+//! here, its cgroup names the container, and labour may signal it.
+//! Otherwise the runtime's `exec` path carries the act out.
+
+use std::path::{Path, PathBuf};
+
+use bollard::query_parameters::InspectContainerOptions;
+
+use super::DockerRuntime;
+use crate::plan::Signal;
+use crate::runtime::{
+    Act, ActTarget, DirectActs, RunningServer, RuntimeError, ServerProcess, workers,
+};
+
+/// The cgroup v1 hierarchies that list every process of a container (any
+/// one does), then cgroup v2's single one (`""`).
+const HIERARCHIES: [&str; 4] = ["pids", "memory", "cpu", ""];
+
+/// A container's processes as this host sees them.
+pub(super) struct HostProcesses {
+    /// The container's name, for errors.
+    name: String,
+    /// Its `cgroup.procs`: the host pids of all its processes, and of
+    /// nothing else, across restarts.
+    procs: PathBuf,
+}
+
+impl DockerRuntime {
+    /// Signals from this host for `running`, when they can reach it.
+    pub(super) async fn host_processes(&self, running: &RunningServer) -> Option<HostProcesses> {
+        let inspect = self
+            .docker
+            .inspect_container(&running.id, None::<InspectContainerOptions>)
+            .await
+            .ok()?;
+        let pid = inspect.state?.pid.filter(|&pid| pid > 0)?;
+        let full_id = inspect.id.unwrap_or_else(|| running.id.clone());
+        let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+        let procs = procs_file(&cgroups, &full_id, Path::new("/sys/fs/cgroup"))?;
+        let pids = read_pids(&procs).ok()?;
+        if !pids.contains(&(pid as u32)) {
+            return None;
+        }
+        // Signal 0: whether labour may signal the container's processes.
+        // SAFETY: kill with signal 0 checks permission and sends nothing.
+        if unsafe { libc::kill(pid as i32, 0) } != 0 {
+            return None;
+        }
+        Some(HostProcesses {
+            name: running.name.clone(),
+            procs,
+        })
+    }
+}
+
+/// The `cgroup.procs` of the container `id` from its first process's
+/// `/proc/<pid>/cgroup` (`N:controllers:/path` lines), under `root`.
+fn procs_file(cgroups: &str, id: &str, root: &Path) -> Option<PathBuf> {
+    for hierarchy in HIERARCHIES {
+        for line in cgroups.lines() {
+            let mut parts = line.splitn(3, ':');
+            let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+            let matches = if hierarchy.is_empty() {
+                controllers.is_empty()
+            } else {
+                controllers.split(',').any(|c| c == hierarchy)
+            };
+            if !matches || !path.contains(id) {
+                continue;
+            }
+            let mut dir = root.to_path_buf();
+            if !hierarchy.is_empty() {
+                // cpu is often mounted as cpu,cpuacct: its own folder name.
+                dir.push(controllers);
+            }
+            dir.push(path.trim_start_matches('/'));
+            let procs = dir.join("cgroup.procs");
+            if procs.exists() {
+                return Some(procs);
+            }
+            // The hierarchy may be mounted under its first controller only.
+            let mut dir = root.join(hierarchy);
+            dir.push(path.trim_start_matches('/'));
+            let procs = dir.join("cgroup.procs");
+            if !hierarchy.is_empty() && procs.exists() {
+                return Some(procs);
+            }
+        }
+    }
+    None
+}
+
+fn read_pids(procs: &Path) -> std::io::Result<Vec<u32>> {
+    Ok(std::fs::read_to_string(procs)?
+        .lines()
+        .filter_map(|line| line.trim().parse().ok())
+        .collect())
+}
+
+fn send(pid: u32, signal: Signal) -> std::io::Result<()> {
+    // SAFETY: kill has no memory effects; the pid was just read from the
+    // container's own cgroup.
+    match unsafe { libc::kill(pid as i32, signal.number()) } {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
+}
+
+impl HostProcesses {
+    fn failed(&self, act: Act) -> impl Fn(String) -> RuntimeError + '_ {
+        move |reason| RuntimeError::Engine {
+            operation: format!("{act:?} on {} from this host", self.name),
+            reason,
+        }
+    }
+
+    /// The container's processes now, and the first of them (its init):
+    /// the one whose parent is outside the container, started first.
+    fn processes(&self, act: Act) -> Result<(Vec<ServerProcess>, u32), RuntimeError> {
+        let failed = self.failed(act);
+        let pids = read_pids(&self.procs).map_err(|e| failed(e.to_string()))?;
+        let mut processes = Vec::with_capacity(pids.len());
+        let mut top: Option<(u64, u32)> = None;
+        for pid in &pids {
+            // A process may exit between the list and its stat.
+            let Ok(stat) = procfs::process::Process::new(*pid as i32).and_then(|p| p.stat()) else {
+                continue;
+            };
+            let ppid = stat.ppid as u32;
+            if !pids.contains(&ppid) && top.is_none_or(|(start, _)| stat.starttime < start) {
+                top = Some((stat.starttime, *pid));
+            }
+            processes.push(ServerProcess {
+                pid: *pid,
+                ppid,
+                name: stat.comm,
+            });
+        }
+        let (_, top) = top.ok_or_else(|| failed("the container has no process".into()))?;
+        Ok((processes, top))
+    }
+}
+
+impl DirectActs for HostProcesses {
+    fn can(&self, act: Act) -> bool {
+        matches!(
+            act,
+            Act::SignalWorker { .. } | Act::SignalPid { .. } | Act::SignalServer(_)
+        )
+    }
+
+    fn act(&self, act: Act) -> Result<ActTarget, RuntimeError> {
+        let failed = self.failed(act);
+        let (processes, top) = self.processes(act)?;
+        match act {
+            Act::SignalWorker { signal, pick } => {
+                let workers = workers(&processes, top);
+                if workers.is_empty() {
+                    return Err(RuntimeError::Unsupported {
+                        server: self.name.clone(),
+                        reason: "no worker process is running".into(),
+                    });
+                }
+                let worker = &workers[(pick % workers.len() as u64) as usize];
+                send(worker.pid, signal).map_err(|e| failed(e.to_string()))?;
+                Ok(ActTarget {
+                    pid: Some(worker.pid),
+                    description: format!(
+                        "host pid {} ({}), 1 of {} worker(s)",
+                        worker.pid,
+                        worker.name,
+                        workers.len()
+                    ),
+                })
+            }
+            Act::SignalPid { signal, pid } => {
+                // Only a process still in the container: a pid the kernel
+                // gave to someone else since is left alone.
+                if !processes.iter().any(|p| p.pid == pid) {
+                    return Err(failed(format!("pid {pid} is no longer the server's")));
+                }
+                send(pid, signal).map_err(|e| failed(e.to_string()))?;
+                Ok(ActTarget {
+                    pid: Some(pid),
+                    description: format!("host pid {pid}"),
+                })
+            }
+            Act::SignalServer(signal) => {
+                // What `docker kill --signal` does: the container's first
+                // process (the init, which passes it on).
+                send(top, signal).map_err(|e| failed(e.to_string()))?;
+                Ok(ActTarget {
+                    pid: None,
+                    description: "the container".into(),
+                })
+            }
+            _ => Err(failed("not an act for this host".into())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_procs_file_is_found_in_a_v1_hierarchy_that_names_the_container() {
+        let root = tempfile::tempdir().unwrap();
+        let id = "0123abcd";
+        let dir = root.path().join("pids/docker").join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("cgroup.procs"), "42\n43\n").unwrap();
+        let cgroups = format!("9:freezer:/docker/{id}\n8:pids:/docker/{id}\n0::/\n");
+        let found = procs_file(&cgroups, id, root.path()).unwrap();
+        assert_eq!(found, dir.join("cgroup.procs"));
+        assert_eq!(read_pids(&found).unwrap(), vec![42, 43]);
+    }
+
+    #[test]
+    fn the_procs_file_is_found_in_v2_and_not_for_another_container() {
+        let root = tempfile::tempdir().unwrap();
+        let id = "0123abcd";
+        let dir = root.path().join(format!("system.slice/docker-{id}.scope"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("cgroup.procs"), "7\n").unwrap();
+        let cgroups = format!("0::/system.slice/docker-{id}.scope\n");
+        assert_eq!(
+            procs_file(&cgroups, id, root.path()),
+            Some(dir.join("cgroup.procs"))
+        );
+        assert_eq!(procs_file(&cgroups, "ffff", root.path()), None);
+    }
+}
