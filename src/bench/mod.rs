@@ -74,6 +74,7 @@ pub async fn measure(address: SocketAddr, test: &TestSpec, seed: u64) -> Cell {
     let mut cell = record::external(&address.to_string(), test, run);
     cell.seed = seed;
     cell.preflight = checks.into_iter().map(record::preflight_record).collect();
+    cell.verdict = Some(crate::results::verdict(&cell));
     cell
 }
 
@@ -199,6 +200,7 @@ pub async fn run<R: Runtime>(
                 (false, Preparation::Ready(_)) => return None,
             };
             cell.seed = cell_plan.seed;
+            cell.verdict = Some(crate::results::verdict(&cell));
             cell.run_id = runtime.run_id().to_string();
             cell.repeat = cell_plan.repeat as u32;
             let overlaps = board.overlaps(cell_plan.index);

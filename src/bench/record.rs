@@ -16,7 +16,8 @@ use crate::results::{
     BehaviourResult, Cell, CellError, CellStatus, ClientRecord, Connects, Durability, EndedBy,
     Engine, EventAction, EventRecord, FailureSample, FaultRecord, GracefulRecord, LATE_FIRING,
     LatencySplit, LatencySummary, OUTAGES_KEPT, Outage, Phase, PreflightRecord, Recovery,
-    ResourceSample, Resources, RuntimeKind, SlowRecord, WorkerSeen,
+    ResourceSample, Resources, RuntimeKind, STALLS_KEPT, SlowRecord, StallRecord, Stalls,
+    WorkerSeen,
 };
 use crate::runtime::{
     EngineInfo, PreparedImage, RunningServer, RuntimeError, StatsSample, StoppedServer,
@@ -252,7 +253,54 @@ fn loaded(
     };
     cell.requests_per_sec_excluding_stalls =
         rate_excluding(cell.requests, client.elapsed, all_stalled);
+    cell.stalls = Some(stalls(&client.tally, client.elapsed, test.load().stall));
+    // The timeline runs to the end of the load, not to the last answer: a
+    // freeze at the end is drawn.
+    let buckets = client
+        .elapsed
+        .as_millis()
+        .div_ceil(TIMELINE_BUCKET.as_millis()) as usize;
+    if cell.timeline.expected.len() < buckets {
+        cell.timeline.expected.resize(buckets, 0);
+        cell.timeline.failed.resize(buckets, 0);
+    }
     cell
+}
+
+/// The stretches of the load in which innocent requests waited and none
+/// came back, of at least `threshold`.
+fn stalls(tally: &Tally, elapsed: Duration, threshold: Duration) -> Stalls {
+    let resolution = AVAILABILITY_RESOLUTION.as_secs_f64();
+    let runs = tally.innocent_waiting_ms.runs_unless(
+        &tally.innocent_back_ms,
+        (threshold.as_secs_f64() / resolution).ceil() as usize,
+        (elapsed.as_secs_f64() / resolution).ceil() as usize,
+    );
+    let secs = |ms: usize| ms as f64 * resolution;
+    let total: f64 = runs.iter().map(|(from, to)| secs(to - from)).sum();
+    Stalls {
+        threshold_secs: threshold.as_secs_f64(),
+        count: runs.len() as u64,
+        longest_secs: runs
+            .iter()
+            .map(|(from, to)| secs(to - from))
+            .fold(0.0, f64::max),
+        total_secs: total,
+        share_of_load: if elapsed.is_zero() {
+            0.0
+        } else {
+            total / elapsed.as_secs_f64()
+        },
+        waiting_at_end: tally.innocent_waiting_at_end,
+        list: runs
+            .iter()
+            .take(STALLS_KEPT)
+            .map(|&(from, to)| StallRecord {
+                from_secs: secs(from),
+                to_secs: secs(to),
+            })
+            .collect(),
+    }
 }
 
 /// `requests` over the load's wall time less the time in which every

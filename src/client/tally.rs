@@ -208,6 +208,45 @@ impl MsBits {
         }
     }
 
+    /// Mark every millisecond from `from` to `to`, both included.
+    pub fn set_range(&mut self, from: usize, to: usize) {
+        if to < from {
+            return;
+        }
+        let last = to / 64;
+        if self.words.len() <= last {
+            self.words.resize(last + 1, 0);
+        }
+        for word in from / 64..=last {
+            let low = if word == from / 64 { from % 64 } else { 0 };
+            let high = if word == last { to % 64 } else { 63 };
+            let bits = (!0u64 >> (63 - high)) & (!0u64 << low);
+            self.words[word] |= bits;
+        }
+    }
+
+    /// The stretches of at least `least` milliseconds, below `end`, that
+    /// are marked in `self` and in no millisecond of `unless`: as
+    /// (first, one past the last) milliseconds.
+    pub fn runs_unless(&self, unless: &MsBits, least: usize, end: usize) -> Vec<(usize, usize)> {
+        let mut runs = Vec::new();
+        let mut open: Option<usize> = None;
+        for ms in 0..end.min(self.len()) + 1 {
+            let on = ms < end && self.get(ms) && !unless.get(ms);
+            match (on, open) {
+                (true, None) => open = Some(ms),
+                (false, Some(from)) => {
+                    if ms - from >= least {
+                        runs.push((from, ms));
+                    }
+                    open = None;
+                }
+                _ => {}
+            }
+        }
+        runs
+    }
+
     /// Mark everything `other` marks.
     pub fn union(&mut self, other: &MsBits) {
         if self.words.len() < other.words.len() {
@@ -279,6 +318,19 @@ pub struct Tally {
     /// end of its loop, since the client started.
     #[serde(default)]
     pub connection_spans: Vec<(Duration, Duration)>,
+    /// Milliseconds in which at least one innocent request was waiting for
+    /// its answer (sent, not yet back), those still waiting at the end
+    /// included.
+    #[serde(default)]
+    pub innocent_waiting_ms: MsBits,
+    /// Milliseconds in which an innocent request came back, as expected
+    /// or not.
+    #[serde(default)]
+    pub innocent_back_ms: MsBits,
+    /// Innocent requests still waiting for their answer when the load
+    /// ended (not counted as requests).
+    #[serde(default)]
+    pub innocent_waiting_at_end: u64,
 }
 
 /// Start value of a sequence digest (FNV-1a's offset basis).
@@ -314,6 +366,9 @@ impl Tally {
             connect_times: Latency::default(),
             stalled_connects: Vec::new(),
             connection_spans: Vec::new(),
+            innocent_waiting_ms: MsBits::default(),
+            innocent_back_ms: MsBits::default(),
+            innocent_waiting_at_end: 0,
         }
     }
 
@@ -370,6 +425,12 @@ impl Tally {
         }
 
         let ms = (record.at.as_millis() / AVAILABILITY_RESOLUTION.as_millis()) as usize;
+        if record.innocent {
+            let began = record.at.saturating_sub(record.latency);
+            let from = (began.as_millis() / AVAILABILITY_RESOLUTION.as_millis()) as usize;
+            self.innocent_waiting_ms.set_range(from, ms);
+            self.innocent_back_ms.set(ms);
+        }
         if record.expected {
             self.ok_ms.set(ms);
         } else {
@@ -479,7 +540,12 @@ impl Tally {
     /// A request that began at `began` and was still in flight when the
     /// load ended at `ended`: not a request counted, but one the marks it
     /// straddles saw not come back.
-    pub fn unfinished(&mut self, began: Duration, ended: Duration) {
+    pub fn unfinished(&mut self, began: Duration, ended: Duration, innocent: bool) {
+        if innocent {
+            let ms = |at: Duration| (at.as_millis() / AVAILABILITY_RESOLUTION.as_millis()) as usize;
+            self.innocent_waiting_ms.set_range(ms(began), ms(ended));
+            self.innocent_waiting_at_end += 1;
+        }
         for (mark, kept) in self.marks.iter().zip(&mut self.around_marks) {
             if began <= *mark + MARK_WINDOW && ended > *mark && kept.len() < MARK_KEPT {
                 kept.push(AroundMark {
@@ -547,6 +613,9 @@ impl Tally {
         }
         self.ok_ms.union(&other.ok_ms);
         self.failed_ms.union(&other.failed_ms);
+        self.innocent_waiting_ms.union(&other.innocent_waiting_ms);
+        self.innocent_back_ms.union(&other.innocent_back_ms);
+        self.innocent_waiting_at_end += other.innocent_waiting_at_end;
         self.refused_ms.union(&other.refused_ms);
         if self.innocent_failed.len() < other.innocent_failed.len() {
             self.innocent_failed.resize(other.innocent_failed.len(), 0);
@@ -744,6 +813,49 @@ mod tests {
     }
 
     #[test]
+    fn set_range_marks_every_millisecond_across_words() {
+        let mut bits = MsBits::default();
+        bits.set_range(60, 130);
+        assert!(!bits.get(59) && bits.get(60) && bits.get(64) && bits.get(128) && bits.get(130));
+        assert!(!bits.get(131));
+        bits.set_range(5, 5);
+        assert!(bits.get(5) && !bits.get(4) && !bits.get(6));
+    }
+
+    #[test]
+    fn innocent_waits_with_no_answer_back_are_the_runs_found() {
+        let mut tally = Tally::new(2);
+        // An innocent request waits from 100 ms to 1600 ms; another comes
+        // back at 400 ms: the stretch with nothing back is 401..1600.
+        let mut waiting = record(0, Outcome::Status(200), true, 1600);
+        waiting.latency = Duration::from_millis(1500);
+        tally.record(waiting);
+        tally.record(record(0, Outcome::Status(200), true, 400));
+        // A misbehaving request waiting alone is no innocent's wait.
+        let mut sleeping = record(1, Outcome::Status(200), true, 4000);
+        sleeping.latency = Duration::from_millis(2000);
+        tally.record(sleeping);
+        // Still waiting when the load ended at 6 s, since 4.5 s.
+        tally.unfinished(
+            Duration::from_millis(4500),
+            Duration::from_millis(6000),
+            true,
+        );
+        assert_eq!(tally.innocent_waiting_at_end, 1);
+        let runs = tally
+            .innocent_waiting_ms
+            .runs_unless(&tally.innocent_back_ms, 1000, 6000);
+        assert_eq!(runs, vec![(401, 1600), (4500, 6000)]);
+        // Shorter than the least: none.
+        assert!(
+            tally
+                .innocent_waiting_ms
+                .runs_unless(&tally.innocent_back_ms, 2000, 6000)
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn a_mark_keeps_what_was_in_flight_around_it_finished_or_not() {
         let mark = Duration::from_millis(1000);
         let mut tally = Tally::new(2).watching(&[mark]);
@@ -754,12 +866,20 @@ mod tests {
         // Ended long before the mark: not kept.
         tally.record(record(0, Outcome::Status(200), true, 100));
         // Still in flight when the load ended at 1.2 s.
-        tally.unfinished(Duration::from_millis(900), Duration::from_millis(1200));
+        tally.unfinished(
+            Duration::from_millis(900),
+            Duration::from_millis(1200),
+            false,
+        );
         let kept = &tally.around_marks[0];
         assert_eq!(kept.len(), 2);
         assert!(kept[0].expected && !kept[1].expected);
         let mut other = Tally::new(2).watching(&[mark]);
-        other.unfinished(Duration::from_millis(990), Duration::from_millis(1100));
+        other.unfinished(
+            Duration::from_millis(990),
+            Duration::from_millis(1100),
+            false,
+        );
         tally.merge(other);
         assert_eq!(tally.around_marks[0].len(), 3);
     }

@@ -266,11 +266,11 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
         let answer = tokio::select! {
             biased;
             _ = &mut stopped => {
-                unfinished(tally, begin.duration_since(started), started.elapsed());
+                unfinished(tally, begin.duration_since(started), started.elapsed(), item.innocent);
                 break;
             }
             _ = &mut end => {
-                unfinished(tally, begin.duration_since(started), started.elapsed());
+                unfinished(tally, begin.duration_since(started), started.elapsed(), item.innocent);
                 break;
             }
             _ = &mut timer => None,
@@ -325,11 +325,11 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
 
 /// A request still in flight when the load ended: not counted, but seen
 /// by the marks it straddles (it did not come back in time).
-fn unfinished(tally: &Mutex<Tally>, began: Duration, ended: Duration) {
+fn unfinished(tally: &Mutex<Tally>, began: Duration, ended: Duration, innocent: bool) {
     tally
         .lock()
         .expect("a tally is never poisoned")
-        .unfinished(began, ended);
+        .unfinished(began, ended, innocent);
 }
 
 #[cfg(test)]

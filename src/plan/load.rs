@@ -46,6 +46,16 @@ pub struct LoadSpec {
     /// that adds up (see `TestSpec::may_settle`).
     #[serde(default)]
     pub settle: bool,
+    /// The least stretch in which innocent requests waited with none
+    /// coming back that counts as a stall (a cell within 10% with one is
+    /// `stalled`).
+    #[serde(default = "default_stall", with = "crate::units::duration_secs")]
+    #[schemars(with = "f64")]
+    pub stall: Duration,
+}
+
+fn default_stall() -> Duration {
+    super::options::DEFAULT_STALL
 }
 
 fn one() -> usize {

@@ -49,6 +49,9 @@ pub const DEFAULT_NETWORK: NetworkMode = NetworkMode::Auto;
 pub const DEFAULT_RESTART: RestartPolicy = RestartPolicy::OnFailure { max_retries: None };
 /// Whether servers get an init process unless told.
 pub const DEFAULT_INIT: bool = true;
+/// The least stretch of innocent requests waiting with none back that is a
+/// stall (`--stall`).
+pub const DEFAULT_STALL: Duration = Duration::from_secs(1);
 /// Whether a bench cell ends once its answer is known (`--settle`).
 pub const DEFAULT_SETTLE: bool = true;
 /// A server container's memory limit unless told: a leaking server is
@@ -466,6 +469,11 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     )
 }
 
+/// A stall threshold: 10 ms (the client's resolution is 1 ms) to an hour.
+pub fn parse_stall(text: &str) -> Result<Duration, String> {
+    seconds_within(Duration::from_millis(10), Duration::from_secs(3600), text)
+}
+
 /// A stop grace: 0 to an hour (Docker takes whole seconds).
 pub fn parse_grace(text: &str) -> Result<Duration, String> {
     seconds_within(Duration::ZERO, Duration::from_secs(3600), text)
@@ -636,6 +644,9 @@ options! {
         #[doc = "End a cell's load of a number of requests once its answer is known: after 3 s and 200 requests, when the 95% interval of its failure share lies wholly on one side of 10% and the 95% interval of its rate is within 5% of it (ended_by: settled); off runs every cell to its count or budget. Never for a test with faults or with a behaviour that adds up (leaks, wedges)."]
         #[arg(long, value_name = "on|off")]
         settle: bool = parse_bool, default DEFAULT_SETTLE;
+        #[doc = "A stretch at least this long in which innocent requests waited and none came back is a stall; a cell within 10% that has one is stalled, not held."]
+        #[arg(long, value_name = "DURATION")]
+        stall: Duration = parse_stall, default DEFAULT_STALL;
     }
 }
 
@@ -787,6 +798,7 @@ impl LoadOptions {
             // A load of a given duration runs for it; only a count may end
             // sooner than asked.
             settle: self.settle.unwrap_or(DEFAULT_SETTLE) && defaults.settle && requests.is_some(),
+            stall: self.stall.unwrap_or(DEFAULT_STALL),
         })
     }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::Report;
 use super::markdown::{escape, table};
 use super::table::{cell_text, percent_text};
-use crate::results::{Cell, Results, Spread};
+use crate::results::{Cell, Results, Spread, Verdict, verdict as verdict_of};
 use crate::units::format_bytes;
 
 /// One figure on both sides.
@@ -75,8 +75,11 @@ pub struct Compared {
     pub recover_secs: Change,
     /// Peak memory, bytes.
     pub memory_peak_bytes: Change,
+    /// The base run's verdict and the new run's.
+    pub verdicts: (Option<Verdict>, Option<Verdict>),
     /// Whether f% or innocent f% got worse by more than the allowed
-    /// regression.
+    /// regression, or the verdict got worse (held to stalled, failed to
+    /// down...).
     pub regressed: bool,
 }
 
@@ -106,7 +109,14 @@ impl Comparison {
                         .filter(|d| *d > self.max_regression)
                         .map(|d| format!("{name} +{} points", percent_text(d)))
                 };
+                let verdict = match c.verdicts {
+                    (Some(base), Some(new)) if new.worse_than(base) => {
+                        Some(format!("verdict {base} -> {new}"))
+                    }
+                    _ => None,
+                };
                 let reasons: Vec<String> = [
+                    verdict,
                     worse("f%", &c.failure_ratio),
                     worse("innocent f%", &c.innocent_failure_ratio),
                 ]
@@ -176,9 +186,15 @@ pub fn compare(base: &Results, new: &Results, max_regression: f64) -> Comparison
         let [nf, ni, nr, nrec, nmem] = figures(new, new_cell);
         let failure_ratio = Change::of(bf, nf);
         let innocent_failure_ratio = Change::of(bi, ni);
-        let regressed = [failure_ratio, innocent_failure_ratio]
-            .iter()
-            .any(|change| change.delta().is_some_and(|d| d > max_regression));
+        let verdicts = (
+            base_cell.verdict.or_else(|| Some(verdict_of(base_cell))),
+            new_cell.verdict.or_else(|| Some(verdict_of(new_cell))),
+        );
+        let worse_verdict = matches!(verdicts, (Some(b), Some(n)) if n.worse_than(b));
+        let regressed = worse_verdict
+            || [failure_ratio, innocent_failure_ratio]
+                .iter()
+                .any(|change| change.delta().is_some_and(|d| d > max_regression));
         cells.push(Compared {
             server: new_cell.server.clone(),
             test: new_cell.test.clone(),
@@ -189,6 +205,7 @@ pub fn compare(base: &Results, new: &Results, max_regression: f64) -> Comparison
             requests_per_sec: Change::of(br, nr),
             recover_secs: Change::of(brec, nrec),
             memory_peak_bytes: Change::of(bmem, nmem),
+            verdicts,
             regressed,
         });
     }

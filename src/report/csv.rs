@@ -133,6 +133,22 @@ const COLUMNS: &[Column] = &[
     ("requests_per_sec_excluding_stalls", |c| {
         number(c.requests_per_sec_excluding_stalls)
     }),
+    ("verdict", |c| {
+        c.verdict.map(|v| v.name().to_string()).unwrap_or_default()
+    }),
+    ("stalls", |c| number(c.stalls.as_ref().map(|s| s.count))),
+    ("longest_stall_secs", |c| {
+        number(c.stalls.as_ref().map(|s| s.longest_secs))
+    }),
+    ("stalled_secs", |c| {
+        number(c.stalls.as_ref().map(|s| s.total_secs))
+    }),
+    ("innocent_waiting_at_end", |c| {
+        number(c.stalls.as_ref().map(|s| s.waiting_at_end))
+    }),
+    ("max_fault_late_secs", |c| {
+        number(c.faults.iter().map(|f| f.late_secs).reduce(f64::max))
+    }),
 ];
 
 /// The CSV header, in order.

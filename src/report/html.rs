@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::Report;
 use super::table::{percent_text, verdict};
 use crate::behaviour::Outcome;
-use crate::results::{Cell, CellStatus, DISQUALIFYING_FAILURE_RATIO, Results};
+use crate::results::{Cell, CellStatus, DISQUALIFYING_FAILURE_RATIO, Results, Verdict};
 
 /// The version of Apache ECharts in `html/vendor/echarts/`.
 pub const ECHARTS_VERSION: &str = "5.6.0";
@@ -113,6 +113,7 @@ fn kind(cell: &Cell) -> &'static str {
         _ if cell.requests == 0 => "interrupted",
         _ if cell.is_disqualified() => "failed",
         CellStatus::Interrupted => "interrupted",
+        CellStatus::Completed if cell.verdict == Some(Verdict::Stalled) => "stalled",
         CellStatus::Completed => "ok",
     }
 }

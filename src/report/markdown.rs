@@ -5,8 +5,10 @@
 use std::fmt::Write as _;
 
 use super::Report;
-use super::table::{BUDGET_NOTE, STALLS_NOTE, breakdown, durability, faults, matrix_text, verdict};
-use crate::results::{EndedBy, Results};
+use super::table::{
+    BUDGET_NOTE, STALLED_NOTE, STALLS_NOTE, breakdown, durability, faults, matrix_text, verdict,
+};
+use crate::results::{EndedBy, Results, Verdict};
 
 /// Renders the run as Markdown.
 pub struct MarkdownReport;
@@ -87,6 +89,27 @@ impl Report for MarkdownReport {
         }
         if results.cells.iter().any(|cell| cell.rate_excludes_stalls()) {
             let _ = writeln!(out, "\n{STALLS_NOTE}");
+        }
+        if results
+            .cells
+            .iter()
+            .any(|cell| cell.verdict == Some(Verdict::Stalled))
+        {
+            let _ = writeln!(out, "\n{STALLED_NOTE}");
+        }
+        let counts: Vec<String> = Verdict::ALL
+            .iter()
+            .filter_map(|&v| {
+                let n = results
+                    .cells
+                    .iter()
+                    .filter(|c| c.verdict == Some(v))
+                    .count();
+                (n > 0).then(|| format!("{v} {n}"))
+            })
+            .collect();
+        if !counts.is_empty() {
+            let _ = writeln!(out, "\nVerdicts: {}.", counts.join(", "));
         }
 
         let cells = durability::cells(results);

@@ -7,6 +7,7 @@ mod journal;
 mod load;
 mod load_run;
 mod merge;
+mod verdict;
 
 use std::io::Write;
 use std::path::Path;
@@ -26,6 +27,7 @@ pub use load::{
 };
 pub use load_run::LoadResults;
 pub use merge::{ResultsError, merge};
+pub use verdict::{STALLS_KEPT, StallRecord, Stalls, Verdict, verdict};
 
 use crate::behaviour::Outcome;
 use crate::catalogue::Server;
@@ -33,7 +35,7 @@ use crate::plan::{ContainerOptions, TestSpec, Thresholds};
 use crate::scenario::Plan;
 
 /// Version of the results document; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A cell is reported as `Failed` when more than this share of its
 /// requests came back not as expected (the seed's 10%).
@@ -612,6 +614,14 @@ pub struct Cell {
     pub preflight: Vec<PreflightRecord>,
     /// Deaths, OOM kills, restarts, recovery and downtime.
     pub durability: Durability,
+    /// The time innocent requests waited with none coming back; `None`
+    /// for a cell that sent no load, or from a document before them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stalls: Option<Stalls>,
+    /// What the cell says the server did (see [`Verdict`]), computed once
+    /// from its figures; every report shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
     /// Everything the engine reported about the container.
     pub events: Vec<EventRecord>,
     /// Memory and CPU use of the container.
@@ -670,6 +680,8 @@ impl Cell {
             oom_killed: false,
             preflight: Vec::new(),
             durability: Durability::default(),
+            stalls: None,
+            verdict: None,
             events: Vec::new(),
             resources: Resources::default(),
             not_enforced: Vec::new(),
@@ -826,6 +838,12 @@ impl Results {
     /// Work out what follows from the cells: whether the plan is complete,
     /// the repeated runs' spreads, the thresholds failed.
     pub fn settle(&mut self) {
+        // A document from before verdicts: each cell's, from its figures.
+        for cell in &mut self.cells {
+            if cell.verdict.is_none() {
+                cell.verdict = Some(verdict(cell));
+            }
+        }
         let interrupted = self.interrupted;
         self.complete = !interrupted
             && self.cells.len() == self.planned_cells

@@ -536,7 +536,7 @@ mod tests {
     fn errors_carry_file_line_and_column() {
         assert_eq!(
             parse("seed: 1\nload:\n  requests: 10\n  colour: red\n").unwrap_err(),
-            "s.yaml:4:3: load: unknown field `colour`, expected one of `requests`, `duration`, `cell_time`, `rate`, `concurrency`, `processes`, `timeout`, `give_up_after`, `keep_alive`, `settle`"
+            "s.yaml:4:3: load: unknown field `colour`, expected one of `requests`, `duration`, `cell_time`, `rate`, `concurrency`, `processes`, `timeout`, `give_up_after`, `keep_alive`, `settle`, `stall`"
         );
     }
 

@@ -3,7 +3,8 @@
 // and pattern, not colour alone.
 
 var KINDS = {
-  ok: { mark: "\u2713", words: "Within 10%", legend: "at most 10% not as expected" },
+  ok: { mark: "\u2713", words: "Held", legend: "Held: at most 10% not as expected, innocent requests kept coming back" },
+  stalled: { mark: "\u23f8", words: "Stalled", legend: "Stalled: within 10%, but innocent requests waited with none coming back for a stall (1 s or more)" },
   failed: { mark: "\u2717", words: "Failed", legend: "Failed: more than 10% not as expected" },
   server_down: { mark: "\u2193", words: "Server down", legend: "Server down: died and stayed down" },
   unresponsive: { mark: "\u22ef", words: "Unresponsive", legend: "Unresponsive: nothing as expected for the give-up time" },

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use prettytable::{Cell as TableCell, Row, Table, format};
 
-use crate::results::{Cell, CellStatus, EndedBy, Results};
+use crate::results::{Cell, CellStatus, EndedBy, Results, Verdict};
 
 /// A share as every report prints it: a percentage with two decimals
 /// (`12.30` for 0.123).
@@ -75,7 +75,11 @@ pub fn cell_text(cell: &Cell) -> String {
 /// A cell's entry in the matrix: its text, and with `--repeat` how many
 /// runs there were and how much their requests per second varied.
 pub fn matrix_text(results: &Results, cell: &Cell) -> String {
-    let text = cell_text(cell);
+    let mut text = cell_text(cell);
+    if let Some(mark) = stalled_mark(cell) {
+        text.push(' ');
+        text.push_str(&mark);
+    }
     match results.repeated(&cell.server, &cell.test) {
         Some(repeated) => format!(
             "{text} [{} runs{}]",
@@ -120,6 +124,13 @@ pub fn render(results: &Results, out: &mut String) {
     if results.cells.iter().any(Cell::rate_excludes_stalls) {
         let _ = writeln!(out, "{STALLS_NOTE}");
     }
+    if results
+        .cells
+        .iter()
+        .any(|cell| cell.verdict == Some(Verdict::Stalled))
+    {
+        let _ = writeln!(out, "{STALLED_NOTE}");
+    }
     if results.repeat > 1 {
         let _ = writeln!(
             out,
@@ -137,6 +148,20 @@ pub fn render(results: &Results, out: &mut String) {
         results.orchestration_share * 100.0
     );
 }
+
+/// The mark beside a stalled cell's figures: `[stalled 5.40 s]`, its
+/// longest stall (the seed's words before it stay as they were).
+pub fn stalled_mark(cell: &Cell) -> Option<String> {
+    (cell.verdict == Some(Verdict::Stalled)).then(|| {
+        let longest = cell.stalls.as_ref().map_or(0.0, |s| s.longest_secs);
+        format!("[stalled {longest:.2} s]")
+    })
+}
+
+/// What `[stalled ...]` after a cell's figures means.
+pub const STALLED_NOTE: &str = "[stalled N s]: within 10%, but innocent requests waited with \
+                                none coming back for N s at the longest (a stall: at least the \
+                                --stall threshold); the verdict is stalled, not held.";
 
 /// What `(budget)` after a cell's figures means.
 pub const BUDGET_NOTE: &str = "(budget): the cell's time budget ended its load before all its \

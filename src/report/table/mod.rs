@@ -10,7 +10,10 @@ mod matrix;
 
 use std::fmt::Write as _;
 
-pub use matrix::{BUDGET_NOTE, STALLS_NOTE, cell_text, matrix_text, percent_text, verdict};
+pub use matrix::{
+    BUDGET_NOTE, STALLED_NOTE, STALLS_NOTE, cell_text, matrix_text, percent_text, stalled_mark,
+    verdict,
+};
 
 use super::Report;
 use crate::results::Results;
