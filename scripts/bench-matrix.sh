@@ -8,10 +8,12 @@
 # load while cells ran, the ten slowest cells, and whether any container
 # of the run was left behind.
 #
-# usage: scripts/bench-matrix.sh [extra bench flags...]
-#   e.g. scripts/bench-matrix.sh --jobs 4
+# usage: scripts/bench-matrix.sh [extra flags for build and bench...]
+#   e.g. scripts/bench-matrix.sh --base-image python:3.12-slim
 # env:   LABOUR     the labour binary (default: target/release/labour, built if missing)
 #        OUT        where the results go (default: a new temporary directory)
+#        SEED       the run's seed (default: labour's)
+#        JOBS       cells at once (default: labour's, from the host's CPUs)
 # Needs python3 for the summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,10 +29,13 @@ echo "bench-matrix: warming the image cache (not timed)" >&2
 "$labour" build --servers all --quiet "$@" >"$out/build.txt" 2>&1 \
     || { echo "bench-matrix: labour build failed:" >&2; tail -n 20 "$out/build.txt" >&2; exit 2; }
 
-echo "bench-matrix: labour bench --servers all --tests all $*" >&2
+bench_flags=()
+[ -n "${SEED:-}" ] && bench_flags+=(--seed "$SEED")
+[ -n "${JOBS:-}" ] && bench_flags+=(--jobs "$JOBS")
+echo "bench-matrix: labour bench --servers all --tests all ${bench_flags[*]} $*" >&2
 start=$(date +%s.%N)
 status=0
-"$labour" bench --servers all --tests all --output "$out/results.json" "$@" \
+"$labour" bench --servers all --tests all --output "$out/results.json" "${bench_flags[@]}" "$@" \
     >"$out/report.txt" 2>"$out/progress.txt" || status=$?
 end=$(date +%s.%N)
 

@@ -83,17 +83,18 @@ mkdir -p "$out"
 
 matrix() {
     local name=$1
-    shift
-    echo "bench-repeat: $name: labour bench --servers all --tests all --seed $seed $*" >&2
-    LABOUR="$labour" OUT="$out/$name" scripts/bench-matrix.sh --seed "$seed" "$@" >"$out/$name.txt"
+    local jobs=$2
+    shift 2
+    echo "bench-repeat: $name: labour bench --servers all --tests all --seed $seed${jobs:+ --jobs $jobs} $*" >&2
+    LABOUR="$labour" OUT="$out/$name" SEED="$seed" JOBS="$jobs" scripts/bench-matrix.sh "$@" >"$out/$name.txt"
     cat "$out/$name.txt"
 }
 
-matrix first "$@"
+matrix first "" "$@"
 for run in $runs; do
     case $run in
-        again) matrix again "$@"; compare "$out/first/results.json" "$out/again/results.json" ;;
-        jobs1) matrix jobs1 --jobs 1 "$@"; compare "$out/first/results.json" "$out/jobs1/results.json" ;;
+        again) matrix again "" "$@"; compare "$out/first/results.json" "$out/again/results.json" ;;
+        jobs1) matrix jobs1 1 "$@"; compare "$out/first/results.json" "$out/jobs1/results.json" ;;
         *) echo "bench-repeat: unknown run $run (again, jobs1)" >&2; exit 2 ;;
     esac
 done
