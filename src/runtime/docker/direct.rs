@@ -5,9 +5,15 @@
 //! millisecond or two whatever the engine is doing, where an `exec` in
 //! the container waits on a busy engine for seconds.
 //!
+//! A pause is the container's cgroup freezer written directly, as runc
+//! does for `docker pause`, and thawed the same way (the faults thaw every
+//! freeze before the load ends, and the runtime thaws a container before it
+//! stops or sweeps it).
+//!
 //! Used only when it can be: the container's first process is visible
 //! here, its cgroup names the container, and labour may signal it.
-//! Otherwise the runtime's `exec` path carries the act out.
+//! Otherwise the runtime's `exec` path (and the engine's pause) carries
+//! the act out.
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +36,84 @@ pub(super) struct HostProcesses {
     /// Its `cgroup.procs`: the host pids of all its processes, and of
     /// nothing else, across restarts.
     procs: PathBuf,
+    /// Its freezer: cgroup v1's `freezer.state` or v2's `cgroup.freeze`,
+    /// what `docker pause` writes through runc.
+    freezer: Option<Freezer>,
+}
+
+/// Where a container's cgroup freezes it.
+#[derive(Debug, Clone, PartialEq)]
+enum Freezer {
+    /// cgroup v1: `FROZEN` or `THAWED` into `freezer.state`.
+    V1(PathBuf),
+    /// cgroup v2: `1` or `0` into `cgroup.freeze`.
+    V2(PathBuf),
+}
+
+/// How long a freeze may take to settle before it is an error.
+const FREEZE_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Freezer {
+    /// The freezer of the container `id` from its first process's cgroups.
+    fn of(cgroups: &str, id: &str, root: &Path) -> Option<Freezer> {
+        for line in cgroups.lines() {
+            let mut parts = line.splitn(3, ':');
+            let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+            if !path.contains(id) {
+                continue;
+            }
+            let path = path.trim_start_matches('/');
+            if controllers.split(',').any(|c| c == "freezer") {
+                let file = root.join(controllers).join(path).join("freezer.state");
+                if file.exists() {
+                    return Some(Freezer::V1(file));
+                }
+            } else if controllers.is_empty() {
+                let file = root.join(path).join("cgroup.freeze");
+                if file.exists() {
+                    return Some(Freezer::V2(file));
+                }
+            }
+        }
+        None
+    }
+
+    /// Freeze (or thaw) every process of the cgroup, and wait until the
+    /// kernel says it is done.
+    fn set(&self, frozen: bool) -> std::io::Result<()> {
+        let (file, word, done): (&Path, &str, &str) = match (self, frozen) {
+            (Freezer::V1(file), true) => (file, "FROZEN", "FROZEN"),
+            (Freezer::V1(file), false) => (file, "THAWED", "THAWED"),
+            (Freezer::V2(file), true) => (file, "1", "1"),
+            (Freezer::V2(file), false) => (file, "0", "0"),
+        };
+        let deadline = std::time::Instant::now() + FREEZE_SETTLE;
+        loop {
+            // v1 may stay FREEZING while a task is in a system call: write
+            // again until it holds (what runc does).
+            std::fs::write(file, word)?;
+            let state = match self {
+                Freezer::V1(_) => std::fs::read_to_string(file)?,
+                // v2 reports the settled state in cgroup.events.
+                Freezer::V2(file) => std::fs::read_to_string(file.with_file_name("cgroup.events"))?
+                    .lines()
+                    .find_map(|l| l.strip_prefix("frozen "))
+                    .unwrap_or(done)
+                    .to_string(),
+            };
+            if state.trim() == done {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(std::io::Error::other(format!(
+                    "{} still says {:?}",
+                    file.display(),
+                    state.trim()
+                )));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
 }
 
 impl DockerRuntime {
@@ -56,6 +140,7 @@ impl DockerRuntime {
         Some(HostProcesses {
             name: running.name.clone(),
             procs,
+            freezer: Freezer::of(&cgroups, &full_id, Path::new("/sys/fs/cgroup")),
         })
     }
 }
@@ -95,6 +180,31 @@ fn procs_file(cgroups: &str, id: &str, root: &Path) -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// Thaw container `id` if its freezer (as Docker's cgroupfs or systemd
+/// driver names it, v1 or v2) says it is frozen: a freeze of labour's that
+/// outlived its fault (a labour killed mid-pause) would otherwise keep the
+/// engine from stopping it. Best effort, with no engine call.
+pub(super) fn thaw_if_frozen(id: &str) {
+    let root = Path::new("/sys/fs/cgroup");
+    let scope = format!("system.slice/docker-{id}.scope");
+    let candidates = [
+        Freezer::V1(root.join("freezer/docker").join(id).join("freezer.state")),
+        Freezer::V1(root.join("freezer").join(&scope).join("freezer.state")),
+        Freezer::V2(root.join(&scope).join("cgroup.freeze")),
+        Freezer::V2(root.join("docker").join(id).join("cgroup.freeze")),
+    ];
+    for freezer in candidates {
+        let (Freezer::V1(file) | Freezer::V2(file)) = &freezer;
+        let Ok(state) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        if matches!(state.trim(), "FROZEN" | "FREEZING" | "1") {
+            let _ = freezer.set(false);
+        }
+        return;
+    }
 }
 
 fn read_pids(procs: &Path) -> std::io::Result<Vec<u32>> {
@@ -150,14 +260,24 @@ impl HostProcesses {
 
 impl DirectActs for HostProcesses {
     fn can(&self, act: Act) -> bool {
-        matches!(
-            act,
-            Act::SignalWorker { .. } | Act::SignalPid { .. } | Act::SignalServer(_)
-        )
+        match act {
+            Act::SignalWorker { .. } | Act::SignalPid { .. } | Act::SignalServer(_) => true,
+            Act::Pause | Act::Unpause => self.freezer.is_some(),
+            Act::Restart => false,
+        }
     }
 
     fn act(&self, act: Act) -> Result<ActTarget, RuntimeError> {
         let failed = self.failed(act);
+        if let (Act::Pause | Act::Unpause, Some(freezer)) = (act, &self.freezer) {
+            freezer
+                .set(act == Act::Pause)
+                .map_err(|e| failed(e.to_string()))?;
+            return Ok(ActTarget {
+                pid: None,
+                description: "the container".into(),
+            });
+        }
         let (processes, top) = self.processes(act)?;
         match act {
             Act::SignalWorker { signal, pick } => {
@@ -221,6 +341,30 @@ mod tests {
         let found = procs_file(&cgroups, id, root.path()).unwrap();
         assert_eq!(found, dir.join("cgroup.procs"));
         assert_eq!(read_pids(&found).unwrap(), vec![42, 43]);
+    }
+
+    #[test]
+    fn the_freezer_is_found_and_written_in_v1() {
+        let root = tempfile::tempdir().unwrap();
+        let id = "0123abcd";
+        let dir = root.path().join("freezer/docker").join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("freezer.state"), "THAWED\n").unwrap();
+        let cgroups = format!("9:freezer:/docker/{id}\n8:pids:/docker/{id}\n");
+        let freezer = Freezer::of(&cgroups, id, root.path()).unwrap();
+        assert_eq!(freezer, Freezer::V1(dir.join("freezer.state")));
+        // A plain file holds what was written, as a settled freezer reads.
+        freezer.set(true).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("freezer.state")).unwrap(),
+            "FROZEN"
+        );
+        freezer.set(false).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("freezer.state")).unwrap(),
+            "THAWED"
+        );
+        assert_eq!(Freezer::of(&cgroups, "ffff", root.path()), None);
     }
 
     #[test]

@@ -285,6 +285,8 @@ impl DockerRuntime {
             watch.abandon();
         }
         self.held_ports.lock().unwrap().remove(id);
+        // A container frozen from this host must thaw to die.
+        direct::thaw_if_frozen(id);
         let options = RemoveContainerOptions {
             force: true,
             v: true,
@@ -580,6 +582,7 @@ impl Runtime for DockerRuntime {
         if let Some(watch) = &watch {
             watch.stopping();
         }
+        direct::thaw_if_frozen(&running.id);
         let stop_requested_at = SystemTime::now();
         let grace = i32::try_from(self.options.stop_timeout.as_secs()).unwrap_or(i32::MAX);
         let options = StopContainerOptions {
