@@ -354,9 +354,9 @@ impl Behaviour {
             Behaviour::LeakMemory { .. }
                 | Behaviour::FdLeak { .. }
                 | Behaviour::MemoryBalloon { .. }
-                | Behaviour::PythonWedge { .. }
+                | Behaviour::PythonWedge
                 | Behaviour::GilWedge { .. }
-                | Behaviour::HeadersThenWedge { .. }
+                | Behaviour::HeadersThenWedge
         )
     }
 

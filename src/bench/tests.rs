@@ -108,7 +108,7 @@ async fn answer(mut socket: tokio::net::TcpStream, answers: Answers, count: usiz
         let _ = socket.read(&mut buffer).await;
         return;
     }
-    let status = if answers == Answers::OneInTen && count % 10 == 0 {
+    let status = if answers == Answers::OneInTen && count.is_multiple_of(10) {
         "500 Internal Server Error"
     } else if path.contains("status=404") {
         "404 Not Found"

@@ -146,7 +146,13 @@ mod tests {
     #[test]
     fn a_rate_that_swings_settles_only_over_batches_that_hold_its_swings() {
         // Half a second on, half off: steady over batches of whole seconds.
-        let swinging = |tick: usize| if (tick / 5) % 2 == 0 { 2.0 } else { 0.0 };
+        let swinging = |tick: usize| {
+            if (tick / 5).is_multiple_of(2) {
+                2.0
+            } else {
+                0.0
+            }
+        };
         assert!(feed(400.0, 0.0, swinging, Duration::from_secs(45)).is_some());
         // A load that stood still for its first 4 s is not narrow by 8 s.
         let growing = |tick: usize| if tick % 97 < 40 { 0.0 } else { 1.7 };
