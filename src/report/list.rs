@@ -195,6 +195,12 @@ fn behaviours_text(specs: &[BehaviourSpec]) -> String {
     out
 }
 
+/// What decides every cell's verdict, said once under the tests.
+const VERDICT_RULE: &str = "Every cell's verdict, worst first: error, preflight_failed, down, \
+                            unresponsive, failed (more than 10% not as expected), stalled \
+                            (within 10%, but innocent requests waited with none back for \
+                            --stall or longer), held.\n";
+
 fn tests_text(tests: &[TestSpec]) -> String {
     let width = tests.iter().map(|t| t.name.len()).max().unwrap_or(0);
     let indent = width + 9;
@@ -213,6 +219,14 @@ fn tests_text(tests: &[TestSpec]) -> String {
             "",
             mix.join(", ")
         ));
+        let settles = if test.may_settle() {
+            "at its count or budget, or once its answer is known (--settle)"
+        } else if test.faults.is_empty() {
+            "at its count or budget (a behaviour that adds up never settles)"
+        } else {
+            "when its time is over (faults)"
+        };
+        out.push_str(&format!("{:<indent$} ends: {settles}\n", ""));
         if !test.faults.is_empty() {
             let faults: Vec<String> = test.faults.iter().map(ToString::to_string).collect();
             out.push_str(&format!(
@@ -225,5 +239,6 @@ fn tests_text(tests: &[TestSpec]) -> String {
             ));
         }
     }
+    out.push_str(VERDICT_RULE);
     out
 }

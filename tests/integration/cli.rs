@@ -136,7 +136,15 @@ fn list_shows_servers_and_tests() {
         .assert()
         .success()
         .stdout(predicate::str::contains("PlainResponse?status=404 x1"))
-        .stdout(predicate::str::contains("SIGSEGV x50"));
+        .stdout(predicate::str::contains("SIGSEGV x50"))
+        // How each test ends, and what decides every verdict, once.
+        .stdout(predicate::str::contains(
+            "ends: at its count or budget (a behaviour that adds up never settles)",
+        ))
+        .stdout(predicate::str::contains(
+            "ends: when its time is over (faults)",
+        ))
+        .stdout(predicate::str::contains("Every cell's verdict, worst first").count(1));
 }
 
 #[test]
