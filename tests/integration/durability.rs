@@ -128,8 +128,8 @@ fn leaking_past_the_memory_limit_is_an_oom_kill_with_exit_137() {
         ],
         Duration::from_secs(300),
     );
-    assert_eq!(code, 0);
     let cell = cell(&results, "wsgiref", "Leak");
+    assert_eq!(code, 0, "{} {:#}", cell["status"], cell["error"]);
     let durability = &cell["durability"];
     assert!(
         durability["oom_kills"].as_u64().unwrap() >= 1,
