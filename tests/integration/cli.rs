@@ -292,6 +292,35 @@ fn compare_exits_0_on_the_same_run_and_1_on_a_regression() {
 }
 
 #[test]
+fn compare_refuses_a_wsgi_cell_against_an_asgi_one_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let asgi = dir.path().join("asgi.json");
+    let mut results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
+    let server = results["scenario"]["servers"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["name"] == "waitress")
+        .unwrap();
+    server["interface"] = serde_json::json!("asgi");
+    std::fs::write(&asgi, serde_json::to_string(&results).unwrap()).unwrap();
+    let assert = labour()
+        .arg("compare")
+        .arg(fixture())
+        .arg(&asgi)
+        .assert()
+        .code(2)
+        .stdout("");
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr,
+        "error: refusing to compare a WSGI cell with an ASGI one: waitress / SIGSEGV is wsgi in \
+         BASE and asgi in NEW (and 2 more)\n"
+    );
+}
+
+#[test]
 fn report_refuses_what_is_not_a_results_document_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let bogus = dir.path().join("bogus.json");
