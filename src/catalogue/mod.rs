@@ -439,7 +439,7 @@ mod tests {
             "uvicorn",
             "uvicorn-workers",
             "gunicorn-uvicorn",
-            "hypercorn",
+            "hypercorn-asgi",
             "daphne",
             "granian-asgi",
         ];
@@ -490,7 +490,7 @@ mod tests {
                 "uvicorn",
                 "uvicorn-workers",
                 "gunicorn-uvicorn",
-                "hypercorn",
+                "hypercorn-asgi",
                 "daphne",
                 "granian-asgi"
             ]

@@ -46,7 +46,7 @@ fn an_unknown_server_exits_2_and_lists_the_known_ones() {
              gunicorn-sync, gunicorn-gthread, gunicorn-gevent, gunicorn-eventlet, uwsgi, \
              waitress, cheroot, twisted, tornado, gevent, eventlet, paste, bjoern, meinheld, \
              granian, pyruvate, mod-wsgi, wsgiref-py27, twisted-py27, paste-py27, cheroot-py27, \
-             gevent-py27, tornado-py27, eventlet-py27, cogen, fapws3, uvicorn, uvicorn-workers, gunicorn-uvicorn, hypercorn, daphne, granian-asgi, seed, wsgi, asgi)\n",
+             gevent-py27, tornado-py27, eventlet-py27, cogen, fapws3, uvicorn, uvicorn-workers, gunicorn-uvicorn, hypercorn-asgi, daphne, granian-asgi, seed, wsgi, asgi)\n",
         ));
 }
 
@@ -122,7 +122,7 @@ fn list_shows_servers_and_tests() {
         .stdout(predicate::str::is_match(r"(?m)^waitress +3\.0\.2 +wsgi +3 ").unwrap())
         .stdout(predicate::str::is_match(r"(?m)^uvicorn +0\.55\.0 +asgi +3 ").unwrap())
         .stdout(predicate::str::contains(
-            "Group asgi (--servers asgi): uvicorn, uvicorn-workers, gunicorn-uvicorn, hypercorn, daphne, granian-asgi\n",
+            "Group asgi (--servers asgi): uvicorn, uvicorn-workers, gunicorn-uvicorn, hypercorn-asgi, daphne, granian-asgi\n",
         ))
         .stdout(predicate::str::contains(
             "Group seed (--servers seed): wsgiref, cheroot, twisted, tornado, gevent, eventlet, paste, wsgiref-py27,",
