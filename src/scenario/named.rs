@@ -401,7 +401,7 @@ mod tests {
     }
 
     #[test]
-    fn loop_block_is_heavy_sleeps_blocking_twin() {
+    fn loop_block_mixes_innocent_requests_with_one_second_blocks() {
         let tests = named_tests();
         let test = tests.iter().find(|t| t.name == "LoopBlock").unwrap();
         let mix: Vec<(String, u32)> = test
