@@ -1,6 +1,7 @@
 """labour's stress application: a WSGI app that misbehaves on request.
 
-A request names a behaviour and its parameters:
+A request names a behaviour and its parameters (labour_asgi.py beside
+this file is the native ASGI twin, with the same protocol):
 
     GET /<Behaviour>?<param>=<value>&...
 
@@ -322,6 +323,33 @@ def fd_leak(environ, start_response, count):
     return _respond(start_response, 200, "Leaked %d descriptors (%d total). Pong!\n" % (count, len(_LEAKED_FILES)))
 
 
+def loop_block(environ, start_response, seconds):
+    """time.sleep(seconds), then answer: under WSGI it blocks the request's
+    thread (or greenlet, where time is patched), as any blocking call does.
+    The ASGI twin makes the same call inside a coroutine, where it blocks
+    the whole event loop."""
+    time.sleep(seconds)
+    return _respond(start_response, 200, "Blocked for %r s. Pong!\n" % seconds)
+
+
+def never_finish(environ, start_response):
+    """Never answer: wait forever on an event nobody sets, using no CPU (a
+    request stuck on a lock or a peer that never replies)."""
+    import threading
+
+    forever = threading.Event()
+    while True:
+        forever.wait(3600)
+
+
+def raise_after_start(environ, start_response):
+    """Send the headers and part of the body, then raise: the server can
+    only end the connection early so the client sees the body is short."""
+    start_response(_status_line(200), _headers(1000))
+    yield b"X" * 100
+    raise RuntimeError("labour: RaiseAfterStart raises on purpose")
+
+
 def memory_balloon(environ, start_response, mb):
     """Hold mb MiB (every page touched) for the length of the request."""
     balloon = b"X" * (mb << 20)
@@ -424,6 +452,18 @@ BEHAVIOURS = {
     "MemoryBalloon": (memory_balloon, {
         "mb": (_non_negative_int, "MiB", 64),
     }),
+    "LoopBlock": (loop_block, {
+        "seconds": (_non_negative_float, "seconds", 1.0),
+    }),
+    "NeverFinish": (never_finish, {}),
+    "RaiseAfterStart": (raise_after_start, {}),
+}
+
+# The behaviours only the ASGI twin (labour_asgi.py) has, with why: this
+# app answers them 404 with that reason, and labour skips a test that asks
+# for one on a WSGI server (src/behaviour/mod.rs marks them the same).
+ASGI_ONLY = {
+    "AsyncSleep": "a WSGI application cannot await: it has no event loop (LoopBlock is the blocking sleep both have)",
 }
 
 
@@ -461,6 +501,8 @@ def _parse_parameters(name, query, spec):
 def application(environ, start_response):
     """The WSGI entry point: dispatch to the behaviour named by the path."""
     name = environ.get("PATH_INFO", "").strip("/").split("/")[0] or "PlainResponse"
+    if name in ASGI_ONLY:
+        return _respond(start_response, 404, "%s is ASGI only: %s\n" % (name, ASGI_ONLY[name]))
     if name not in BEHAVIOURS:
         return _respond(start_response, 404, "Unknown behaviour %r\n" % name)
     function, spec = BEHAVIOURS[name]
@@ -471,11 +513,12 @@ def application(environ, start_response):
     return function(environ, start_response, **parameters)
 
 
-def describe():
-    """The behaviours and their parameters, as plain data; a bounded
-    parameter also has its ``max`` (without a memory limit)."""
+def describe(behaviours=None):
+    """The behaviours (``BEHAVIOURS``, or the table given: the ASGI twin's)
+    and their parameters, as plain data; a bounded parameter also has its
+    ``max`` (without a memory limit)."""
     described = {}
-    for name, (_, spec) in BEHAVIOURS.items():
+    for name, (_, spec) in (behaviours or BEHAVIOURS).items():
         described[name] = {}
         for param, (_, type_name, default) in spec.items():
             entry = {"type": type_name, "default": default}

@@ -303,6 +303,100 @@ behaviours! {
         body: None,
         upload: None,
     }
+    /// `time.sleep(seconds)` in the request: under ASGI, inside the
+    /// coroutine, it blocks the event loop and every connection on it.
+    LoopBlock {
+        summary: "time.sleep(seconds), then answer: under ASGI it blocks the event loop",
+        expect: Ok,
+        terse: false,
+        params: {
+            /// Seconds to block.
+            seconds: f64 = 1.0, "seconds", max MAX_SECONDS;
+        },
+        body: None,
+        upload: None,
+    }
+    /// `await asyncio.sleep(seconds)`: the same sleep, awaited.
+    AsyncSleep {
+        summary: "await asyncio.sleep(seconds), then answer: only this request waits",
+        expect: Ok,
+        terse: false,
+        asgi_only: "a WSGI application cannot await: it has no event loop (LoopBlock is the blocking sleep both have)",
+        params: {
+            /// Seconds to await.
+            seconds: f64 = 1.0, "seconds", max MAX_SECONDS;
+        },
+        body: None,
+        upload: None,
+    }
+    /// Never answer, using no CPU.
+    NeverFinish {
+        summary: "never answer: wait forever on an event nobody sets, using no CPU",
+        expect: Crash,
+        terse: false,
+        params: {},
+        body: None,
+        upload: None,
+    }
+    /// Headers and part of the body, then an exception.
+    RaiseAfterStart {
+        summary: "send the headers and part of the body, then raise",
+        expect: Cut,
+        terse: false,
+        params: {},
+        body: None,
+        upload: None,
+    }
+}
+
+/// The interface a server speaks to the application: WSGI (the stress
+/// application `images/app/labour_app.py`) or ASGI (its native async twin,
+/// `images/app/labour_asgi.py`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Interface {
+    /// PEP 3333: a callable that returns the body.
+    #[default]
+    Wsgi,
+    /// ASGI 3: a coroutine on an event loop.
+    Asgi,
+}
+
+impl Interface {
+    /// Both, in listing order.
+    pub const ALL: [Interface; 2] = [Interface::Wsgi, Interface::Asgi];
+
+    /// Its name, as servers.yaml and the reports write it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Interface::Wsgi => "wsgi",
+            Interface::Asgi => "asgi",
+        }
+    }
+
+    /// Whether it is WSGI (the catalogue leaves it out then).
+    pub fn is_wsgi(&self) -> bool {
+        *self == Interface::Wsgi
+    }
+}
+
+impl fmt::Display for Interface {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The behaviour called `name`.
@@ -336,6 +430,16 @@ impl Behaviour {
     /// collateral damage of the misbehaving ones.
     pub fn is_innocent(&self) -> bool {
         matches!(self, Behaviour::PlainResponse { .. })
+    }
+
+    /// Why the application of `interface` cannot do it (a behaviour only
+    /// the ASGI application has, asked of a WSGI one); `None`: it can.
+    pub fn unavailable_under(&self, interface: Interface) -> Option<&'static str> {
+        let spec = spec(self.name())?;
+        match interface {
+            Interface::Wsgi => spec.asgi_only,
+            Interface::Asgi => None,
+        }
     }
 
     /// Whether it takes a worker down or wedges it: such behaviours are

@@ -118,6 +118,9 @@ pub struct BehaviourSpec {
     pub expectation: &'static str,
     /// Whether it kills or wedges the worker (never sent in pre-flight).
     pub destructive: bool,
+    /// Why a WSGI application cannot do it, for a behaviour only the ASGI
+    /// application has; `None`: both have it.
+    pub asgi_only: Option<&'static str>,
 }
 
 /// A value a behaviour's parameter can take: read from the URL's text,
@@ -244,6 +247,8 @@ impl Param for BadStatusMode {
 /// correct body, and the bytes it uploads.
 macro_rules! behaviours {
     (@max $pty:ty) => { None };
+    (@only) => { None };
+    (@only $asgi:literal) => { Some($asgi) };
     (@max $pty:ty, $pmax:expr) => { Some(JsonText(|| json::<$pty>(($pmax).into()))) };
     (
         $(
@@ -252,6 +257,7 @@ macro_rules! behaviours {
                 summary: $summary:literal,
                 expect: $expect:ident,
                 terse: $terse:literal,
+                $(asgi_only: $asgi:literal,)?
                 params: {
                     $(
                         $(#[doc = $pdoc:literal])*
@@ -281,6 +287,7 @@ macro_rules! behaviours {
                 }),*],
                 expectation: Expect::$expect.words(),
                 destructive: Expect::$expect.destructive(),
+                asgi_only: behaviours!(@only $($asgi)?),
             }),*
         ];
 

@@ -148,7 +148,12 @@ pub async fn run<R: Runtime>(
             if runtime.halt().is_cancelled() {
                 break;
             }
-            if !plans.iter().any(|cell| cell.server_index == index) {
+            // A server none of whose cells runs here (another shard's, or
+            // every one skipped for its interface) is not built.
+            if !plans
+                .iter()
+                .any(|cell| cell.server_index == index && cell.unavailable().is_none())
+            {
                 board.not_needed(index);
                 continue;
             }
@@ -186,18 +191,25 @@ pub async fn run<R: Runtime>(
         let names = &names;
         async move {
             let server = cell_plan.server_index;
-            let ready = board.prepared(cell_plan.index, runtime.halt()).await?;
-            let preparation = preparations[server].get()?;
-            let mut cell = match (ready, preparation) {
-                (true, Preparation::Ready(image)) => {
-                    cell::run(runtime, board, &context, cell_plan, image).await?
+            // A test that means nothing under the server's interface is
+            // skipped at once, with why, never sent.
+            let mut cell = if let Some(why) = cell_plan.unavailable() {
+                board.skip(cell_plan.index);
+                record::skipped(cell_plan.server, cell_plan.test, why)
+            } else {
+                let ready = board.prepared(cell_plan.index, runtime.halt()).await?;
+                let preparation = preparations[server].get()?;
+                match (ready, preparation) {
+                    (true, Preparation::Ready(image)) => {
+                        cell::run(runtime, board, &context, cell_plan, image).await?
+                    }
+                    (_, Preparation::Failed(RuntimeError::Interrupted)) => return None,
+                    (_, Preparation::Failed(error)) => {
+                        board.skip(cell_plan.index);
+                        record::failed(cell_plan.server, cell_plan.test, error)
+                    }
+                    (false, Preparation::Ready(_)) => return None,
                 }
-                (_, Preparation::Failed(RuntimeError::Interrupted)) => return None,
-                (_, Preparation::Failed(error)) => {
-                    board.skip(cell_plan.index);
-                    record::failed(cell_plan.server, cell_plan.test, error)
-                }
-                (false, Preparation::Ready(_)) => return None,
             };
             cell.seed = cell_plan.seed;
             cell.verdict = Some(crate::results::verdict(&cell));

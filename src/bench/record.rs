@@ -104,6 +104,17 @@ pub(super) fn failed(server: &Server, test: &TestSpec, error: &RuntimeError) -> 
     cell
 }
 
+/// A cell whose test means nothing under its server's interface: skipped,
+/// with why; nothing was built for it or sent.
+pub(super) fn skipped(server: &Server, test: &TestSpec, why: String) -> Cell {
+    let mut cell = Cell::new(server, test, CellStatus::Skipped);
+    cell.error = Some(CellError {
+        message: why,
+        log_tail: Vec::new(),
+    });
+    cell
+}
+
 /// A cell that sent its load. `interrupted`: the run was cancelled
 /// (otherwise a load that stopped early stopped because the server was
 /// down for good).

@@ -725,4 +725,42 @@ async fn a_cell_whose_answer_is_known_settles_and_one_on_the_threshold_does_not(
     // --settle off: the load runs to its end.
     let (results, _) = bench(&endless(false), &FakeRuntime::default()).await;
     assert_eq!(results.cells[0].ended_by, Some(EndedBy::Budget));
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_without_meaning_under_a_servers_interface_is_skipped_with_why() {
+    use crate::behaviour::Behaviour;
+    use crate::plan::MixEntry;
+    let mut plan = plan(&["wsgiref", "uvicorn"], &["Plain"], 2);
+    let awaits = TestSpec {
+        name: "Awaits".into(),
+        description: "an awaited sleep".into(),
+        mix: vec![
+            MixEntry::new(Behaviour::plain(), 1),
+            MixEntry::new(Behaviour::AsyncSleep { seconds: 0.0 }, 1),
+        ],
+        throughput: false,
+        ..plan.tests[0].clone()
+    };
+    plan.tests.push(awaits);
+    let runtime = FakeRuntime::default();
+    let (results, _) = bench(&plan, &runtime).await;
+    let skipped = results.cell("wsgiref", "Awaits").unwrap();
+    assert_eq!(skipped.status, CellStatus::Skipped);
+    assert_eq!(skipped.requests, 0);
+    let why = &skipped.error.as_ref().unwrap().message;
+    assert!(
+        why.starts_with("Awaits asks for AsyncSleep, which only an ASGI application has"),
+        "{why}"
+    );
+    // The ASGI server runs it (the fake answers it as it answers anything).
+    let ran = results.cell("uvicorn", "Awaits").unwrap();
+    assert_eq!(ran.status, CellStatus::Completed, "{ran:#?}");
+    assert_eq!(ran.requests, 40);
+    for server in ["wsgiref", "uvicorn"] {
+        assert_eq!(
+            results.cell(server, "Plain").unwrap().status,
+            CellStatus::Completed
+        );
+    }
+    assert!(results.complete);
 }

@@ -12,6 +12,7 @@ use thiserror::Error;
 
 pub use options::{Knob, KnobSetting, KnobSource, KnobSpec, OPTIONS_PLACEHOLDER};
 
+use crate::behaviour::Interface;
 use crate::images::{Images, ImagesError};
 use crate::plan::Limits;
 
@@ -28,6 +29,10 @@ pub struct Server {
     pub description: String,
     /// The pinned version of the server.
     pub version: String,
+    /// The interface it speaks to the application: `wsgi` (absent in the
+    /// catalogue file, and in documents from before ASGI) or `asgi`.
+    #[serde(default, skip_serializing_if = "Interface::is_wsgi")]
+    pub interface: Interface,
     /// How it serves requests at once; empty: one at a time.
     pub concurrency: Vec<Concurrency>,
     /// Start command inside the container; `{host}` and `{port}` are
@@ -298,14 +303,22 @@ impl Catalogue {
                     format!("python is {PYTHON27:?} or absent (Python 3)"),
                 ));
             }
-            if let Some(group) = server
-                .groups
-                .iter()
-                .find(|group| *group == "all" || parsed.servers.iter().any(|s| &s.name == *group))
-            {
+            if let Some(group) = server.groups.iter().find(|group| {
+                *group == "all"
+                    || Interface::ALL.iter().any(|i| i.name() == *group)
+                    || parsed.servers.iter().any(|s| &s.name == *group)
+            }) {
                 return Err(invalid(
                     name,
-                    format!("group {group:?} has the name of a server, or all"),
+                    format!(
+                        "group {group:?} has the name of a server, an interface (wsgi, asgi), or all"
+                    ),
+                ));
+            }
+            if Interface::ALL.iter().any(|i| i.name() == name) {
+                return Err(invalid(
+                    name,
+                    "a server cannot be named after an interface (wsgi, asgi): those select every server of one".into(),
                 ));
             }
             if !server.settings_used.is_empty() {
@@ -342,26 +355,36 @@ impl Catalogue {
         self.servers.iter().find(|server| server.name == name)
     }
 
-    /// The servers `name` stands for: the server of that name, or every
-    /// server of the group of that name, in catalogue order.
+    /// The servers `name` stands for: the server of that name, every
+    /// server of the group of that name, or every server of the interface
+    /// of that name (`wsgi`, `asgi`), in catalogue order.
     pub fn resolve(&self, name: &str) -> Option<Vec<&Server>> {
         if let Some(server) = self.get(name) {
             return Some(vec![server]);
         }
+        let interface = Interface::ALL.into_iter().find(|i| i.name() == name);
         let group: Vec<&Server> = self
             .servers
             .iter()
-            .filter(|server| server.groups.iter().any(|g| g == name))
+            .filter(|server| {
+                server.groups.iter().any(|g| g == name) || Some(server.interface) == interface
+            })
             .collect();
         (!group.is_empty()).then_some(group)
     }
 
-    /// Every group's name, in order of first appearance.
+    /// Every group's name, in order of first appearance, then the
+    /// interfaces (`wsgi`, `asgi`) that have servers: groups too.
     pub fn groups(&self) -> Vec<String> {
         let mut groups: Vec<String> = Vec::new();
         for group in self.servers.iter().flat_map(|server| &server.groups) {
             if !groups.contains(group) {
                 groups.push(group.clone());
+            }
+        }
+        for interface in Interface::ALL {
+            if self.servers.iter().any(|s| s.interface == interface) {
+                groups.push(interface.name().to_string());
             }
         }
         groups
@@ -413,6 +436,12 @@ mod tests {
             "eventlet-py27",
             "cogen",
             "fapws3",
+            "uvicorn",
+            "uvicorn-workers",
+            "gunicorn-uvicorn",
+            "hypercorn-asgi",
+            "daphne",
+            "granian-asgi",
         ];
         expected.sort();
         assert_eq!(names, expected);
@@ -447,7 +476,49 @@ mod tests {
             assert_eq!(server.is_python27(), python27, "{}", server.name);
             assert_eq!(server.python_label(), if python27 { "2.7" } else { "3" });
         }
-        assert_eq!(catalogue.groups(), ["seed"]);
+        assert_eq!(catalogue.groups(), ["seed", "wsgi", "asgi"]);
+        // The interfaces select their servers, in catalogue order.
+        let asgi: Vec<&str> = catalogue
+            .resolve("asgi")
+            .unwrap()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(
+            asgi,
+            [
+                "uvicorn",
+                "uvicorn-workers",
+                "gunicorn-uvicorn",
+                "hypercorn-asgi",
+                "daphne",
+                "granian-asgi"
+            ]
+        );
+        let wsgi = catalogue.resolve("wsgi").unwrap();
+        assert_eq!(wsgi.len() + asgi.len(), catalogue.servers().len());
+        assert!(wsgi.iter().all(|s| s.interface == Interface::Wsgi));
+        for server in catalogue.servers() {
+            let module = match server.interface {
+                Interface::Wsgi => "labour_app",
+                Interface::Asgi => "labour_asgi",
+            };
+            assert!(
+                server.command.iter().any(|arg| arg.contains(module))
+                    || server.command.iter().any(|arg| arg.contains("serve.py")),
+                "{} runs {module}",
+                server.name
+            );
+            if server.interface == Interface::Asgi {
+                assert!(
+                    server.command.iter().any(|arg| arg.contains("labour_asgi")),
+                    "{}",
+                    server.name
+                );
+                assert!(server.concurrency.contains(&Concurrency::Async));
+                assert_eq!(server.local_skip, None, "{}", server.name);
+            }
+        }
         assert!(catalogue.resolve("nope").is_none());
         let gunicorn = catalogue.get("gunicorn-sync").unwrap();
         assert!(
@@ -509,6 +580,15 @@ mod tests {
         assert!(error.to_string().contains("group \"b\""), "{error}");
         let error = catalogue_with(&entry("a", "groups: [all]")).unwrap_err();
         assert!(error.to_string().contains("group \"all\""), "{error}");
+        let error = catalogue_with(&entry("a", "groups: [asgi]")).unwrap_err();
+        assert!(error.to_string().contains("group \"asgi\""), "{error}");
+        let ok = catalogue_with(&(entry("a", "interface: asgi") + &entry("b", ""))).unwrap();
+        assert_eq!(ok.get("a").unwrap().interface, Interface::Asgi);
+        assert_eq!(ok.get("b").unwrap().interface, Interface::Wsgi);
+        assert_eq!(ok.resolve("asgi").unwrap()[0].name, "a");
+        assert_eq!(ok.resolve("wsgi").unwrap()[0].name, "b");
+        let error = catalogue_with(&entry("a", "interface: rsgi")).unwrap_err();
+        assert!(error.to_string().contains("rsgi"), "{error}");
     }
 
     #[test]

@@ -304,6 +304,7 @@ mod tests {
             name: "pool".into(),
             description: String::new(),
             version: "1".into(),
+            interface: Default::default(),
             concurrency: vec![],
             command: vec!["serve".into(), OPTIONS_PLACEHOLDER.into(), "app".into()],
             options: BTreeMap::from([

@@ -3,13 +3,25 @@
 use super::Finish;
 use super::report::emit;
 use crate::cli::{CompareArgs, CompareFormat};
-use crate::report::{CompareMarkdown, CompareTable, JsonReport, Report, compare};
+use crate::report::{
+    CompareMarkdown, CompareTable, JsonReport, Report, compare, interface_mismatches,
+};
 use crate::results::Results;
 
 /// Compare two runs; a regression beyond the threshold is exit status 1.
 pub fn compare_files(args: &CompareArgs) -> anyhow::Result<Finish> {
     let base = Results::read(&args.base)?;
     let new = Results::read(&args.new)?;
+    let mismatches = interface_mismatches(&base, &new);
+    if let Some(first) = mismatches.first() {
+        anyhow::bail!(
+            "refusing to compare a WSGI cell with an ASGI one: {first}{}",
+            match mismatches.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            }
+        );
+    }
     let comparison = compare(&base, &new, args.max_regression);
     let bytes = match args.format {
         CompareFormat::Table => CompareTable.render(&comparison)?,

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{FaultSpec, LoadSpec};
-use crate::behaviour::Behaviour;
+use crate::behaviour::{Behaviour, Interface};
 use crate::policy::PolicyKind;
 
 /// One behaviour of a test's mix, with its weight.
@@ -72,6 +72,21 @@ impl TestSpec {
     /// behaviour whose effect adds up over the load.
     pub fn may_settle(&self) -> bool {
         self.faults.is_empty() && !self.mix.iter().any(|m| m.behaviour.accumulates())
+    }
+
+    /// Why this test means nothing to a server of `interface`: the first
+    /// behaviour of its mix that interface's application does not have,
+    /// and why (a cell of it is skipped with this reason); `None`: it runs.
+    pub fn unavailable_under(&self, interface: Interface) -> Option<String> {
+        self.mix.iter().find_map(|entry| {
+            entry.behaviour.unavailable_under(interface).map(|why| {
+                format!(
+                    "{} asks for {}, which only an ASGI application has: {why}",
+                    self.name,
+                    entry.behaviour.name()
+                )
+            })
+        })
     }
 
     /// How long the load of a test with faults runs unless the run says:

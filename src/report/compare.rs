@@ -160,6 +160,35 @@ fn figures(results: &Results, cell: &Cell) -> [Option<Spread>; 5] {
     }
 }
 
+/// The cells both runs have whose server speaks WSGI in one and ASGI in
+/// the other, in words: a WSGI cell is never compared with an ASGI one
+/// (`labour compare` refuses the pair of documents).
+pub fn interface_mismatches(base: &Results, new: &Results) -> Vec<String> {
+    let mut mismatches = Vec::new();
+    for cell in &new.cells {
+        let (was, is) = (
+            base.interface_of(&cell.server),
+            new.interface_of(&cell.server),
+        );
+        let key = format!("{} / {}", cell.server, cell.test);
+        if was != is && base.cell(&cell.server, &cell.test).is_some() && !mismatches.contains(&key)
+        {
+            mismatches.push(key);
+        }
+    }
+    mismatches
+        .into_iter()
+        .map(|key| {
+            let server = key.split(" / ").next().unwrap_or_default();
+            format!(
+                "{key} is {} in BASE and {} in NEW",
+                base.interface_of(server),
+                new.interface_of(server)
+            )
+        })
+        .collect()
+}
+
 /// `base` and `new` cell by cell; a cell regressed when its f% or innocent
 /// f% grew by more than `max_regression` (a share: 0.01 is one point).
 pub fn compare(base: &Results, new: &Results, max_regression: f64) -> Comparison {

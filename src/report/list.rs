@@ -50,13 +50,14 @@ pub fn servers_document(catalogue: &Catalogue, all: bool) -> Value {
 }
 
 fn servers_text(catalogue: &Catalogue, all: bool) -> String {
-    let rows: Vec<[String; 6]> = catalogue
+    let rows: Vec<[String; 7]> = catalogue
         .servers()
         .iter()
         .map(|server| {
             [
                 server.name.clone(),
                 server.version.clone(),
+                server.interface.to_string(),
                 server.python_label().to_string(),
                 server.model(),
                 server.knobs_summary(),
@@ -67,6 +68,7 @@ fn servers_text(catalogue: &Catalogue, all: bool) -> String {
     let header = [
         "NAME",
         "VERSION",
+        "INTERFACE",
         "PYTHON",
         "CONCURRENCY",
         "KNOBS (default)",
@@ -78,7 +80,7 @@ fn servers_text(catalogue: &Catalogue, all: bool) -> String {
             *width = (*width).max(cell.len());
         }
     }
-    let line = |cells: [&str; 6]| {
+    let line = |cells: [&str; 7]| {
         let mut text = String::new();
         for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
             if index == cells.len() - 1 {
@@ -110,6 +112,11 @@ fn servers_text(catalogue: &Catalogue, all: bool) -> String {
             "Group {group} (--servers {group}): {}\n",
             members.join(", ")
         ));
+    }
+    if catalogue.servers().iter().any(|s| !s.interface.is_wsgi()) {
+        out.push_str(
+            "ASGI servers run labour_asgi:application, the stress app's native async twin;              a test asking for a behaviour only it has is skipped on a WSGI server.\n",
+        );
     }
     if catalogue.servers().iter().any(Server::is_python27) {
         out.push_str(
@@ -161,6 +168,7 @@ pub fn behaviours_document() -> Value {
                 "params": params,
                 "expectation": spec.expectation,
                 "destructive": spec.destructive,
+                "asgi_only": spec.asgi_only,
             })
         })
         .collect();
@@ -187,6 +195,9 @@ fn behaviours_text(specs: &[BehaviourSpec]) -> String {
             out.push_str(&format!("    parameters: {}\n", params.join(", ")));
         }
         out.push_str(&format!("    as expected: {}\n", spec.expectation));
+        if let Some(why) = spec.asgi_only {
+            out.push_str(&format!("    ASGI only: {why}\n"));
+        }
     }
     out.push_str(
         "\nA request is GET /<Name>?<param>=<value>&... (EchoUpload POSTs its bytes); \

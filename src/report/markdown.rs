@@ -61,12 +61,20 @@ impl Report for MarkdownReport {
             out,
             "### Requests not as expected (f%) and requests per second\n"
         );
+        // A run with an ASGI server says each server's interface beside it.
+        let interfaces = results.has_asgi();
         let mut header = vec!["Server"];
+        if interfaces {
+            header.push("Interface");
+        }
         header.extend(&tests);
         let rows: Vec<Vec<String>> = servers
             .iter()
             .map(|server| {
                 let mut row = vec![server.to_string()];
+                if interfaces {
+                    row.push(results.interface_of(server).to_string());
+                }
                 for test in &tests {
                     row.push(results.cell(server, test).map_or_else(
                         || "-".to_string(),

@@ -17,7 +17,9 @@ pub mod table;
 
 use std::path::Path;
 
-pub use compare::{Change, CompareMarkdown, CompareTable, Compared, Comparison, compare};
+pub use compare::{
+    Change, CompareMarkdown, CompareTable, Compared, Comparison, compare, interface_mismatches,
+};
 pub use csv::{CsvReport, csv_columns};
 pub use html::{ECHARTS_VERSION, HtmlReport};
 pub use json::JsonReport;

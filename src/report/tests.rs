@@ -187,3 +187,58 @@ fn formats_follow_file_extensions() {
     assert_eq!(Format::of_path(Path::new("r.json")), Some(Format::Json));
     assert_eq!(Format::of_path(Path::new("r.pdf")), None);
 }
+
+/// The fixture with its waitress recorded as an ASGI server.
+fn fixture_with_an_asgi_server() -> Results {
+    let mut results = fixture();
+    let server = results
+        .scenario
+        .servers
+        .iter_mut()
+        .find(|s| s.name == "waitress")
+        .unwrap();
+    server.interface = crate::behaviour::Interface::Asgi;
+    results
+}
+
+#[test]
+fn a_run_with_an_asgi_server_shows_each_servers_interface_beside_it() {
+    let results = fixture_with_an_asgi_server();
+    let markdown = text(MarkdownReport.render(&results).unwrap());
+    assert!(
+        markdown.contains("| Server | Interface | SIGSEGV |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| waitress | asgi | "), "{markdown}");
+    assert!(markdown.contains("| wsgiref | wsgi | "), "{markdown}");
+    let table = text(TableReport.render(&results).unwrap());
+    let header = table.lines().find(|l| l.contains("Server")).unwrap();
+    assert!(header.contains("| Interface |"), "{header}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("| waitress") && l.contains("| asgi ")),
+        "{table}"
+    );
+    // The seed's words stay as they were.
+    assert_eq!(
+        text(PlainReport.render(&results).unwrap()),
+        text(PlainReport.render(&fixture()).unwrap())
+    );
+    // A WSGI-only run keeps its tables as they were.
+    assert!(!text(MarkdownReport.render(&fixture()).unwrap()).contains("Interface"));
+}
+
+#[test]
+fn a_wsgi_cell_is_never_compared_with_an_asgi_one() {
+    let base = fixture();
+    let new = fixture_with_an_asgi_server();
+    let mismatches = interface_mismatches(&base, &new);
+    assert_eq!(
+        mismatches,
+        ["SIGSEGV", "HeavySleep", "Plain"]
+            .map(|test| format!("waitress / {test} is wsgi in BASE and asgi in NEW"))
+    );
+    assert!(!mismatches.is_empty());
+    assert!(interface_mismatches(&base, &fixture()).is_empty());
+}

@@ -29,7 +29,7 @@ pub use load_run::LoadResults;
 pub use merge::{ResultsError, merge};
 pub use verdict::{STALLS_KEPT, StallRecord, Stalls, Verdict, verdict};
 
-use crate::behaviour::Outcome;
+use crate::behaviour::{Interface, Outcome};
 use crate::catalogue::Server;
 use crate::plan::{ContainerOptions, TestSpec, Thresholds};
 use crate::scenario::Plan;
@@ -413,8 +413,10 @@ pub enum CellStatus {
     /// The server could not be built or started; nothing was sent.
     Error,
     /// The runtime cannot run this server (the local runtime and a server
-    /// that needs system packages); nothing was sent, and it is not a
-    /// failure (see `error` for why).
+    /// that needs system packages), or the test means nothing under the
+    /// server's interface (a behaviour only the ASGI application has, on a
+    /// WSGI server); nothing was sent, and it is not a failure (see `error`
+    /// for why).
     Skipped,
     /// The engine went away during the load: the counts are what was done
     /// until then; the run stopped there.
@@ -884,6 +886,27 @@ impl Results {
             .map(|s| s.name.as_str())
             .filter(|server| self.cells.iter().any(|c| c.server == *server))
             .collect()
+    }
+
+    /// The interface `server` speaks to the application, as the scenario
+    /// recorded it (WSGI for a server it does not name, and in documents
+    /// from before ASGI).
+    pub fn interface_of(&self, server: &str) -> Interface {
+        self.scenario
+            .servers
+            .iter()
+            .find(|s| s.name == server)
+            .map(|s| s.interface)
+            .unwrap_or_default()
+    }
+
+    /// Whether any server of the run speaks ASGI: the reports then show
+    /// each server's interface beside it.
+    pub fn has_asgi(&self) -> bool {
+        self.scenario
+            .servers
+            .iter()
+            .any(|s| s.interface == Interface::Asgi)
     }
 
     /// The repeated runs of `server` x `test`, with `--repeat`.

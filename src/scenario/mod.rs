@@ -262,7 +262,7 @@ mod tests {
         let error = select_tests(&"Plain,Nope".parse().unwrap()).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "unknown test \"Nope\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos, KillWorker, StopWorker, PauseServer, Restart, SlowClients, SlowReaders, GracefulStop)"
+            "unknown test \"Nope\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, LoopBlock, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos, KillWorker, StopWorker, PauseServer, Restart, SlowClients, SlowReaders, GracefulStop)"
         );
     }
 

@@ -227,6 +227,11 @@ fn application_tests() -> Vec<TestSpec> {
             vec![(ok(), 95), (GilWedge { seconds: 2.0 }, 5)],
         ),
         random(
+            "LoopBlock",
+            "95% HTTP 200, 5% time.sleep(1 s) in the request: under ASGI it blocks the event loop",
+            vec![(ok(), 95), (LoopBlock { seconds: 1.0 }, 5)],
+        ),
+        random(
             "Leak",
             "90% HTTP 200, 10% leak 4 MiB each, until the memory limit (pair it with --memory)",
             vec![(ok(), 90), (LeakMemory { how_many: 4 << 20 }, 10)],
@@ -271,9 +276,9 @@ fn application_tests() -> Vec<TestSpec> {
         ),
         random(
             "Chaos",
-            "80% HTTP 200, 1% each of every other behaviour",
+            "77% HTTP 200, 1% each of every other behaviour both applications have",
             vec![
-                (ok(), 80),
+                (ok(), 77),
                 (
                     Sleeping {
                         sleep_duration: 0.5,
@@ -316,6 +321,9 @@ fn application_tests() -> Vec<TestSpec> {
                 (TruncatedResponse, 1),
                 (FdLeak { count: 10 }, 1),
                 (MemoryBalloon { mb: 16 }, 1),
+                (LoopBlock { seconds: 0.5 }, 1),
+                (NeverFinish, 1),
+                (RaiseAfterStart, 1),
             ],
         ),
     ]
@@ -324,7 +332,7 @@ fn application_tests() -> Vec<TestSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::behaviour::SPECS;
+    use crate::behaviour::{Interface, SPECS};
 
     #[test]
     fn the_seed_tests_keep_their_mixes() {
@@ -344,12 +352,69 @@ mod tests {
     }
 
     #[test]
-    fn chaos_has_every_behaviour() {
+    fn chaos_has_every_behaviour_both_applications_have() {
         let tests = named_tests();
         let chaos = tests.iter().find(|t| t.name == "Chaos").unwrap();
         let mut names: Vec<&str> = chaos.mix.iter().map(|e| e.behaviour.name()).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), SPECS.len());
+        let mut both: Vec<&str> = SPECS
+            .iter()
+            .filter(|spec| spec.asgi_only.is_none())
+            .map(|spec| spec.name)
+            .collect();
+        both.sort();
+        assert_eq!(names, both);
+        assert_eq!(chaos.mix.iter().map(|e| e.weight).sum::<u32>(), 100);
+    }
+
+    #[test]
+    fn every_named_test_runs_under_both_interfaces() {
+        for test in named_tests() {
+            for interface in Interface::ALL {
+                assert_eq!(
+                    test.unavailable_under(interface),
+                    None,
+                    "{} under {interface}",
+                    test.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_test_asking_for_an_asgi_only_behaviour_says_why_under_wsgi() {
+        let test = random(
+            "Awaits",
+            "90% HTTP 200, 10% await",
+            vec![
+                (Behaviour::plain(), 90),
+                (Behaviour::AsyncSleep { seconds: 0.5 }, 10),
+            ],
+        );
+        assert_eq!(test.unavailable_under(Interface::Asgi), None);
+        let why = test.unavailable_under(Interface::Wsgi).unwrap();
+        assert!(
+            why.starts_with("Awaits asks for AsyncSleep, which only an ASGI application has: a WSGI application cannot await"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn loop_block_mixes_innocent_requests_with_one_second_blocks() {
+        let tests = named_tests();
+        let test = tests.iter().find(|t| t.name == "LoopBlock").unwrap();
+        let mix: Vec<(String, u32)> = test
+            .mix
+            .iter()
+            .map(|e| (e.behaviour.to_string(), e.weight))
+            .collect();
+        assert_eq!(
+            mix,
+            [
+                ("PlainResponse".to_string(), 95),
+                ("LoopBlock?seconds=1".to_string(), 5)
+            ]
+        );
     }
 }

@@ -230,6 +230,30 @@ class BehaviourTests(unittest.TestCase):
     def test_memory_balloon(self):
         self.assert_answer("/MemoryBalloon", "mb=1", 200, b"Held 1 MiB. Pong!\n")
 
+    def test_loop_block_sleeps_then_answers(self):
+        self.assert_answer("/LoopBlock", "seconds=0.01", 200, b"Blocked for 0.01 s. Pong!\n")
+        self.assert_answer("/LoopBlock", "seconds=-1", 400)
+
+    def test_raise_after_start_raises_after_part_of_the_body(self):
+        environ = {"SCRIPT_NAME": "", "PATH_INFO": "/RaiseAfterStart", "QUERY_STRING": ""}
+        setup_testing_defaults(environ)
+        captured = {}
+
+        def start_response(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, dict(headers)
+
+        body = labour_app.application(environ, start_response)
+        self.assertEqual(next(body), b"X" * 100)
+        self.assertEqual(captured["headers"]["Content-Length"], "1000")
+        with self.assertRaises(RuntimeError):
+            next(body)
+
+    def test_an_asgi_only_behaviour_is_404_with_why(self):
+        for name in labour_app.ASGI_ONLY:
+            got = self.assert_answer("/" + name, "", 404)
+            self.assertEqual(got, ("%s is ASGI only: %s\n" % (name, labour_app.ASGI_ONLY[name])).encode("ascii"))
+            self.assertNotIn(name, labour_app.BEHAVIOURS)
+
 
 class BoundTests(unittest.TestCase):
     """What a request may allocate is bounded, unless labour says a memory

@@ -37,6 +37,9 @@ fn the_stress_app_passes_its_python_unittests_on_python_2_7() {
             "discover",
             "-s",
             "/src/tests/app",
+            // The ASGI twin's tests are Python 3 only.
+            "-p",
+            "test_labour_app.py",
         ])
         .output()
         .expect("docker runs");
@@ -46,27 +49,65 @@ fn the_stress_app_passes_its_python_unittests_on_python_2_7() {
     assert!(!report.contains("skipped"), "{report}");
 }
 
-#[test]
-fn the_rust_catalogue_and_the_python_app_agree() {
+/// What `images/app/<script> --describe` says; `None` without python3.
+fn describe(script: &str) -> Option<serde_json::Value> {
     let Ok(output) = Command::new("python3")
-        .args(["images/app/labour_app.py", "--describe"])
+        .args([&format!("images/app/{script}"), "--describe"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
     else {
         eprintln!("skipping the agreement test: python3 is not installed");
-        return;
+        return None;
     };
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let described: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    Some(serde_json::from_slice(&output.stdout).unwrap())
+}
+
+#[test]
+fn the_rust_catalogue_and_the_python_app_agree() {
+    let Some(described) = describe("labour_app.py") else {
+        return;
+    };
+    // The WSGI app has every behaviour but those marked ASGI only.
+    let wsgi: Vec<&labour::behaviour::BehaviourSpec> = labour::behaviour::SPECS
+        .iter()
+        .filter(|spec| spec.asgi_only.is_none())
+        .collect();
+    agree(&described, &wsgi);
+    assert!(wsgi.len() < labour::behaviour::SPECS.len());
+}
+
+#[test]
+fn the_rust_catalogue_and_the_asgi_app_agree() {
+    let Some(described) = describe("labour_asgi.py") else {
+        return;
+    };
+    // The ASGI twin has every behaviour, with the same parameters.
+    let all: Vec<&labour::behaviour::BehaviourSpec> = labour::behaviour::SPECS.iter().collect();
+    agree(&described, &all);
+    for name in ["LoopBlock", "AsyncSleep", "NeverFinish", "RaiseAfterStart"] {
+        assert!(described.get(name).is_some(), "the ASGI app has {name}");
+    }
+    let only: Vec<&str> = labour::behaviour::SPECS
+        .iter()
+        .filter(|spec| spec.asgi_only.is_some())
+        .map(|spec| spec.name)
+        .collect();
+    assert_eq!(only, ["AsyncSleep"]);
+}
+
+/// The app's `--describe` and the Rust `specs` name the same behaviours,
+/// with the same parameters, types, defaults and bounds.
+fn agree(described: &serde_json::Value, specs: &[&labour::behaviour::BehaviourSpec]) {
     let python: Vec<&String> = described.as_object().unwrap().keys().collect();
-    let mut rust: Vec<&str> = labour::behaviour::SPECS.iter().map(|s| s.name).collect();
+    let mut rust: Vec<&str> = specs.iter().map(|s| s.name).collect();
     rust.sort();
     assert_eq!(python, rust, "the same behaviours on both sides");
-    for spec in labour::behaviour::SPECS {
+    for spec in specs {
         let params = described[spec.name].as_object().unwrap();
         let mut python: Vec<(&str, &str, String)> = params
             .iter()

@@ -46,7 +46,7 @@ fn an_unknown_server_exits_2_and_lists_the_known_ones() {
              gunicorn-sync, gunicorn-gthread, gunicorn-gevent, gunicorn-eventlet, uwsgi, \
              waitress, cheroot, twisted, tornado, gevent, eventlet, paste, bjoern, meinheld, \
              granian, pyruvate, mod-wsgi, wsgiref-py27, twisted-py27, paste-py27, cheroot-py27, \
-             gevent-py27, tornado-py27, eventlet-py27, cogen, fapws3, seed)\n",
+             gevent-py27, tornado-py27, eventlet-py27, cogen, fapws3, uvicorn, uvicorn-workers, gunicorn-uvicorn, hypercorn-asgi, daphne, granian-asgi, seed, wsgi, asgi)\n",
         ));
 }
 
@@ -57,7 +57,7 @@ fn an_unknown_test_exits_2_and_lists_the_known_ones() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "unknown test \"plain\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos, KillWorker, StopWorker, PauseServer, Restart, SlowClients, SlowReaders, GracefulStop)",
+            "unknown test \"plain\" (known tests: Plain, LightSleep, HeavySleep, SIGSEGV, Wedge, GilWedge, LoopBlock, Leak, Exceptions, Crash, SlowStream, BigBodies, Chaos, KillWorker, StopWorker, PauseServer, Restart, SlowClients, SlowReaders, GracefulStop)",
         ));
 }
 
@@ -117,9 +117,13 @@ fn list_shows_servers_and_tests() {
         .stdout(predicate::str::contains("wsgiref"))
         .stdout(predicate::str::contains("gunicorn-sync"))
         .stdout(predicate::str::contains("waitress"))
-        .stdout(predicate::str::is_match(r"(?m)^NAME +VERSION +PYTHON ").unwrap())
-        .stdout(predicate::str::is_match(r"(?m)^cogen +0\.2\.1 +2\.7 ").unwrap())
-        .stdout(predicate::str::is_match(r"(?m)^waitress +3\.0\.2 +3 ").unwrap())
+        .stdout(predicate::str::is_match(r"(?m)^NAME +VERSION +INTERFACE +PYTHON ").unwrap())
+        .stdout(predicate::str::is_match(r"(?m)^cogen +0\.2\.1 +wsgi +2\.7 ").unwrap())
+        .stdout(predicate::str::is_match(r"(?m)^waitress +3\.0\.2 +wsgi +3 ").unwrap())
+        .stdout(predicate::str::is_match(r"(?m)^uvicorn +0\.55\.0 +asgi +3 ").unwrap())
+        .stdout(predicate::str::contains(
+            "Group asgi (--servers asgi): uvicorn, uvicorn-workers, gunicorn-uvicorn, hypercorn-asgi, daphne, granian-asgi\n",
+        ))
         .stdout(predicate::str::contains(
             "Group seed (--servers seed): wsgiref, cheroot, twisted, tornado, gevent, eventlet, paste, wsgiref-py27,",
         ))
@@ -297,6 +301,35 @@ fn compare_exits_0_on_the_same_run_and_1_on_a_regression() {
         .arg(&worse)
         .assert()
         .code(0);
+}
+
+#[test]
+fn compare_refuses_a_wsgi_cell_against_an_asgi_one_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let asgi = dir.path().join("asgi.json");
+    let mut results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
+    let server = results["scenario"]["servers"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["name"] == "waitress")
+        .unwrap();
+    server["interface"] = serde_json::json!("asgi");
+    std::fs::write(&asgi, serde_json::to_string(&results).unwrap()).unwrap();
+    let assert = labour()
+        .arg("compare")
+        .arg(fixture())
+        .arg(&asgi)
+        .assert()
+        .code(2)
+        .stdout("");
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr,
+        "error: refusing to compare a WSGI cell with an ASGI one: waitress / SIGSEGV is wsgi in \
+         BASE and asgi in NEW (and 2 more)\n"
+    );
 }
 
 #[test]

@@ -481,3 +481,41 @@ fn html_report_survives_hostile_and_incomplete_documents() {
         assert!(opened.dom.contains(label), "{label:?} is not drawn");
     }
 }
+
+#[test]
+fn html_report_groups_servers_by_interface_with_a_filter() {
+    let Some(binary) = chromium("html_report_groups_servers_by_interface_with_a_filter") else {
+        return;
+    };
+    let mut results = fixture();
+    for server in &mut results.scenario.servers {
+        if server.name == "waitress" {
+            server.interface = labour::behaviour::Interface::Asgi;
+        }
+    }
+    let (_temp, dir) = workdir();
+    let page = write_page(&dir, "asgi.html", &render(&results));
+    let opened = open_dom(&binary, &page, "");
+    assert_drew_cleanly(&opened, "the grouped page");
+    let dom = between(&opened.dom, r#"<table class="heatmap">"#, "</table>");
+    // WSGI servers first, under their heading, then the ASGI one under its.
+    let wsgi = dom.find(">WSGI servers<").expect("a WSGI group");
+    let gunicorn = dom.find(">gunicorn-sync<").expect("gunicorn-sync's row");
+    let asgi = dom.find(">ASGI servers<").expect("an ASGI group");
+    let waitress = dom.find(">waitress<").expect("waitress's row");
+    assert!(wsgi < gunicorn && gunicorn < asgi && asgi < waitress);
+    assert!(dom.contains(r#"<tr data-interface="asgi">"#), "{dom}");
+    for choice in ["all", "wsgi", "asgi"] {
+        assert!(
+            opened
+                .dom
+                .contains(&format!(r#"name="hm-interface" value="{choice}""#)),
+            "a filter choice {choice}"
+        );
+    }
+    // A run of WSGI servers only has neither groups nor a filter.
+    let page = write_page(&dir, "wsgi.html", &render(&fixture()));
+    let opened = open_dom(&binary, &page, "");
+    assert!(!opened.dom.contains(">WSGI servers<"));
+    assert!(!opened.dom.contains(r#"name="hm-interface""#));
+}

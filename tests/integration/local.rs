@@ -85,6 +85,49 @@ fn plain_and_sigsegv_on_three_servers_run_locally() {
     assert_eq!(processes_of_run(run_id(&results)), Vec::<u32>::new());
 }
 
+#[test]
+fn every_asgi_server_runs_plain_locally() {
+    // None needs a system package: the local runtime runs all six from
+    // their virtualenvs, with the ASGI twin of the stress app.
+    let (results, code) = bench(
+        &[
+            "--runtime",
+            "local",
+            "--servers",
+            "asgi",
+            "--tests",
+            "Plain",
+            "-n",
+            "200",
+            "-c",
+            "4",
+            "--seed",
+            "7",
+        ],
+        Duration::from_secs(900),
+    );
+    assert_eq!(code, 0, "{results:#}");
+    let servers = results["scenario"]["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 6);
+    for server in servers {
+        assert_eq!(server["interface"], "asgi", "{server:#}");
+        let name = server["name"].as_str().unwrap();
+        let plain = cell(&results, name, "Plain");
+        assert_eq!(plain["status"], "completed", "{plain:#}");
+        assert_eq!(plain["requests"], 200);
+        let expected = plain["expected"].as_u64().unwrap();
+        assert!(expected * 100 >= 200 * 99, "{name}: {expected} of 200");
+        assert!(
+            plain["python"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("3."),
+            "{name}: the app answered with its interpreter"
+        );
+    }
+    assert_eq!(processes_of_run(run_id(&results)), Vec::<u32>::new());
+}
+
 /// The emulated on-failure policy brings a segfaulted wsgiref back and the
 /// cell sees it answer again. The load runs for a time, not a count: 300
 /// refused requests take half a second, which on a busy host can end

@@ -6,6 +6,7 @@
 
 mod app;
 mod architecture;
+mod asgi;
 mod ci_files;
 mod cli;
 mod compose;

@@ -317,6 +317,8 @@ function readServer(value) {
   return {
     name: asText(server.name) || "?",
     version: asText(server.version),
+    // "wsgi" when the document does not say (before ASGI, and every WSGI server).
+    interface: asText(server.interface) || "wsgi",
     concurrency: asArray(server.concurrency).map(asLine),
     command: asArray(server.command).map(asLine),
     settings: asArray(server.settings_used).map(function (value) {

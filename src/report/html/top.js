@@ -290,8 +290,63 @@ function renderMatrix(model) {
     }
   });
   var versions = {};
+  var interfaces = {};
   model.servers.forEach(function (server) {
     versions[server.name] = server.version;
+    interfaces[server.name] = server.interface;
+  });
+  // With an ASGI server in the run, the rows are grouped by interface
+  // (WSGI first), each group under its heading, with a filter.
+  var grouped = model.servers.some(function (server) {
+    return server.interface === "asgi";
+  });
+  var interfaceOf = function (server) {
+    return interfaces[server] || "wsgi";
+  };
+  if (grouped) {
+    servers = servers
+      .filter(function (server) {
+        return interfaceOf(server) === "wsgi";
+      })
+      .concat(
+        servers.filter(function (server) {
+          return interfaceOf(server) !== "wsgi";
+        })
+      );
+  }
+  var rowsOf = function (server) {
+    var header = [el("span", { className: "hm-server", text: server }), el("span", { className: "hm-version", text: versions[server] || "" })];
+    if (grouped) {
+      header.push(el("span", { className: "hm-version hm-interface", text: interfaceOf(server).toUpperCase() }));
+    }
+    return el(
+      "tr",
+      { "data-interface": interfaceOf(server) },
+      [el("th", { scope: "row" }, header)].concat(
+        tests.map(function (test) {
+          var cell = model.cells.filter(function (cell) {
+            return cell.server === server && cell.test === test;
+          })[0];
+          return cell ? heatEntry(model, cell) : el("td", { className: "hm kind-none", text: "not run" });
+        })
+      )
+    );
+  };
+  var rows = [];
+  var shown = servers.filter(function (server) {
+    return model.cells.some(function (cell) {
+      return cell.server === server;
+    });
+  });
+  shown.forEach(function (server, index) {
+    if (grouped && (index === 0 || interfaceOf(shown[index - 1]) !== interfaceOf(server))) {
+      rows.push(
+        el("tr", { className: "hm-group", "data-interface": interfaceOf(server) }, [
+          el("th", { scope: "rowgroup", colspan: String(tests.length + 1), text: interfaceOf(server).toUpperCase() + " servers" }),
+        ])
+      );
+    }
+    rows.push(rowsOf(server));
   });
   var table = el("table", { className: "heatmap" }, [
     el("caption", { className: "sr-only", text: "Share of requests not as expected, per server and test" }),
@@ -306,31 +361,23 @@ function renderMatrix(model) {
         )
       ),
     ]),
-    el(
-      "tbody",
-      {},
-      servers
-        .filter(function (server) {
-          return model.cells.some(function (cell) {
-            return cell.server === server;
-          });
-        })
-        .map(function (server) {
-          return el(
-            "tr",
-            {},
-            [el("th", { scope: "row" }, [el("span", { className: "hm-server", text: server }), el("span", { className: "hm-version", text: versions[server] || "" })])].concat(
-              tests.map(function (test) {
-                var cell = model.cells.filter(function (cell) {
-                  return cell.server === server && cell.test === test;
-                })[0];
-                return cell ? heatEntry(model, cell) : el("td", { className: "hm kind-none", text: "not run" });
-              })
-            )
-          );
-        })
-    ),
+    el("tbody", {}, rows),
   ]);
+  if (grouped) {
+    // Show one interface's servers, or both.
+    var filter = el("div", { className: "hm-filter", role: "radiogroup", "aria-label": "Servers shown" }, []);
+    [["all", "WSGI and ASGI"], ["wsgi", "WSGI only"], ["asgi", "ASGI only"]].forEach(function (choice) {
+      var input = el("input", { type: "radio", name: "hm-interface", value: choice[0], checked: choice[0] === "all" }, []);
+      input.addEventListener("change", function () {
+        Array.prototype.forEach.call(table.querySelectorAll("tbody tr"), function (row) {
+          var wanted = choice[0] === "all" || row.getAttribute("data-interface") === choice[0];
+          row.hidden = !wanted;
+        });
+      });
+      filter.appendChild(el("label", {}, [input, " " + choice[1]]));
+    });
+    section.appendChild(filter);
+  }
   section.appendChild(el("div", { className: "heatmap-scroll" }, [table]));
   section.appendChild(
     el(

@@ -100,11 +100,19 @@ pub fn render(results: &Results, out: &mut String) {
     let tests = results.test_names();
     let mut table = Table::new();
     table.set_format(*format::consts::FORMAT_DEFAULT);
+    // A run with an ASGI server says each server's interface beside it.
+    let interfaces = results.has_asgi();
     let mut titles = vec![TableCell::new("Server")];
+    if interfaces {
+        titles.push(TableCell::new("Interface"));
+    }
     titles.extend(tests.iter().map(|test| TableCell::new(test)));
     table.set_titles(Row::new(titles));
     for server in results.servers_that_ran() {
         let mut row = vec![TableCell::new(server)];
+        if interfaces {
+            row.push(TableCell::new(results.interface_of(server).name()));
+        }
         for test in &tests {
             let text = results
                 .cell(server, test)
