@@ -1,6 +1,7 @@
 //! Every known server: its image folder, start command, concurrency model
 //! and options, read from `images/servers.yaml`.
 
+mod lock;
 mod options;
 
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub use lock::{LOCK_FILE, PINS_FILE, lock_digest, sha256_hex};
 pub use options::{Knob, KnobSetting, KnobSource, KnobSpec, OPTIONS_PLACEHOLDER};
 
 use crate::images::{Images, ImagesError};
@@ -64,6 +66,12 @@ pub struct Server {
     /// catalogue file).
     #[serde(default)]
     pub limits: Limits,
+    /// The sha256 of the lock its image installs from
+    /// (`<name>/requirements.lock`), read with the catalogue; absent for a
+    /// server that installs no packages, and in documents from before locks
+    /// (never in the catalogue file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_sha256: Option<String>,
 }
 
 /// One way a server serves several requests at once.
@@ -320,9 +328,17 @@ impl Catalogue {
                     format!("no {name}/Dockerfile in the images tree"),
                 ));
             }
+            if server.lock_sha256.is_some() {
+                return Err(invalid(name, "lock_sha256 is not a catalogue field".into()));
+            }
+        }
+        let mut servers = parsed.servers;
+        for server in &mut servers {
+            server.lock_sha256 = lock_digest(images, &server.name)
+                .map_err(|problem| invalid(&server.name, problem))?;
         }
         Ok(Catalogue {
-            servers: parsed.servers,
+            servers,
             unavailable: parsed.unavailable,
         })
     }

@@ -4,12 +4,16 @@ use super::Finish;
 use super::report::emit;
 use crate::cli::{CompareArgs, CompareFormat};
 use crate::report::{CompareMarkdown, CompareTable, JsonReport, Report, compare};
-use crate::results::Results;
+use crate::results::{Results, differences};
 
 /// Compare two runs; a regression beyond the threshold is exit status 1.
 pub fn compare_files(args: &CompareArgs) -> anyhow::Result<Finish> {
     let base = Results::read(&args.base)?;
     let new = Results::read(&args.new)?;
+    // Runs built from other locks or bases did not measure the same bytes.
+    for difference in differences(&base, &new) {
+        eprintln!("warning: {difference}");
+    }
     let comparison = compare(&base, &new, args.max_regression);
     let bytes = match args.format {
         CompareFormat::Table => CompareTable.render(&comparison)?,

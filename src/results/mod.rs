@@ -6,6 +6,7 @@ mod fault;
 mod load;
 mod load_run;
 mod merge;
+mod provenance;
 
 use std::io::Write;
 use std::path::Path;
@@ -24,6 +25,7 @@ pub use load::{
 };
 pub use load_run::LoadResults;
 pub use merge::{ResultsError, merge};
+pub use provenance::{BaseImageDigest, differences};
 
 use crate::behaviour::Outcome;
 use crate::catalogue::Server;
@@ -148,6 +150,10 @@ pub struct Engine {
     /// The base images server images were built on.
     #[serde(default)]
     pub base_images: Vec<String>,
+    /// What the engine had under each of `base_images` when the run began
+    /// (absent where it had none yet, and in documents from before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub base_image_digests: Vec<BaseImageDigest>,
     /// What labour settled because nothing said otherwise, one line each.
     #[serde(default)]
     pub choices: Vec<String>,

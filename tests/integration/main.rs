@@ -16,6 +16,7 @@ mod faults;
 mod html;
 mod load;
 mod local;
+mod locks;
 mod matrix;
 mod reliability;
 mod scenarios;
