@@ -67,7 +67,7 @@ fn every_image_with_pins_installs_its_lock_by_hash() {
         let text = dockerfile.replace("\\\n", " ");
         for step in text.split("&&") {
             let pip = step.contains("pip install") || step.contains("pip download");
-            let local = step.contains("--no-deps /tmp/src/");
+            let local = step.contains("--no-deps") && step.contains(" /tmp/src/");
             assert!(
                 !pip || local || step.contains("--require-hashes"),
                 "{name}: `{}` does not check hashes",
@@ -76,6 +76,28 @@ fn every_image_with_pins_installs_its_lock_by_hash() {
         }
     }
     assert!(locked >= 25, "only {locked} locked images");
+}
+
+#[test]
+fn the_vendored_concurrence_is_the_upstream_archive_its_notice_names() {
+    let folder = images().join("concurrence");
+    let tarball = std::fs::read(folder.join("concurrence-0.3.1-7b67f69.tar.gz")).unwrap();
+    let digest = labour::catalogue::sha256_hex(&tarball);
+    let notice = std::fs::read_to_string(folder.join("NOTICE.md")).unwrap();
+    assert!(
+        notice.replace('\n', " ").contains(&digest),
+        "NOTICE.md does not name the tarball's sha256 {digest}"
+    );
+    for licence in ["LICENSE", "LICENSE.pyevent"] {
+        assert!(folder.join(licence).is_file(), "{licence} is missing");
+    }
+    let dockerfile = std::fs::read_to_string(folder.join("Dockerfile")).unwrap();
+    assert!(dockerfile.contains("COPY concurrence/concurrence-0.3.1-7b67f69.tar.gz"));
+    // The final stage carries no compiler: no apt install of gcc after the
+    // last FROM, and Cython leaves the virtualenv.
+    let last_stage = dockerfile.rsplit("\nFROM ").next().unwrap();
+    assert!(!last_stage.contains("gcc"), "{last_stage}");
+    assert!(dockerfile.contains("pip uninstall --yes Cython"));
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod load;
 mod local;
 mod locks;
 mod matrix;
+mod more_servers;
 mod reliability;
 mod scenarios;
 mod schema;
