@@ -430,6 +430,7 @@ mod tests {
             "cogen",
             "fapws3",
             "concurrence",
+            "hypercorn",
             "werkzeug",
             "netius",
             "rocket3",
@@ -580,7 +581,7 @@ mod tests {
                 .filter(|s| s.unsupported.contains_key(&Knob::Backlog))
                 .map(|s| s.name.as_str())
                 .collect::<Vec<_>>(),
-            ["fapws3", "socketify"],
+            ["socketify", "fapws3"],
             "only fapws3's and socketify's listen queues are compiled in"
         );
     }

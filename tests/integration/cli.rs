@@ -45,8 +45,9 @@ fn an_unknown_server_exits_2_and_lists_the_known_ones() {
             "error: unknown server \"nginx-unit\" (known servers and groups: wsgiref, \
              gunicorn-sync, gunicorn-gthread, gunicorn-gevent, gunicorn-eventlet, uwsgi, \
              waitress, cheroot, twisted, tornado, gevent, eventlet, paste, bjoern, meinheld, \
-             granian, pyruvate, mod-wsgi, wsgiref-py27, twisted-py27, paste-py27, cheroot-py27, \
-             gevent-py27, tornado-py27, eventlet-py27, cogen, fapws3, seed)\n",
+             granian, pyruvate, mod-wsgi, werkzeug, netius, rocket3, fastpysgi, socketify, \
+             hypercorn, wsgiref-py27, twisted-py27, paste-py27, cheroot-py27, gevent-py27, \
+             tornado-py27, eventlet-py27, cogen, fapws3, concurrence, seed)\n",
         ));
 }
 

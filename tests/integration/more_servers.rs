@@ -99,3 +99,44 @@ fn plain_and_sigsegv_on_the_added_servers() {
     }
     assert_eq!(containers_of_run(run_id(&results)), Vec::<String>::new());
 }
+
+/// The added servers that need no system package run without Docker too,
+/// each in a virtualenv made from its lock.
+#[test]
+fn the_added_pure_python_servers_run_locally_from_their_locks() {
+    let servers = ["hypercorn", "werkzeug", "netius", "rocket3"];
+    let (results, code) = crate::util::bench(
+        &[
+            "--runtime",
+            "local",
+            "--servers",
+            &servers.join(","),
+            "--tests",
+            "Plain",
+            "-n",
+            "200",
+            "-c",
+            "4",
+        ],
+        Duration::from_secs(900),
+    );
+    assert_eq!(code, 0, "{results:#}");
+    assert_eq!(results["environment"]["engine"]["runtime"], "local");
+    for name in servers {
+        let plain = cell(&results, name, "Plain");
+        assert_eq!(plain["status"], "completed", "{plain:#}");
+        let expected = plain["expected"].as_u64().unwrap();
+        assert!(expected * 100 >= 200 * 99, "{name}: {expected} of 200");
+        let server = results["scenario"]["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap();
+        assert_eq!(server["lock_sha256"].as_str().unwrap().len(), 64);
+    }
+    assert_eq!(
+        crate::util::processes_of_run(run_id(&results)),
+        Vec::<u32>::new()
+    );
+}
