@@ -52,31 +52,37 @@ pub fn differences(base: &Results, new: &Results) -> Vec<String> {
         }
     }
     let (ours, theirs) = (&base.environment.engine, &new.environment.engine);
+    let id = |engine: &super::Engine, image: &str| {
+        engine
+            .base_image_digests
+            .iter()
+            .find(|digest| digest.image == image)
+            .map(|digest| digest.id.clone())
+    };
     for (index, (image, other)) in ours.base_images.iter().zip(&theirs.base_images).enumerate() {
         let python = if index == 0 { "Python 3" } else { "Python 2.7" };
-        if image != other {
-            lines.push(format!(
-                "{python} base image: {image} in the first run, {other} in the second"
-            ));
-            continue;
-        }
-        let id = |engine: &super::Engine| {
-            engine
-                .base_image_digests
-                .iter()
-                .find(|digest| digest.image == *image)
-                .map(|digest| digest.id.clone())
-        };
-        match (id(ours), id(theirs)) {
-            (Some(a), Some(b)) if a != b => lines.push(format!(
+        // The image ids say whether the bytes were the same, whatever the
+        // names; without both, the names do.
+        match (id(ours, image), id(theirs, other)) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(a), Some(b)) if image == other => lines.push(format!(
                 "{python} base image {image}: image {} in the first run, {} in the second",
                 short(&a),
                 short(&b)
             )),
+            (Some(a), Some(b)) => lines.push(format!(
+                "{python} base image: {image} (image {}) in the first run, {other} (image {}) \
+                 in the second",
+                short(&a),
+                short(&b)
+            )),
+            _ if image != other => lines.push(format!(
+                "{python} base image: {image} in the first run, {other} in the second"
+            )),
             (Some(_), None) | (None, Some(_)) => lines.push(format!(
                 "{python} base image {image}: only one run recorded which image it was"
             )),
-            _ => {}
+            (None, None) => {}
         }
     }
     lines
@@ -123,6 +129,12 @@ mod tests {
             vec![digest(&bookworm, "sha256:fedcba9876543210")];
         second.environment.engine.base_images[1] = "python:2.7-slim".into();
         let lines = differences(&first, &second);
+        // The same image under another name (its id) is the same bytes.
+        let mut by_id = first.clone();
+        by_id.environment.engine.base_images[0] = "sha256:0123456789abcdef".into();
+        by_id.environment.engine.base_image_digests =
+            vec![digest("sha256:0123456789abcdef", "sha256:0123456789abcdef")];
+        assert_eq!(differences(&first, &by_id), Vec::<String>::new());
         let server = |i: usize| first.scenario.servers[i].name.clone();
         assert_eq!(
             lines,
