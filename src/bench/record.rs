@@ -70,6 +70,15 @@ pub(super) fn engine(info: EngineInfo) -> Engine {
         server_address: info.server_address,
         network: info.network,
         base_images: info.base_images,
+        base_image_digests: info
+            .base_image_digests
+            .into_iter()
+            .map(|digest| crate::results::BaseImageDigest {
+                image: digest.image,
+                id: digest.id,
+                repo_digests: digest.repo_digests,
+            })
+            .collect(),
         choices: info.choices,
     }
 }

@@ -725,6 +725,7 @@ async fn a_cell_whose_answer_is_known_settles_and_one_on_the_threshold_does_not(
     // --settle off: the load runs to its end.
     let (results, _) = bench(&endless(false), &FakeRuntime::default()).await;
     assert_eq!(results.cells[0].ended_by, Some(EndedBy::Budget));
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_test_without_meaning_under_a_servers_interface_is_skipped_with_why() {

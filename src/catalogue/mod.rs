@@ -1,6 +1,7 @@
 //! Every known server: its image folder, start command, concurrency model
 //! and options, read from `images/servers.yaml`.
 
+mod lock;
 mod options;
 
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub use lock::{LOCK_FILE, PINS_FILE, lock_digest, sha256_hex};
 pub use options::{Knob, KnobSetting, KnobSource, KnobSpec, OPTIONS_PLACEHOLDER};
 
 use crate::behaviour::Interface;
@@ -69,6 +71,12 @@ pub struct Server {
     /// catalogue file).
     #[serde(default)]
     pub limits: Limits,
+    /// The sha256 of the lock its image installs from
+    /// (`<name>/requirements.lock`), read with the catalogue; absent for a
+    /// server that installs no packages, and in documents from before locks
+    /// (never in the catalogue file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_sha256: Option<String>,
 }
 
 /// One way a server serves several requests at once.
@@ -333,9 +341,17 @@ impl Catalogue {
                     format!("no {name}/Dockerfile in the images tree"),
                 ));
             }
+            if server.lock_sha256.is_some() {
+                return Err(invalid(name, "lock_sha256 is not a catalogue field".into()));
+            }
+        }
+        let mut servers = parsed.servers;
+        for server in &mut servers {
+            server.lock_sha256 = lock_digest(images, &server.name)
+                .map_err(|problem| invalid(&server.name, problem))?;
         }
         Ok(Catalogue {
-            servers: parsed.servers,
+            servers,
             unavailable: parsed.unavailable,
         })
     }
@@ -442,6 +458,13 @@ mod tests {
             "hypercorn-asgi",
             "daphne",
             "granian-asgi",
+            "concurrence",
+            "hypercorn",
+            "werkzeug",
+            "netius",
+            "rocket3",
+            "fastpysgi",
+            "socketify",
         ];
         expected.sort();
         assert_eq!(names, expected);
@@ -450,9 +473,9 @@ mod tests {
             .iter()
             .map(|u| u.name.as_str())
             .collect();
-        assert_eq!(unavailable, ["concurrence"]);
+        assert!(unavailable.is_empty(), "{unavailable:?}");
         // The seed's ten servers: seven today and as they were on Python
-        // 2.7, cogen and fapws3 on 2.7 only (concurrence is unavailable).
+        // 2.7, cogen, fapws3 and concurrence on 2.7 only.
         let mut seed: Vec<&str> = catalogue
             .resolve("seed")
             .unwrap()
@@ -467,12 +490,12 @@ mod tests {
             expected_seed.push(name.to_string());
             expected_seed.push(format!("{name}-py27"));
         }
-        expected_seed.extend(["cogen".to_string(), "fapws3".to_string()]);
+        expected_seed.extend(["cogen", "fapws3", "concurrence"].map(String::from));
         expected_seed.sort();
         assert_eq!(seed, expected_seed);
         for server in catalogue.servers() {
             let python27 = server.name.ends_with("-py27")
-                || ["cogen", "fapws3"].contains(&server.name.as_str());
+                || ["cogen", "fapws3", "concurrence"].contains(&server.name.as_str());
             assert_eq!(server.is_python27(), python27, "{}", server.name);
             assert_eq!(server.python_label(), if python27 { "2.7" } else { "3" });
         }
@@ -638,8 +661,8 @@ mod tests {
                 .filter(|s| s.unsupported.contains_key(&Knob::Backlog))
                 .map(|s| s.name.as_str())
                 .collect::<Vec<_>>(),
-            ["fapws3"],
-            "only fapws3's listen queue is compiled in"
+            ["socketify", "fapws3"],
+            "only fapws3's and socketify's listen queues are compiled in"
         );
     }
 

@@ -340,6 +340,7 @@ mod tests {
             groups: Vec::new(),
             settings_used: Vec::new(),
             limits: Default::default(),
+            lock_sha256: None,
         }
     }
 

@@ -6,7 +6,7 @@ use crate::cli::{CompareArgs, CompareFormat};
 use crate::report::{
     CompareMarkdown, CompareTable, JsonReport, Report, compare, interface_mismatches,
 };
-use crate::results::Results;
+use crate::results::{Results, differences};
 
 /// Compare two runs; a regression beyond the threshold is exit status 1.
 pub fn compare_files(args: &CompareArgs) -> anyhow::Result<Finish> {
@@ -21,6 +21,10 @@ pub fn compare_files(args: &CompareArgs) -> anyhow::Result<Finish> {
                 n => format!(" (and {} more)", n - 1),
             }
         );
+    }
+    // Runs built from other locks or bases did not measure the same bytes.
+    for difference in differences(&base, &new) {
+        eprintln!("warning: {difference}");
     }
     let comparison = compare(&base, &new, args.max_regression);
     let bytes = match args.format {

@@ -7,6 +7,7 @@ mod journal;
 mod load;
 mod load_run;
 mod merge;
+mod provenance;
 mod verdict;
 
 use std::io::Write;
@@ -27,6 +28,7 @@ pub use load::{
 };
 pub use load_run::LoadResults;
 pub use merge::{ResultsError, merge};
+pub use provenance::{BaseImageDigest, differences};
 pub use verdict::{STALLS_KEPT, StallRecord, Stalls, Verdict, verdict};
 
 use crate::behaviour::{Interface, Outcome};
@@ -161,6 +163,10 @@ pub struct Engine {
     /// The base images server images were built on.
     #[serde(default)]
     pub base_images: Vec<String>,
+    /// What the engine had under each of `base_images` when the run began
+    /// (absent where it had none yet, and in documents from before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub base_image_digests: Vec<BaseImageDigest>,
     /// What labour settled because nothing said otherwise, one line each.
     #[serde(default)]
     pub choices: Vec<String>,

@@ -155,8 +155,24 @@ pub struct EngineInfo {
     pub network: String,
     /// The base images server images were built on (Python 3, Python 2.7).
     pub base_images: Vec<String>,
+    /// What the engine had under each of `base_images` when the run began
+    /// (none for a base the first build will pull).
+    #[serde(default)]
+    pub base_image_digests: Vec<BaseImageDigest>,
     /// What labour settled because nothing said otherwise, one line each.
     pub choices: Vec<String>,
+}
+
+/// The image the engine has under a base image's name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BaseImageDigest {
+    /// The name it was asked by (`labour/base:bookworm`, `python@sha256:...`).
+    pub image: String,
+    /// The engine's image id (`sha256:...`): the same bytes on every host.
+    pub id: String,
+    /// `name@sha256:...` of each registry it was pulled from (none for an
+    /// image made on this host, as labour's offline bases are).
+    pub repo_digests: Vec<String>,
 }
 
 /// How to reach the engine, beyond what the environment says.

@@ -11,7 +11,7 @@ use crate::catalogue::Server;
 use crate::images::Images;
 use crate::plan::NetworkMode;
 use crate::plan::options::{DEFAULT_BASE_IMAGE, DEFAULT_BASE_IMAGE_PY27};
-use crate::runtime::{PreparedImage, RuntimeError, SERVER_LABEL};
+use crate::runtime::{BaseImageDigest, PreparedImage, RuntimeError, SERVER_LABEL};
 
 /// Lines of build output kept for an error.
 const BUILD_TAIL_LINES: usize = 30;
@@ -55,6 +55,13 @@ fn build_context(images: &Images, server: &str) -> Result<Vec<u8>, RuntimeError>
         .map_err(|e| failed(format!("packing the context: {e}")))
 }
 
+/// The tag of `server`'s image built on `base` (a name, `name:tag` or
+/// `name@sha256:...`): the base made safe for a tag, at most 120 characters.
+fn image_tag(server: &str, base: &str) -> String {
+    let base = docker_safe(base);
+    format!("labour/{server}:{}", &base[..base.len().min(120)])
+}
+
 impl DockerRuntime {
     /// The base image `server` builds on: `--base-image-py27` for a
     /// Python 2.7 server, `--base-image` for the others.
@@ -73,11 +80,37 @@ impl DockerRuntime {
         }
     }
 
+    /// Both base images as settled: Python 3's, then Python 2.7's.
+    pub(super) fn base_images(&self) -> Vec<String> {
+        [&self.options.base_image, &self.options.base_image_py27]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    /// What the engine has under each base image now: its id and its
+    /// registry digests (none where the engine does not have it yet: the
+    /// first build pulls it).
+    pub(super) async fn base_image_digests(&self) -> Vec<BaseImageDigest> {
+        let mut digests = Vec::new();
+        for image in self.base_images() {
+            let Ok(inspect) = self.docker.inspect_image(&image).await else {
+                continue;
+            };
+            digests.push(BaseImageDigest {
+                image,
+                id: inspect.id.unwrap_or_default(),
+                repo_digests: inspect.repo_digests.unwrap_or_default(),
+            });
+        }
+        digests
+    }
+
     /// The image tag for `server` on its base image, so images built on
     /// different bases do not overwrite each other.
     fn image_tag(&self, server: &Server) -> String {
-        let base = docker_safe(self.base_image(server));
-        format!("labour/{}:{}", server.name, &base[..base.len().min(120)])
+        image_tag(&server.name, self.base_image(server))
     }
 
     fn build_network(&self) -> Option<String> {
@@ -281,6 +314,31 @@ mod tests {
         assert_eq!(
             build_context(&Images::Embedded, "gunicorn-sync").unwrap(),
             context
+        );
+    }
+
+    #[test]
+    fn a_base_named_by_its_digest_makes_a_valid_tag() {
+        let digest = format!("python:3.12-slim@sha256:{}", "0123456789abcdef".repeat(4));
+        let tag = image_tag("gunicorn-sync", &digest);
+        let (repository, tag) = tag.split_once(':').unwrap();
+        assert_eq!(repository, "labour/gunicorn-sync");
+        // Docker's tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
+        assert!(tag.len() <= 128, "{tag}");
+        assert!(tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'));
+        assert!(
+            tag.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        );
+        assert_eq!(
+            tag,
+            format!("python-3.12-slim-sha256-{}", "0123456789abcdef".repeat(4))
+        );
+        // Another digest of the same name is another image.
+        let other = format!("python:3.12-slim@sha256:{}", "fedcba9876543210".repeat(4));
+        assert_ne!(
+            image_tag("gunicorn-sync", &other),
+            image_tag("gunicorn-sync", &digest)
         );
     }
 

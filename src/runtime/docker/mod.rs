@@ -532,11 +532,8 @@ impl Runtime for DockerRuntime {
             host: info.name.unwrap_or_default(),
             server_address: self.server_address.to_string(),
             network: self.options.network.as_str().to_string(),
-            base_images: [&self.options.base_image, &self.options.base_image_py27]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect(),
+            base_images: self.base_images(),
+            base_image_digests: self.base_image_digests().await,
             choices: self.choices.clone(),
         })
     }

@@ -48,7 +48,12 @@ impl LocalRuntime {
                 .strip_prefix(&server.name)
                 .unwrap_or(&file.path)
                 .to_path_buf();
-            if relative == Path::new("Dockerfile") || relative == Path::new("requirements.txt") {
+            let build_only = [
+                "Dockerfile",
+                crate::catalogue::PINS_FILE,
+                crate::catalogue::LOCK_FILE,
+            ];
+            if build_only.iter().any(|name| relative == Path::new(name)) {
                 continue;
             }
             wanted.push((files.join(relative), file));

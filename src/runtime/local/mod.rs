@@ -228,6 +228,7 @@ impl Runtime for LocalRuntime {
             server_address: "127.0.0.1".into(),
             network: "host".into(),
             base_images: Vec::new(),
+            base_image_digests: Vec::new(),
             choices: Vec::new(),
         })
     }

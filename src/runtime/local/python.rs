@@ -1,5 +1,5 @@
 //! The interpreters servers run on, and each server's virtualenv in the
-//! user's cache: keyed by its pinned requirements and the interpreter,
+//! user's cache: keyed by its lock (or its pins) and the interpreter,
 //! made once under a lock, reused while both stay the same.
 
 use std::ffi::OsString;
@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 use super::{LocalRuntime, file_error};
-use crate::catalogue::Server;
+use crate::catalogue::{LOCK_FILE, PINS_FILE, Server};
 use crate::runtime::{LOG_TAIL_LINES, RuntimeError};
 use crate::units::fnv1a;
 
@@ -133,11 +133,15 @@ impl LocalRuntime {
         interpreter: &Python,
         on_step: &(dyn Fn(&str) + Sync),
     ) -> Result<Option<(PathBuf, String)>, RuntimeError> {
-        let Ok(requirements) = self
-            .images
-            .read(&format!("{}/requirements.txt", server.name))
-        else {
-            return Ok(None);
+        // The lock (every package with its hashes) as the image installs
+        // it; the bare pins only for a folder of the user's without one.
+        let (requirements, locked) = match self.images.read(&format!("{}/{LOCK_FILE}", server.name))
+        {
+            Ok(lock) => (lock, true),
+            Err(_) => match self.images.read(&format!("{}/{PINS_FILE}", server.name)) {
+                Ok(pins) => (pins, false),
+                Err(_) => return Ok(None),
+            },
         };
         let key = fnv1a(&[
             server.name.as_bytes(),
@@ -208,17 +212,23 @@ impl LocalRuntime {
                 ],
             ),
             (
-                "pip install -r requirements.txt".into(),
-                vec![
+                if locked {
+                    format!("pip install --require-hashes -r {LOCK_FILE}")
+                } else {
+                    format!("pip install -r {PINS_FILE}")
+                },
+                [
                     python.into(),
                     "-m".into(),
                     "pip".into(),
                     "install".into(),
                     "--disable-pip-version-check".into(),
                     "--no-input".into(),
-                    "-r".into(),
-                    requirements_path.clone().into(),
-                ],
+                ]
+                .into_iter()
+                .chain(locked.then(|| "--require-hashes".into()))
+                .chain(["-r".into(), requirements_path.clone().into()])
+                .collect(),
             ),
         ];
         for (words, argv) in steps {
