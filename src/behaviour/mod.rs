@@ -461,6 +461,7 @@ impl Behaviour {
                 | Behaviour::PythonWedge
                 | Behaviour::GilWedge { .. }
                 | Behaviour::HeadersThenWedge
+                | Behaviour::NeverFinish
         )
     }
 
