@@ -14,10 +14,11 @@ var KINDS = {
   engine_lost: { mark: "\u2300", words: "Engine lost", legend: "Engine lost: the Docker engine went away" },
   no_load: { mark: "\u2205", words: "No load", legend: "No load: its load counted no request (an error of the run)" },
   fault_late: { mark: "\u29d6", words: "Fault late", legend: "Fault late: a fault landed more than 0.5 s after its time; not a measurement" },
+  unknown: { mark: "?", words: "Unknown", legend: "Unknown: a status this page does not know (from a newer labour)" },
 };
 
 function kindOf(cell) {
-  return KINDS[cell.kind] ? cell.kind : "interrupted";
+  return KINDS[cell.kind] ? cell.kind : "unknown";
 }
 
 function sentLoad(cell) {
