@@ -1,8 +1,10 @@
 //! The HTML report: one self-contained page (styles, scripts and Apache
-//! ECharts embedded, no network access) with the run's header, the matrix
-//! of servers x tests as a heatmap, and per cell the story in time: the
-//! outcomes per 100 ms with the container's events on them, latency,
-//! memory and CPU, workers, failures and the log.
+//! ECharts embedded, no network access) that opens on the answer: a title
+//! line counting the cells by kind, the matrix of servers x tests sized
+//! to fit the screen (sortable, filterable, figures on hover), then the
+//! setup folded, and per cell the story in time: the outcomes per 100 ms
+//! with the container's events on them, latency, memory and CPU,
+//! workers, failures and the log.
 //!
 //! The page is drawn in the browser from the results document, embedded
 //! lean (what the page shows, not what it never does) in a
@@ -29,13 +31,15 @@ const STYLE: &str = include_str!("html/report.css");
 const ERRORS_JS: &str = include_str!("html/errors.js");
 pub(super) const ECHARTS_JS: &str = include_str!("html/vendor/echarts/echarts.min.js");
 /// The page's own script, in this order: reading the document, words and
-/// DOM helpers, charts, the header and heatmap, a cell's body, the page
-/// (which draws it all).
-const APP_JS: [&str; 6] = [
+/// DOM helpers, charts, the title line and the kinds of cells, the setup,
+/// the matrix, a cell's body, the page (which draws it all).
+const APP_JS: [&str; 8] = [
     include_str!("html/model.js"),
     include_str!("html/format.js"),
     include_str!("html/charts.js"),
     include_str!("html/top.js"),
+    include_str!("html/setup.js"),
+    include_str!("html/matrix.js"),
     include_str!("html/cell.js"),
     include_str!("html/page.js"),
 ];
