@@ -334,11 +334,17 @@ function fitMatrix() {
   if (!table || !matrix.rows.length) {
     return;
   }
+  // Any row shown measures the server names' and the counts' columns.
+  var shown = matrix.rows.filter(function (row) {
+    return !row.tr.hidden;
+  })[0];
+  if (!shown) {
+    return;
+  }
   var scroller = table.parentNode;
   var body = table.tBodies[0];
-  var firstRow = matrix.rows[0].tr;
-  var rowHead = firstRow.cells[0].getBoundingClientRect().width;
-  var countWidth = firstRow.cells[firstRow.cells.length - 1].getBoundingClientRect().width;
+  var rowHead = shown.tr.cells[0].getBoundingClientRect().width;
+  var countWidth = shown.tr.cells[shown.tr.cells.length - 1].getBoundingClientRect().width;
   var bodyTop = body.getBoundingClientRect().top + window.scrollY;
   var height = (window.innerHeight - bodyTop - 16) / matrix.rows.length - FIT.gap;
   var width = (scroller.clientWidth - rowHead - countWidth - FIT.gap * (matrix.columns.length + 3)) / Math.max(1, matrix.columns.length) - FIT.gap;
