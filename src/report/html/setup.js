@@ -202,7 +202,7 @@ function testsTable(model, loads, policy) {
           el("td", { className: "mono", text: mix || DASH }),
           anyFaults ? el("td", { text: test.faults.join("; ") || DASH }) : null,
           policy === null ? el("td", { text: test.policy || DASH }) : null,
-          anyOwnLoad ? el("td", { text: loads.own[index].join(", ") || DASH }) : null,
+          anyOwnLoad ? el("td", { className: "nowrap", text: loads.own[index].join(", ") || DASH }) : null,
         ]);
       })
     ),
