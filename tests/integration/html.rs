@@ -597,6 +597,8 @@ window.addEventListener("load", function () {
   found.failedCounts = rows().map(function (row) { return Number(row.lastChild.textContent || 0); });
   set("sort-rows", "name", "change");
   found.byName = rows().map(function (row) { return row.getAttribute("data-server"); });
+  table.tHead.querySelector("button[data-column='0']").click();
+  found.underFirstTest = rows().map(function (row) { return row.cells[1].getAttribute("data-kind"); });
   // A click opens the cell's section and brings it to the top.
   var target = entries[entries.length - 1].querySelector("a");
   window.addEventListener("hashchange", function () {
@@ -731,6 +733,23 @@ fn html_report_of_a_whole_matrix_opens_on_it_and_fits_one_screen() {
     let mut sorted = names.clone();
     sorted.sort_unstable();
     assert_eq!(names, sorted);
+    // A click on a test's heading: the servers worst under it first.
+    let kinds: Vec<&str> = layout["underFirstTest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|kind| kind.as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), servers);
+    assert_eq!(kinds[0], "server_down", "{kinds:?}");
+    let first_ok = kinds
+        .iter()
+        .position(|kind| *kind == "ok")
+        .expect("some ok");
+    assert!(
+        kinds[first_ok..].iter().all(|kind| *kind == "ok"),
+        "{kinds:?}"
+    );
     // A click opens its cell's section, built, at the top of the window.
     assert_eq!(layout["opened"], true, "the clicked cell's section opened");
     let top = layout["openedTop"].as_f64().unwrap();

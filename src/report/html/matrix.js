@@ -1,8 +1,9 @@
 // The matrix of servers x tests, first on the page and sized to fit the
 // screen: one small entry per cell whose kind shows by its colour, its
 // pattern and its mark, with its figures on hover (a tooltip) and its
-// section below on click. Rows sort by name or by failed cells; servers
-// and tests filter by name, and kinds by the legend's checkboxes.
+// section below on click. Rows sort by name, by failed cells or (a click
+// on a test's heading) worst first under one test; servers and tests
+// filter by name, and kinds by the legend's checkboxes.
 
 // Heights and widths of an entry, in px, between which it is fitted.
 var FIT = { minHeight: 10, maxHeight: 44, minWidth: 22, maxWidth: 88, roomyWidth: 56, roomyHeight: 32, gap: 2 };
@@ -98,7 +99,9 @@ function renderMatrix(model) {
     return {
       name: test,
       index: index,
-      head: el("th", { scope: "col", className: "hm-test", title: title }, [el("span", { text: test })]),
+      head: el("th", { scope: "col", className: "hm-test" }, [
+        el("button", { type: "button", title: title + ". Click: servers worst first under it", "data-column": index }, [el("span", { text: test })]),
+      ]),
       shown: true,
     };
   });
@@ -152,7 +155,7 @@ function renderMatrix(model) {
   );
   matrix.tip = el("div", { className: "hm-tip", role: "tooltip", hidden: true });
   section.appendChild(matrix.tip);
-  wireTooltip(table);
+  wireMatrix(table);
   applyFilters();
   fitMatrix();
 }
@@ -302,11 +305,51 @@ function applyFilters() {
     rowsShown + " of " + matrix.rows.length + " servers, " + columnsShown + " of " + matrix.columns.length + " tests";
 }
 
+// Worst first, when rows sort by one test's column.
+var SEVERITY = [
+  "server_down", "unresponsive", "failed", "preflight_failed", "error", "engine_lost",
+  "fault_late", "no_load", "interrupted", "unknown", "skipped", "ok", "none",
+];
+
+// Sort the rows by the column of test `index`: the worst kind first, then
+// the larger share not as expected.
+function byColumn(index) {
+  return function (a, b) {
+    var one = a.entries[index];
+    var other = b.entries[index];
+    var ratio = function (entry) {
+      return entry.cell && entry.cell.failureRatio !== null ? entry.cell.failureRatio : -1;
+    };
+    return SEVERITY.indexOf(one.kind) - SEVERITY.indexOf(other.kind) || ratio(other) - ratio(one) || a.order - b.order;
+  };
+}
+
+// Sort rows by the column of test `index` (a click on its heading).
+function sortByTest(index) {
+  var select = document.getElementById("sort-rows");
+  var value = "test:" + index;
+  var option = select.querySelector("option.by-test") || el("option", { className: "by-test" });
+  option.value = value;
+  option.textContent = "worst under " + matrix.columns[index].name;
+  select.appendChild(option);
+  select.value = value;
+  applyFilters();
+}
+
 function sortRows(how) {
   var rows = matrix.rows.slice();
   var byOrder = function (a, b) {
     return a.order - b.order;
   };
+  var test = /^test:(\d+)$/.exec(how);
+  matrix.columns.forEach(function (column) {
+    column.head.classList.toggle("sorted", test !== null && column.index === Number(test[1]));
+  });
+  if (test && matrix.columns[Number(test[1])]) {
+    rows.sort(byColumn(Number(test[1])));
+    reorder(rows);
+    return;
+  }
   var compare = {
     run: byOrder,
     name: function (a, b) {
@@ -320,6 +363,10 @@ function sortRows(how) {
     },
   }[how] || byOrder;
   rows.sort(compare);
+  reorder(rows);
+}
+
+function reorder(rows) {
   var body = matrix.table.tBodies[0];
   rows.forEach(function (row) {
     body.appendChild(row.tr);
@@ -355,8 +402,10 @@ function fitMatrix() {
   table.classList.toggle("roomy", width >= FIT.roomyWidth && height >= FIT.roomyHeight);
 }
 
-// One tooltip for every entry: its verdict and figures, placed beside it.
-function wireTooltip(table) {
+// The matrix's events: one tooltip for every entry (its verdict and
+// figures, placed beside it), a click on a test's heading, a click on the
+// entry already in the address.
+function wireMatrix(table) {
   var tip = matrix.tip;
   var show = function (target) {
     var link = target && target.closest ? target.closest("td.hm a") : null;
@@ -397,6 +446,12 @@ function wireTooltip(table) {
   });
   table.addEventListener("focusin", function (event) {
     show(event.target);
+  });
+  table.tHead.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-column]") : null;
+    if (button) {
+      sortByTest(Number(button.getAttribute("data-column")));
+    }
   });
   table.addEventListener("mouseleave", hide);
   table.addEventListener("focusout", hide);
