@@ -76,8 +76,12 @@ function renderMatrix(model) {
   matrix.model = model;
   var names = axes(model);
   var byKey = new Map();
+  // The first cell of a server and test (repeated runs have more).
   model.cells.forEach(function (cell) {
-    byKey.set(cell.server + "\u0000" + cell.test, cell);
+    var key = cell.server + "\u0000" + cell.test;
+    if (!byKey.has(key)) {
+      byKey.set(key, cell);
+    }
   });
   var versions = {};
   model.servers.forEach(function (server) {
