@@ -1,7 +1,8 @@
 #!/bin/sh
 # Make docs/report.png: the HTML report of tests/fixtures/results-small.json
 # (a real run) as headless chromium draws it in the report's own test,
-# cropped to the header, the matrix and the first cell's charts.
+# cropped to the title line, the matrix, the folded setup and the first
+# cell's charts.
 # Needs chromium and ImageMagick (apt-get install chromium imagemagick).
 set -eu
 cd "$(dirname "$0")/.."

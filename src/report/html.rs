@@ -1,8 +1,10 @@
 //! The HTML report: one self-contained page (styles, scripts and Apache
-//! ECharts embedded, no network access) with the run's header, the matrix
-//! of servers x tests as a heatmap, and per cell the story in time: the
-//! outcomes per 100 ms with the container's events on them, latency,
-//! memory and CPU, workers, failures and the log.
+//! ECharts embedded, no network access) that opens on the answer: a title
+//! line counting the cells by kind, the matrix of servers x tests sized
+//! to fit the screen (sortable, filterable, figures on hover), then the
+//! setup folded, and per cell the story in time: the outcomes per 100 ms
+//! with the container's events on them, latency, memory and CPU,
+//! workers, failures and the log.
 //!
 //! The page is drawn in the browser from the results document, embedded
 //! lean (what the page shows, not what it never does) in a
@@ -29,13 +31,15 @@ const STYLE: &str = include_str!("html/report.css");
 const ERRORS_JS: &str = include_str!("html/errors.js");
 pub(super) const ECHARTS_JS: &str = include_str!("html/vendor/echarts/echarts.min.js");
 /// The page's own script, in this order: reading the document, words and
-/// DOM helpers, charts, the header and heatmap, a cell's body, the page
-/// (which draws it all).
-const APP_JS: [&str; 6] = [
+/// DOM helpers, charts, the title line and the kinds of cells, the setup,
+/// the matrix, a cell's body, the page (which draws it all).
+const APP_JS: [&str; 8] = [
     include_str!("html/model.js"),
     include_str!("html/format.js"),
     include_str!("html/charts.js"),
     include_str!("html/top.js"),
+    include_str!("html/setup.js"),
+    include_str!("html/matrix.js"),
     include_str!("html/cell.js"),
     include_str!("html/page.js"),
 ];
@@ -80,9 +84,10 @@ struct Texts {
 
 #[derive(Serialize)]
 struct CellTexts {
-    /// What the heatmap shows it as: `ok`, `failed`, `server_down`,
+    /// What the matrix shows it as: `ok`, `failed`, `server_down`,
     /// `unresponsive`, `preflight_failed`, `error`, `skipped`,
-    /// `interrupted`.
+    /// `interrupted` (only a cell whose status is), `engine_lost`,
+    /// `no_load`, `fault_late`.
     kind: &'static str,
     /// `Failed`, `Down at 0.04 s`...; none for a completed cell within
     /// the 10%.
@@ -110,9 +115,12 @@ fn kind(cell: &Cell) -> &'static str {
         CellStatus::EngineLost => "engine_lost",
         CellStatus::NoLoad => "no_load",
         CellStatus::FaultLate => "fault_late",
-        _ if cell.requests == 0 => "interrupted",
-        _ if cell.is_disqualified() => "failed",
+        CellStatus::Interrupted if cell.requests > 0 && cell.is_disqualified() => "failed",
         CellStatus::Interrupted => "interrupted",
+        // A document from before `no_load` calls a load that counted no
+        // request completed: it is no measurement, and was not cut short.
+        CellStatus::Completed if cell.requests == 0 => "no_load",
+        CellStatus::Completed if cell.is_disqualified() => "failed",
         CellStatus::Completed if cell.verdict == Some(Verdict::Stalled) => "stalled",
         CellStatus::Completed => "ok",
     }
@@ -442,6 +450,58 @@ mod tests {
         let full = serde_json::to_vec(&results).unwrap().len();
         let lean = serde_json::to_vec(&payload["results"]).unwrap().len();
         assert!(lean < full, "{lean} of {full} bytes");
+    }
+
+    #[test]
+    fn a_cell_without_requests_is_interrupted_only_when_its_status_says_so() {
+        let mut cell = fixture().cells[0].clone();
+        let mut kind_of = |status, requests, ratio| {
+            cell.status = status;
+            cell.requests = requests;
+            cell.failure_ratio = ratio;
+            kind(&cell)
+        };
+        assert_eq!(kind_of(CellStatus::Completed, 0, 0.0), "no_load");
+        assert_eq!(kind_of(CellStatus::Interrupted, 0, 0.0), "interrupted");
+        assert_eq!(kind_of(CellStatus::NoLoad, 0, 0.0), "no_load");
+        assert_eq!(kind_of(CellStatus::FaultLate, 0, 0.0), "fault_late");
+        assert_eq!(kind_of(CellStatus::EngineLost, 0, 0.0), "engine_lost");
+        assert_eq!(kind_of(CellStatus::Interrupted, 10, 0.5), "failed");
+        assert_eq!(kind_of(CellStatus::Interrupted, 10, 0.05), "interrupted");
+        assert_eq!(kind_of(CellStatus::Completed, 10, 0.5), "failed");
+        assert_eq!(kind_of(CellStatus::Completed, 10, 0.05), "ok");
+    }
+
+    #[test]
+    fn the_page_knows_every_kind_rust_names() {
+        let top = APP_JS
+            .iter()
+            .find(|code| code.contains("var KINDS = {"))
+            .expect("the kinds' words and marks");
+        let mut cell = fixture().cells[0].clone();
+        for status in [
+            CellStatus::Completed,
+            CellStatus::Interrupted,
+            CellStatus::ServerDown,
+            CellStatus::Unresponsive,
+            CellStatus::PreflightFailed,
+            CellStatus::Error,
+            CellStatus::Skipped,
+            CellStatus::EngineLost,
+            CellStatus::NoLoad,
+            CellStatus::FaultLate,
+        ] {
+            cell.status = status;
+            for (requests, ratio) in [(0, 0.0), (10, 0.05), (10, 0.5)] {
+                cell.requests = requests;
+                cell.failure_ratio = ratio;
+                let kind = kind(&cell);
+                assert!(
+                    top.contains(&format!("\n  {kind}: {{ mark: ")),
+                    "{kind} is not in the page's KINDS"
+                );
+            }
+        }
     }
 
     #[test]

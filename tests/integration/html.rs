@@ -2,7 +2,8 @@
 //! Debian's `chromium`: it draws a real run's results with no error, shows
 //! every cell's f% in the heatmap, draws its charts and event labels, is
 //! not blank, needs no network, and survives hostile and incomplete
-//! documents. Skipped with a printed reason when chromium is not installed;
+//! documents; a whole matrix's heatmap opens the page and fits one
+//! 1400 x 900 screen, and sorts, filters, tells and opens its cells. Skipped with a printed reason when chromium is not installed;
 //! failing instead when LABOUR_REQUIRE_CHROMIUM=1.
 //!
 //! `LABOUR_CHROMIUM` names another browser binary; `LABOUR_HTML_DIR=DIR`
@@ -240,9 +241,17 @@ fn html_report_of_a_real_run_draws_in_a_browser() {
         let entry = heatmap_entry(&all.dom, &cell.server, &cell.test);
         let failure = format!("{:.2}", cell.failure_ratio * 100.0);
         let innocent = format!("{:.2}", cell.innocent_failure_ratio * 100.0);
+        // Said on the entry (its label, which its tooltip repeats), and
+        // shown in it where there is room, as for these nine.
         assert!(
-            entry.contains(&format!(">{failure}<")),
+            entry.contains(&format!("{failure}% not as expected")),
             "{} / {}: f% {failure} not in {entry}",
+            cell.server,
+            cell.test
+        );
+        assert!(
+            entry.contains(&format!(">{failure}%<")),
+            "{} / {}: f% {failure} not shown in {entry}",
             cell.server,
             cell.test
         );
@@ -482,6 +491,271 @@ fn html_report_survives_hostile_and_incomplete_documents() {
     }
 }
 
+/// A whole matrix's shape, made of the fixture: `servers` x `tests` cells
+/// copied round from its nine, renamed, with every status among them.
+/// Layout input only (the figures repeat and mean nothing).
+fn widened(servers: usize, tests: usize) -> Results {
+    let mut results = fixture();
+    let server = results.scenario.servers[0].clone();
+    let test = results.scenario.tests[0].clone();
+    let cells = std::mem::take(&mut results.cells);
+    // Names as long as the catalogue's longest.
+    let server_name = |s: usize| format!("gunicorn-evt-{s:02}-py27");
+    let test_name = |t: usize| format!("SlowStream{t:02}");
+    results.scenario.servers = (0..servers)
+        .map(|s| {
+            let mut server = server.clone();
+            server.name = server_name(s);
+            server
+        })
+        .collect();
+    results.scenario.tests = (0..tests)
+        .map(|t| {
+            let mut test = test.clone();
+            test.name = test_name(t);
+            test
+        })
+        .collect();
+    let statuses = [
+        CellStatus::Completed,
+        CellStatus::ServerDown,
+        CellStatus::Completed,
+        CellStatus::Unresponsive,
+        CellStatus::Error,
+        CellStatus::Completed,
+        CellStatus::NoLoad,
+        CellStatus::Interrupted,
+        CellStatus::FaultLate,
+    ];
+    for s in 0..servers {
+        for t in 0..tests {
+            let mut cell = cells[(s * 7 + t * 3) % cells.len()].clone();
+            cell.server = server_name(s);
+            cell.test = test_name(t);
+            cell.status = statuses[(s + 2 * t) % statuses.len()];
+            results.cells.push(cell);
+        }
+    }
+    results
+}
+
+/// Appended to the page under test, after its own script: once the page
+/// has loaded, it measures every entry of the matrix against the window,
+/// hovers one, filters, sorts, then clicks one and waits for its section
+/// to open, and writes what it found into `<body data-layout>` (JSON).
+const MEASURE: &str = r#"<script>
+window.addEventListener("load", function () {
+  var found = { width: window.innerWidth, height: window.innerHeight };
+  var table = document.querySelector("table.heatmap");
+  var entries = Array.prototype.slice.call(document.querySelectorAll("td.hm"));
+  found.entries = entries.length;
+  var outside = entries.filter(function (td) {
+    var box = td.getBoundingClientRect();
+    return box.left < 0 || box.top < 0 || box.right > window.innerWidth || box.bottom > window.innerHeight;
+  });
+  found.outside = outside.length;
+  found.firstOutside = outside.slice(0, 3).map(function (td) { return td.getAttribute("data-cell"); });
+  found.smallest = entries.reduce(function (least, td) {
+    var box = td.getBoundingClientRect();
+    return [Math.min(least[0], box.width), Math.min(least[1], box.height)];
+  }, [Infinity, Infinity]);
+  found.matrixTop = table.getBoundingClientRect().top;
+  var setup = document.getElementById("setup-details");
+  found.setupBelow = setup.getBoundingClientRect().top >= table.getBoundingClientRect().bottom;
+  found.setupOpen = setup.open;
+  // The tooltip of the first entry.
+  var link = entries[0].querySelector("a");
+  link.dispatchEvent(new MouseEvent("mouseover", { bubbles: true }));
+  var tip = document.querySelector(".hm-tip");
+  found.tip = tip.hidden ? null : tip.textContent;
+  link.dispatchEvent(new MouseEvent("mouseleave", { bubbles: false }));
+  table.dispatchEvent(new MouseEvent("mouseleave", { bubbles: false }));
+  // Filters and sorts.
+  var rows = function () {
+    return Array.prototype.filter.call(table.tBodies[0].rows, function (row) { return !row.hidden; });
+  };
+  var set = function (id, value, event) {
+    var input = document.getElementById(id);
+    input.value = value;
+    input.dispatchEvent(new Event(event));
+  };
+  set("filter-servers", "-03-", "input");
+  found.serverFilter = rows().map(function (row) { return row.getAttribute("data-server"); });
+  set("filter-servers", "", "input");
+  set("filter-tests", "SlowStream01", "input");
+  found.testFilter = Array.prototype.filter.call(table.tHead.rows[0].cells, function (th) {
+    return th.classList.contains("hm-test") && !th.hidden;
+  }).map(function (th) { return th.textContent; });
+  set("filter-tests", "", "input");
+  var ok = document.querySelector("fieldset.legend input[data-kind=ok]");
+  ok.checked = false;
+  ok.dispatchEvent(new Event("change"));
+  found.okHidden = document.querySelectorAll("td.hm.kind-ok.hm-off").length === document.querySelectorAll("td.hm.kind-ok").length;
+  ok.checked = true;
+  ok.dispatchEvent(new Event("change"));
+  set("sort-rows", "most", "change");
+  found.failedCounts = rows().map(function (row) { return Number(row.lastChild.textContent || 0); });
+  set("sort-rows", "name", "change");
+  found.byName = rows().map(function (row) { return row.getAttribute("data-server"); });
+  table.tHead.querySelector("button[data-column='0']").click();
+  found.underFirstTest = rows().map(function (row) { return row.cells[1].getAttribute("data-kind"); });
+  // A click opens the cell's section and brings it to the top.
+  var target = entries[entries.length - 1].querySelector("a");
+  window.addEventListener("hashchange", function () {
+    var section = document.getElementById(target.getAttribute("href").slice(1));
+    found.opened = section.open && !section.classList.contains("unbuilt");
+    found.openedTop = section.getBoundingClientRect().top;
+    document.body.setAttribute("data-layout", JSON.stringify(found));
+  });
+  target.click();
+});
+</script>"#;
+
+/// What MEASURE found on `page` opened in a window of 1400 x `height`.
+fn measure(binary: &Path, page: &Path, height: u32) -> Value {
+    let url = format!("file://{}", page.display());
+    let (dom, stderr) = browse(
+        binary,
+        &url,
+        &[
+            "--dump-dom".into(),
+            format!("--window-size=1400,{height}"),
+            "--hide-scrollbars".into(),
+        ],
+    );
+    let opened = Opened {
+        dom,
+        console: console_of(&stderr),
+    };
+    assert_drew_cleanly(&opened, "the whole matrix");
+    let layout = between(&opened.dom, r#"data-layout=""#, "\"");
+    assert!(!layout.is_empty(), "the measuring script did not finish");
+    let json = layout
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).expect("the layout is JSON")
+}
+
+#[test]
+fn html_report_of_a_whole_matrix_opens_on_it_and_fits_one_screen() {
+    let Some(binary) = chromium("html_report_of_a_whole_matrix_opens_on_it_and_fits_one_screen")
+    else {
+        return;
+    };
+    // More than today's whole matrix (27 x 19): as many as it may grow to.
+    let (servers, tests) = (45, 20);
+    let results = widened(servers, tests);
+    let html = render(&results);
+    let (page, end) = html.rsplit_once("</body>").expect("the page ends");
+    let html = format!("{page}{MEASURE}\n</body>{end}");
+    let (_temp, dir) = workdir();
+    let page = write_page(&dir, "matrix.html", &html);
+
+    // Headless chromium keeps room for a browser's toolbar: its page in a
+    // 1400 x 900 window is shorter (as a browser's on a 1400 x 900 screen
+    // is). The page must fit there, and in a 1400 x 900 page as well.
+    let first = measure(&binary, &page, 900);
+    let mut layouts = vec![first.clone()];
+    let short = first["height"].as_u64().expect("a height") as u32;
+    if short != 900 {
+        let second = measure(&binary, &page, 900 + (900 - short));
+        assert_eq!(
+            (second["width"].as_u64(), second["height"].as_u64()),
+            (Some(1400), Some(900)),
+            "the page is 1400 x 900"
+        );
+        layouts.push(second);
+    }
+    for layout in &layouts {
+        let size = format!("{} x {}", layout["width"], layout["height"]);
+        assert_eq!(layout["width"], 1400, "{size}");
+        assert!(layout["height"].as_u64().unwrap() >= 700, "{size}");
+        assert_eq!(
+            layout["entries"],
+            servers * tests,
+            "{size}: every cell has an entry"
+        );
+        assert_eq!(
+            layout["outside"], 0,
+            "{size}: entries outside the first screen, among them {}",
+            layout["firstOutside"]
+        );
+        // Small, but an entry still: a mark's room.
+        let smallest = &layout["smallest"];
+        assert!(
+            smallest[0].as_f64().unwrap() >= 20.0 && smallest[1].as_f64().unwrap() >= 10.0,
+            "{size}: entries as small as {smallest}"
+        );
+        assert!(
+            layout["matrixTop"].as_f64().unwrap() < 200.0,
+            "{size}: the matrix starts {} px down",
+            layout["matrixTop"]
+        );
+        assert_eq!(layout["setupBelow"], true, "{size}: the setup follows it");
+        assert_eq!(layout["setupOpen"], false, "{size}: folded");
+    }
+    let layout = &layouts[0];
+    // Hover: the verdict and figures of the first cell.
+    let first_cell = &results.cells[0];
+    let tip = layout["tip"].as_str().expect("a tooltip shows");
+    for words in [
+        first_cell.server.as_str(),
+        &format!("{:.2}% not as expected", first_cell.failure_ratio * 100.0),
+        &format!("innocent {:.2}%", first_cell.innocent_failure_ratio * 100.0),
+    ] {
+        assert!(tip.contains(words), "{words:?} not in the tooltip {tip:?}");
+    }
+    // Filters by name, and by kind from the legend.
+    assert_eq!(layout["serverFilter"], json!(["gunicorn-evt-03-py27"]));
+    assert_eq!(layout["testFilter"], json!(["SlowStream01"]));
+    assert_eq!(
+        layout["okHidden"], true,
+        "unchecking a kind hides its cells"
+    );
+    // Sorts: most failed cells first, and by name.
+    let counts: Vec<u64> = layout["failedCounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    assert_eq!(counts.len(), servers);
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    assert!(counts[0] > counts[servers - 1], "{counts:?}");
+    let names: Vec<&str> = layout["byName"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted);
+    // A click on a test's heading: the servers worst under it first.
+    let kinds: Vec<&str> = layout["underFirstTest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|kind| kind.as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), servers);
+    assert_eq!(kinds[0], "server_down", "{kinds:?}");
+    let first_ok = kinds
+        .iter()
+        .position(|kind| *kind == "ok")
+        .expect("some ok");
+    assert!(
+        kinds[first_ok..].iter().all(|kind| *kind == "ok"),
+        "{kinds:?}"
+    );
+    // A click opens its cell's section, built, at the top of the window.
+    assert_eq!(layout["opened"], true, "the clicked cell's section opened");
+    let top = layout["openedTop"].as_f64().unwrap();
+    assert!((0.0..50.0).contains(&top), "its section is {top} px down");
+}
+
 #[test]
 fn html_report_groups_servers_by_interface_with_a_filter() {
     let Some(binary) = chromium("html_report_groups_servers_by_interface_with_a_filter") else {
@@ -497,14 +771,17 @@ fn html_report_groups_servers_by_interface_with_a_filter() {
     let page = write_page(&dir, "asgi.html", &render(&results));
     let opened = open_dom(&binary, &page, "");
     assert_drew_cleanly(&opened, "the grouped page");
-    let dom = between(&opened.dom, r#"<table class="heatmap">"#, "</table>");
+    let dom = between(&opened.dom, r#"<table class="heatmap"#, "</table>");
     // WSGI servers first, under their heading, then the ASGI one under its.
     let wsgi = dom.find(">WSGI servers<").expect("a WSGI group");
     let gunicorn = dom.find(">gunicorn-sync<").expect("gunicorn-sync's row");
     let asgi = dom.find(">ASGI servers<").expect("an ASGI group");
     let waitress = dom.find(">waitress<").expect("waitress's row");
     assert!(wsgi < gunicorn && gunicorn < asgi && asgi < waitress);
-    assert!(dom.contains(r#"<tr data-interface="asgi">"#), "{dom}");
+    assert!(
+        dom.contains(r#"data-server="waitress" data-interface="asgi""#),
+        "{dom}"
+    );
     for choice in ["all", "wsgi", "asgi"] {
         assert!(
             opened

@@ -168,17 +168,23 @@ function fallbackKind(status, requests, ratio, failedAbove) {
     preflight_failed: "preflight_failed",
     server_down: "server_down",
     unresponsive: "unresponsive",
+    engine_lost: "engine_lost",
+    no_load: "no_load",
+    fault_late: "fault_late",
   };
   if (fixed[status]) {
     return fixed[status];
   }
+  if (status === "interrupted") {
+    return requests > 0 && ratio !== null && ratio > failedAbove ? "failed" : "interrupted";
+  }
+  if (status !== "completed") {
+    return "unknown";
+  }
   if (requests === 0) {
-    return "interrupted";
+    return "no_load";
   }
-  if (ratio !== null && ratio > failedAbove) {
-    return "failed";
-  }
-  return status === "completed" ? "ok" : "interrupted";
+  return ratio !== null && ratio > failedAbove ? "failed" : "ok";
 }
 
 function readCell(value, index, textsValue, failedAbove) {

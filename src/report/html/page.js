@@ -1,4 +1,5 @@
-// The page: its header and heatmap (top.js), then a section per cell
+// The page: its title line (top.js), the matrix (matrix.js), the setup
+// folded (setup.js), then a section per cell
 // whose body and charts (cell.js, charts.js) are built only when it is
 // open and near the screen, so a run of hundreds of cells stays quick.
 // `#all` in the address opens and draws every cell; `#cell-N` opens one.
@@ -57,6 +58,7 @@ function buildCell(entry) {
     entry.details.appendChild(el("p", { className: "broken", text: "This cell could not be drawn: " + ((error && error.message) || error) }));
     return;
   }
+  entry.details.appendChild(el("a", { className: "to-matrix", href: "#matrix", text: "\u2191 the matrix" }));
   entry.details.appendChild(made.body);
   made.pending.forEach(function (item) {
     try {
@@ -74,27 +76,7 @@ function buildCell(entry) {
 
 function cellSection(model, cell, open) {
   var kind = kindOf(cell);
-  var d = cell.durability;
-  var bits = [];
-  if (sentLoad(cell)) {
-    bits.push(pct(cell.failurePercent) + " not as expected");
-    bits.push("innocent " + pct(cell.innocentPercent));
-    if (d.dies) {
-      bits.push(d.dies + " death(s)");
-    }
-    if (d.downtime) {
-      bits.push("down " + fmtSecs(d.downtime));
-    }
-    if (cell.workers.length > 1) {
-      bits.push(cell.workers.length + " workers");
-    }
-    if (cell.requestsPerSec !== null) {
-      bits.push(cell.requestsPerSec + " req/s");
-    }
-    if (cell.client.connectStalls) {
-      bits.push(cell.client.connectStalls + " connect stall(s)");
-    }
-  }
+  var bits = cellBits(cell);
   var details = el("details", { className: "cell unbuilt kind-" + kind, id: cell.anchor, "data-cell": cell.server + "/" + cell.test, open: open }, [
     el("summary", {}, [
       el("span", { className: "cell-title" }, [el("span", { className: "cell-server", text: cell.server }), " \u00d7 ", el("span", { className: "cell-test", text: cell.test })]),
@@ -184,6 +166,10 @@ function resizeCharts(index) {
 
 function followHash() {
   var hash = window.location.hash;
+  if (hash === "#setup") {
+    document.getElementById("setup-details").open = true;
+    return;
+  }
   if (hash === "#all") {
     page.cells.forEach(function (entry) {
       entry.details.open = true;
@@ -230,6 +216,7 @@ function main() {
   [
     ["the header", renderHeader],
     ["the matrix", renderMatrix],
+    ["the setup", renderSetup],
     ["the cells", renderCells],
     ["the footer", renderFooter],
   ].forEach(function (part) {
@@ -255,6 +242,7 @@ function main() {
   window.addEventListener("resize", function () {
     clearTimeout(resizing);
     resizing = setTimeout(function () {
+      fitMatrix();
       resizeCharts();
     }, 150);
   });

@@ -36,7 +36,9 @@ pub fn verdict(cell: &Cell) -> Option<String> {
             Some(at) => format!("Unresponsive since {at:.2} s"),
             None => "Unresponsive".into(),
         },
-        _ if cell.requests == 0 => "Interrupted".into(),
+        // A document from before `no_load` calls such a load completed.
+        CellStatus::Completed if cell.requests == 0 => "No load".into(),
+        CellStatus::Interrupted if cell.requests == 0 => "Interrupted".into(),
         CellStatus::Interrupted if cell.is_disqualified() => "Failed (interrupted)".into(),
         _ if cell.is_disqualified() => "Failed".into(),
         CellStatus::Interrupted => "Interrupted".into(),
@@ -211,6 +213,11 @@ mod tests {
         assert_eq!(cell_text(&cut), "f%: 0.50; RPS: 12.35 (interrupted)");
         let cut = cell(CellStatus::Interrupted, 500);
         assert_eq!(cell_text(&cut), "Failed (interrupted)");
+        let mut empty = cell(CellStatus::Completed, 0);
+        empty.requests = 0;
+        assert_eq!(verdict(&empty), Some("No load".into()));
+        empty.status = CellStatus::Interrupted;
+        assert_eq!(verdict(&empty), Some("Interrupted".into()));
         let mut down = cell(CellStatus::ServerDown, 500);
         down.durability.down_at_secs = Some(0.04);
         assert_eq!(cell_text(&down), "Down at 0.04 s");
