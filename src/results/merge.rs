@@ -64,6 +64,9 @@ fn run_label(repeat: u32) -> String {
     }
 }
 
+/// The oldest `schema_version` this labour reads.
+pub const OLDEST_READ: u32 = 2;
+
 impl Results {
     /// Read a document written by `bench --output` (or `merge`).
     pub fn read(path: &Path) -> Result<Results, ResultsError> {
@@ -79,16 +82,22 @@ impl Results {
         let value: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| not_results(format!("line {}, column {}: {e}", e.line(), e.column())))?;
         match value.get("schema_version").and_then(|v| v.as_u64()) {
-            Some(version) if version == u64::from(SCHEMA_VERSION) => {}
+            // Version 2 lacks only fields that default (a cell's verdict is
+            // worked out from its figures when read).
+            Some(version) if (OLDEST_READ..=SCHEMA_VERSION).contains(&(version as u32)) => {}
             Some(version) => {
                 return Err(not_results(format!(
-                    "its schema_version is {version}; this labour ({}) reads {SCHEMA_VERSION}",
+                    "its schema_version is {version}; this labour ({}) reads {OLDEST_READ} to \
+                     {SCHEMA_VERSION}",
                     env!("CARGO_PKG_VERSION")
                 )));
             }
             None => return Err(not_results("it has no schema_version".into())),
         }
-        serde_json::from_value(value).map_err(|e| not_results(e.to_string()))
+        let mut results: Results =
+            serde_json::from_value(value).map_err(|e| not_results(e.to_string()))?;
+        results.settle();
+        Ok(results)
     }
 }
 
@@ -230,4 +239,38 @@ fn join(merged: &mut Results, other: Results) {
         )
     };
     merged.cells.sort_by_key(position);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fixture as a document of `version`, without the fields `version`
+    /// 2 did not have.
+    fn written_as(version: u64, dir: &Path) -> std::path::PathBuf {
+        let mut value: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/results-small.json")).unwrap();
+        value["schema_version"] = version.into();
+        for cell in value["cells"].as_array_mut().unwrap() {
+            let cell = cell.as_object_mut().unwrap();
+            cell.remove("verdict");
+            cell.remove("stalls");
+        }
+        let path = dir.join(format!("v{version}.json"));
+        std::fs::write(&path, value.to_string()).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_version_2_document_is_read_with_its_verdicts_worked_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let results = Results::read(&written_as(2, dir.path())).unwrap();
+        assert!(results.cells.iter().all(|c| c.verdict.is_some()));
+        assert!(results.cells.iter().all(|c| c.stalls.is_none()));
+        let error = Results::read(&written_as(1, dir.path())).unwrap_err();
+        assert!(
+            error.to_string().contains("its schema_version is 1; this labour"),
+            "{error}"
+        );
+    }
 }
