@@ -130,7 +130,7 @@ fn list_shows_servers_and_tests() {
             "Group seed (--servers seed): wsgiref, cheroot, twisted, tornado, gevent, eventlet, paste, wsgiref-py27,",
         ))
         // The seed's tenth, built from its vendored source.
-        .stdout(predicate::str::is_match(r"(?m)^concurrence +0\.3\.1 +2\.7 ").unwrap());
+        .stdout(predicate::str::is_match(r"(?m)^concurrence +0\.3\.1 +wsgi +2\.7 ").unwrap());
     labour()
         .args(["list", "servers", "--all"])
         .assert()
