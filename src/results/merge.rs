@@ -269,7 +269,9 @@ mod tests {
         assert!(results.cells.iter().all(|c| c.stalls.is_none()));
         let error = Results::read(&written_as(1, dir.path())).unwrap_err();
         assert!(
-            error.to_string().contains("its schema_version is 1; this labour"),
+            error
+                .to_string()
+                .contains("its schema_version is 1; this labour"),
             "{error}"
         );
     }
