@@ -447,6 +447,18 @@ pub fn workers(processes: &[ServerProcess], top: u32) -> Vec<ServerProcess> {
     leaves
 }
 
+/// `kill(pid, signal)`: for a pid the caller just read as the server's
+/// (a member of its group here, of its container's cgroup for a local
+/// Docker engine).
+pub(crate) fn send_signal(pid: u32, signal: Signal) -> Result<(), std::io::Error> {
+    // SAFETY: kill has no memory effects; the pid was just read as one of
+    // the server's processes.
+    match unsafe { libc::kill(pid as i32, signal.number()) } {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
+}
+
 /// The processes of `/proc/<pid>/stat` lines: `pid (comm) state ppid ...`.
 pub fn parse_stat_lines(text: &str) -> Vec<ServerProcess> {
     text.lines()

@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 use bollard::query_parameters::InspectContainerOptions;
 
 use super::DockerRuntime;
-use crate::plan::Signal;
 use crate::runtime::{
-    Act, ActTarget, DirectActs, RunningServer, RuntimeError, ServerProcess, workers,
+    Act, ActTarget, DirectActs, RunningServer, RuntimeError, ServerProcess, send_signal as send,
+    workers,
 };
 
 /// The cgroup v1 hierarchies that list every process of a container (any
@@ -212,15 +212,6 @@ fn read_pids(procs: &Path) -> std::io::Result<Vec<u32>> {
         .lines()
         .filter_map(|line| line.trim().parse().ok())
         .collect())
-}
-
-fn send(pid: u32, signal: Signal) -> std::io::Result<()> {
-    // SAFETY: kill has no memory effects; the pid was just read from the
-    // container's own cgroup.
-    match unsafe { libc::kill(pid as i32, signal.number()) } {
-        0 => Ok(()),
-        _ => Err(std::io::Error::last_os_error()),
-    }
 }
 
 impl HostProcesses {

@@ -2,7 +2,7 @@
 //! group, SIGSTOP and SIGCONT of the whole group for a pause.
 
 use crate::plan::Signal;
-use crate::runtime::{Act, ActTarget, RuntimeError, ServerProcess, workers};
+use crate::runtime::{Act, ActTarget, RuntimeError, ServerProcess, send_signal as send, workers};
 
 /// The processes of group `pgid`, from /proc.
 fn group(pgid: i32) -> Vec<ServerProcess> {
@@ -18,15 +18,6 @@ fn group(pgid: i32) -> Vec<ServerProcess> {
             name: stat.comm,
         })
         .collect()
-}
-
-fn send(pid: u32, signal: Signal) -> Result<(), std::io::Error> {
-    // SAFETY: kill has no memory effects; the pid was just read as a
-    // member of the server's group.
-    match unsafe { libc::kill(pid as i32, signal.number()) } {
-        0 => Ok(()),
-        _ => Err(std::io::Error::last_os_error()),
-    }
 }
 
 fn send_group(pgid: i32, signal: Signal) -> Result<(), std::io::Error> {
