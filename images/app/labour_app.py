@@ -27,6 +27,16 @@ allocate (or hold descriptors) have upper bounds, ``BOUNDS``, the same as
 labour's own (src/behaviour/mod.rs), unless a memory limit is in force:
 labour says so in ``LABOUR_MEMORY_LIMIT`` (the limit in bytes), and the
 limit, not the app, bounds them then.
+
+The request log: when ``LABOUR_REQUEST_LOG`` names a file, every request
+that carries ``X-Labour-Request: <id>`` (up to 16 hex digits, labour's
+client sends one per request) appends ``S <id> <pid> <time>`` when it
+reaches the application and ``F <id> <pid> <time>`` when the application
+has produced its whole answer (wall-clock seconds). Each line is one
+write(2) on a descriptor opened with O_APPEND, in the kernel before the
+behaviour runs: a segfault or a SIGKILL of the worker cannot lose it.
+labour reads the file after the cell and matches it with what its client
+saw: where each lost request died.
 """
 
 import os
@@ -95,6 +105,52 @@ _LEAKED = []
 _LEAKED_FILES = []
 # The body chunk TrickleResponse sends, one per interval.
 TRICKLE_CHUNK = b"trickle\n"
+
+
+# The request log (see the module's docstring).
+REQUEST_LOG_ENV = "LABOUR_REQUEST_LOG"
+REQUEST_ID_HEADER = "X-Labour-Request"
+_HEX = frozenset("0123456789abcdef")
+# This process's descriptor of the log, reopened after a fork.
+_REQUEST_LOG = {"pid": None, "fd": None}
+
+
+def request_id(text):
+    """The request id of a header's value, or None when it is not one (up
+    to 16 lowercase hex digits: nothing else reaches the log)."""
+    if not text or len(text) > 16 or not _HEX.issuperset(text):
+        return None
+    return text
+
+
+def log_request(mark, rid):
+    """Append ``<mark> <rid> <pid> <time>`` to the request log, if there is
+    one; a log that cannot be written is skipped (labour counts the
+    requests it cannot match)."""
+    path = os.environ.get(REQUEST_LOG_ENV)
+    if not path or rid is None:
+        return
+    pid = os.getpid()
+    try:
+        if _REQUEST_LOG["pid"] != pid:
+            _REQUEST_LOG["fd"] = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            _REQUEST_LOG["pid"] = pid
+        os.write(_REQUEST_LOG["fd"], ("%s %s %d %.6f\n" % (mark, rid, pid, time.time())).encode("ascii"))
+    except OSError:
+        _REQUEST_LOG["pid"] = None
+
+
+def _finishing(iterable, rid):
+    """A streamed body, logged as finished once the server has taken its
+    last chunk."""
+    try:
+        for chunk in iterable:
+            yield chunk
+        log_request("F", rid)
+    finally:
+        close = getattr(iterable, "close", None)
+        if close is not None:
+            close()
 
 
 class BadParameter(Exception):
@@ -499,7 +555,18 @@ def _parse_parameters(name, query, spec):
 
 
 def application(environ, start_response):
-    """The WSGI entry point: dispatch to the behaviour named by the path."""
+    """The WSGI entry point: dispatch to the behaviour named by the path,
+    each request logged (see the module's docstring)."""
+    rid = request_id(environ.get("HTTP_X_LABOUR_REQUEST"))
+    log_request("S", rid)
+    result = _dispatch(environ, start_response)
+    if isinstance(result, list):
+        log_request("F", rid)
+        return result
+    return _finishing(result, rid)
+
+
+def _dispatch(environ, start_response):
     name = environ.get("PATH_INFO", "").strip("/").split("/")[0] or "PlainResponse"
     if name in ASGI_ONLY:
         return _respond(start_response, 404, "%s is ASGI only: %s\n" % (name, ASGI_ONLY[name]))

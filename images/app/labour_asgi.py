@@ -28,6 +28,10 @@ Lifespan: the app answers ``lifespan.startup`` with
 ``LABOUR_LIFESPAN_FAIL`` is set to a non-empty value (the message names
 the variable): a server should then refuse to start.
 
+Requests are logged as the WSGI app logs them (``LABOUR_REQUEST_LOG``,
+``X-Labour-Request``): started when the app is called, finished when its
+last body message has been sent.
+
 Python 3.8 or newer, standard library only.
 """
 
@@ -46,6 +50,8 @@ from labour_app import (  # noqa: E402
     _encode,
     _parse_parameters,
     _readable,
+    log_request,
+    request_id,
 )
 
 # Set to a non-empty value: the lifespan startup fails.
@@ -374,6 +380,24 @@ async def application(scope, receive, send):
         return
     if scope["type"] != "http":
         raise RuntimeError("labour_asgi serves HTTP only, not %r" % scope["type"])
+    rid = None
+    for key, value in scope.get("headers", ()):
+        if key.lower() == b"x-labour-request":
+            rid = request_id(value.decode("latin-1"))
+    if rid is None:
+        await _dispatch(scope, receive, send)
+        return
+    log_request("S", rid)
+
+    async def logged_send(message):
+        await send(message)
+        if message.get("type") == "http.response.body" and not message.get("more_body", False):
+            log_request("F", rid)
+
+    await _dispatch(scope, receive, logged_send)
+
+
+async def _dispatch(scope, receive, send):
     name = _path_text(scope).strip("/").split("/")[0] or "PlainResponse"
     if name not in BEHAVIOURS:
         await _respond(send, 404, "Unknown behaviour %r\n" % name)

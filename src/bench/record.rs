@@ -7,11 +7,12 @@ use std::time::{Duration, SystemTime};
 use super::fault::Fired;
 use crate::catalogue::Server;
 use crate::client::tally::{
-    AVAILABILITY_RESOLUTION, AroundMark, LOSS_BUCKET, Latency, MARK_WINDOW, MsBits,
-    TIMELINE_BUCKET, Tally,
+    AVAILABILITY_RESOLUTION, AroundMark, Fate, LOSS_BUCKET, Latency, MARK_WINDOW, MsBits,
+    TIMELINE_BUCKET, Tally, request_id,
 };
 use crate::client::{ClientRun, LoadEnd, PreflightCheck};
 use crate::plan::{FaultAction, TestSpec};
+use crate::results::funnel::{Funnel, Places, Stages};
 use crate::results::{
     BehaviourResult, Cell, CellError, CellStatus, ClientRecord, Connects, Durability, EndedBy,
     Engine, EventAction, EventRecord, FailureSample, FaultRecord, GracefulRecord, LATE_FIRING,
@@ -20,8 +21,12 @@ use crate::results::{
     WorkerSeen,
 };
 use crate::runtime::{
-    EngineInfo, PreparedImage, RunningServer, RuntimeError, StatsSample, StoppedServer,
+    AppLog, AppRequest, EngineInfo, PreparedImage, RunningServer, RuntimeError, StatsSample,
+    StoppedServer,
 };
+
+/// The application's requests by id, as its log has them.
+type AppRequests = std::collections::BTreeMap<u64, AppRequest>;
 
 fn ratio(part: u64, whole: u64) -> f64 {
     if whole == 0 {
@@ -150,9 +155,11 @@ pub(super) fn measured(
     cell.image_id = Some(image.id.clone());
     cell.startup_secs = Some(secs(running.startup));
     cell.python = running.python.clone();
-    let stopped = stopped.map(|stopped| {
-        served(&mut cell, &client, stopped);
-    });
+    let app_log = stopped.map(|stopped| served(&mut cell, &client, stopped));
+    let app = match &app_log {
+        Ok(AppLog::Read { requests, .. }) => Some(requests),
+        _ => None,
+    };
     let starts: Vec<f64> = fired
         .iter()
         .map(|f| secs_since(client.started, f.at))
@@ -163,12 +170,12 @@ pub(super) fn measured(
             // Losses after a fault are its own until the next fault begins.
             let at = secs_since(client.started, fired.at);
             let next = starts.iter().copied().filter(|&s| s > at).reduce(f64::min);
-            fault_record(fired, &client, &cell.events, next)
+            fault_record(fired, &client, &cell.events, next, app)
         })
         .collect();
     judge_the_load(&mut cell, &client);
-    match stopped {
-        Ok(()) => {}
+    match app_log {
+        Ok(_) => {}
         Err(error) => {
             cell.error = Some(CellError {
                 message: format!("after the load: {error}"),
@@ -332,8 +339,15 @@ fn rate_excluding(requests: u64, elapsed: Duration, all_stalled: Duration) -> Op
 
 /// What the server did during the load, from what its runtime reported
 /// and the client's per-millisecond record of answers.
-fn served(cell: &mut Cell, client: &ClientRun, stopped: StoppedServer) {
+/// What the server did, from the runtime's account of it; the
+/// application's log of its requests is matched with the client's (the
+/// cell's funnel) and handed back for the faults' records.
+fn served(cell: &mut Cell, client: &ClientRun, stopped: StoppedServer) -> AppLog {
     let tally = &client.tally;
+    match funnel(tally, &stopped.app_log) {
+        Ok(funnel) => cell.funnel = Some(funnel),
+        Err(why) => cell.funnel_missing = Some(why),
+    }
     let load_ms = client.elapsed.as_millis() as usize;
     cell.events = event_records(&stopped, client.started);
     cell.durability = durability(
@@ -349,6 +363,76 @@ fn served(cell: &mut Cell, client: &ClientRun, stopped: StoppedServer) {
     cell.exit_code = stopped.exit_code;
     cell.oom_killed = stopped.oom_killed;
     cell.log_tail = stopped.log_tail;
+    stopped.app_log
+}
+
+/// Each request the client sent, matched by its id with the application's
+/// log: how many reached each stage, and where each one that did not come
+/// back as expected died. Counted, request by request; an error says why
+/// there is no application's account to match.
+pub(crate) fn funnel(tally: &Tally, log: &AppLog) -> Result<Funnel, String> {
+    let (app, bad_lines) = match log {
+        AppLog::Read {
+            requests,
+            bad_lines,
+        } => (requests, *bad_lines),
+        AppLog::Unread(why) => return Err(why.clone()),
+    };
+    let mut funnel = Funnel {
+        bad_lines,
+        ..Funnel::default()
+    };
+    let mut matched = 0;
+    for (&connection, fates) in &tally.fates {
+        for (number, letter) in fates.chars().enumerate() {
+            let Some((fate, innocent)) = Fate::from_letter(letter) else {
+                continue;
+            };
+            let seen = app.get(&request_id(connection, number as u64));
+            matched += u64::from(seen.is_some());
+            if fate == Fate::Expected && seen.is_none() {
+                funnel.answered_unseen += 1;
+            }
+            count_stages(&mut funnel.all, fate, seen);
+            if innocent {
+                count_stages(&mut funnel.innocent, fate, seen);
+            }
+            if fate.expected() || fate == Fate::Waiting {
+                continue;
+            }
+            count_place(&mut funnel.lost, fate, seen);
+            if innocent {
+                count_place(&mut funnel.innocent_lost, fate, seen);
+            }
+        }
+    }
+    funnel.unknown_to_client = app.len() as u64 - matched;
+    Ok(funnel)
+}
+
+fn count_stages(stages: &mut Stages, fate: Fate, seen: Option<&AppRequest>) {
+    stages.sent += 1;
+    stages.connected += u64::from(fate != Fate::Refused);
+    stages.reached += u64::from(seen.is_some());
+    stages.finished += u64::from(seen.is_some_and(|r| r.finished.is_some()));
+    stages.came_back += u64::from(fate.expected());
+    stages.waiting_at_end += u64::from(fate == Fate::Waiting);
+}
+
+fn count_place(places: &mut Places, fate: Fate, seen: Option<&AppRequest>) {
+    match seen {
+        _ if fate == Fate::Refused => places.refused += 1,
+        None => places.before_application += 1,
+        Some(AppRequest { finished: None, .. }) => places.inside_application += 1,
+        Some(_) => places.on_the_way_back += 1,
+    }
+}
+
+/// The fate the client recorded for request `id`.
+fn fate_of(tally: &Tally, id: u64) -> Option<Fate> {
+    let letters = tally.fates.get(&((id >> 32) as usize))?;
+    let letter = *letters.as_bytes().get((id & 0xffff_ffff) as usize)?;
+    Fate::from_letter(letter as char).map(|(fate, _)| fate)
 }
 
 /// The window of the answer rates before and after a fault.
@@ -396,6 +480,7 @@ fn fault_record(
     client: &ClientRun,
     events: &[EventRecord],
     next_fault_at: Option<f64>,
+    app: Option<&AppRequests>,
 ) -> FaultRecord {
     let tally = &client.tally;
     let at_secs = secs_since(client.started, fired.at);
@@ -445,14 +530,20 @@ fn fault_record(
                 .filter(|&t| exit.is_none_or(|exit| t < exit))
                 .map(|t| (t - at_secs).max(0.0))
         };
-        GracefulRecord {
+        let exited_after_secs = exit.map(|exit| exit - at_secs);
+        let mut record = GracefulRecord {
             in_flight: in_flight.as_ref().map(|r| r.len() as u64),
             in_flight_completed: in_flight
                 .as_ref()
                 .map(|r| r.iter().filter(|r| r.expected).count() as u64),
-            exited_after_secs: exit.map(|exit| exit - at_secs),
+            exited_after_secs,
             refused_after_secs,
+            ..GracefulRecord::default()
+        };
+        if let Some(app) = app {
+            in_hand(&mut record, tally, app, fired.at, in_flight.as_deref());
         }
+        record
     });
     FaultRecord {
         action: fired.spec.action.name().to_string(),
@@ -479,6 +570,46 @@ fn fault_record(
         }),
         graceful,
     }
+}
+
+/// What the application had in hand when the server got SIGTERM at
+/// `term`: the requests it had started and not finished, what became of
+/// them, and the requests in flight that never reached it and failed
+/// (queued in the kernel, then reset). The server was graceful when it
+/// finished and answered every request it had in hand, then exited.
+fn in_hand(
+    record: &mut GracefulRecord,
+    tally: &Tally,
+    app: &AppRequests,
+    term: SystemTime,
+    in_flight: Option<&[&AroundMark]>,
+) {
+    let term = term
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let held: Vec<(u64, &AppRequest)> = app
+        .iter()
+        .filter(|(_, r)| r.started <= term && r.finished.is_none_or(|f| f > term))
+        .map(|(&id, r)| (id, r))
+        .collect();
+    let finished = held.iter().filter(|(_, r)| r.finished.is_some()).count() as u64;
+    let came_back = held
+        .iter()
+        .filter(|(id, _)| fate_of(tally, *id).is_some_and(Fate::expected))
+        .count() as u64;
+    let in_hand = held.len() as u64;
+    record.in_hand = Some(in_hand);
+    record.in_hand_finished = Some(finished);
+    record.in_hand_came_back = Some(came_back);
+    record.queued_reset = in_flight.map(|requests| {
+        requests
+            .iter()
+            .filter(|r| !r.expected && !app.contains_key(&r.id))
+            .count() as u64
+    });
+    record.graceful = (in_hand > 0).then_some(
+        finished == in_hand && came_back == in_hand && record.exited_after_secs.is_some(),
+    );
 }
 
 /// A cell whose pre-flight failed: nothing else was sent.
@@ -767,6 +898,117 @@ mod tests {
 
     use super::*;
     use crate::runtime::ServerEvent;
+
+    #[test]
+    fn every_lost_request_is_placed_by_the_application_log() {
+        let mut tally = Tally::new(1);
+        // Connection 0: answered; reset before the app; died inside it;
+        // finished inside it, then cut on the way back; refused. Connection
+        // 1: a crash that closed, as expected, unseen; still waiting.
+        tally.fates.insert(0, "ECCUR".into());
+        tally.fates.insert(1, "xW".into());
+        let at = |started, finished| AppRequest {
+            pid: 9,
+            started,
+            finished,
+        };
+        let requests = AppRequests::from([
+            (request_id(0, 0), at(1.0, Some(1.1))),
+            (request_id(0, 2), at(2.0, None)),
+            (request_id(0, 3), at(3.0, Some(3.2))),
+            (request_id(1, 1), at(4.0, None)),
+            // An id the client never sent.
+            (request_id(7, 0), at(5.0, None)),
+        ]);
+        let log = AppLog::Read {
+            requests,
+            bad_lines: 1,
+        };
+        let funnel = funnel(&tally, &log).unwrap();
+        assert_eq!(
+            funnel.all,
+            Stages {
+                sent: 7,
+                connected: 6,
+                reached: 4,
+                finished: 2,
+                came_back: 2,
+                waiting_at_end: 1,
+            }
+        );
+        assert_eq!(
+            funnel.innocent_lost,
+            Places {
+                refused: 1,
+                before_application: 1,
+                inside_application: 1,
+                on_the_way_back: 1,
+            }
+        );
+        assert_eq!(funnel.innocent.sent, 6);
+        assert_eq!(
+            funnel.lost.total(),
+            4,
+            "the crash that closed came back as expected"
+        );
+        assert_eq!(
+            (
+                funnel.answered_unseen,
+                funnel.unknown_to_client,
+                funnel.bad_lines
+            ),
+            (0, 1, 1)
+        );
+        let unread = AppLog::Unread("no log".into());
+        assert_eq!(funnel(&tally, &unread), Err("no log".to_string()));
+    }
+
+    #[test]
+    fn a_stop_is_graceful_when_every_request_in_hand_finished_and_came_back() {
+        let term = SystemTime::UNIX_EPOCH + Duration::from_secs(100);
+        let mut tally = Tally::new(1);
+        tally.fates.insert(0, "EEc".into());
+        let at = |started, finished| AppRequest {
+            pid: 9,
+            started,
+            finished,
+        };
+        // Request 0 finished before SIGTERM; 1 was in hand and finished
+        // after it; 2 never reached the application (queued, then reset).
+        let app = AppRequests::from([
+            (request_id(0, 0), at(98.0, Some(99.0))),
+            (request_id(0, 1), at(99.5, Some(100.4))),
+        ]);
+        let queued = AroundMark {
+            id: request_id(0, 2),
+            began: Duration::from_secs(1),
+            ended: Duration::from_secs(3),
+            expected: false,
+        };
+        let mut record = GracefulRecord {
+            exited_after_secs: Some(0.5),
+            ..GracefulRecord::default()
+        };
+        in_hand(&mut record, &tally, &app, term, Some(&[&queued]));
+        assert_eq!(
+            (
+                record.in_hand,
+                record.in_hand_finished,
+                record.in_hand_came_back
+            ),
+            (Some(1), Some(1), Some(1))
+        );
+        assert_eq!(record.queued_reset, Some(1));
+        assert_eq!(record.graceful, Some(true));
+        // The same, had the server not exited: not graceful.
+        let mut stayed = GracefulRecord::default();
+        in_hand(&mut stayed, &tally, &app, term, None);
+        assert_eq!(stayed.graceful, Some(false));
+        // Nothing in hand: the stop asked nothing.
+        let mut idle = GracefulRecord::default();
+        in_hand(&mut idle, &tally, &AppRequests::new(), term, None);
+        assert_eq!(idle.graceful, None);
+    }
 
     fn bits(marks: &[usize]) -> MsBits {
         let mut bits = MsBits::default();

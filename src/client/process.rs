@@ -385,6 +385,7 @@ mod tests {
     fn a_done_line_carries_the_whole_tally() {
         let mut tally = Tally::new(1);
         tally.record(Record {
+            id: 0,
             mix_index: 0,
             outcome: Outcome::Status(200),
             expected: true,

@@ -1,6 +1,7 @@
 //! What a client worker counts: outcomes per behaviour, latencies, worker
-//! pids, a timeline and the first failures. Nothing is stored per request,
-//! so memory stays flat whatever the request count; tallies merge, so
+//! pids, a timeline and the first failures. Per request, only its fate is
+//! kept, one letter (see [`Fate`]), so that the application's own log of
+//! the requests it saw can be matched with them; tallies merge, so
 //! workers (tasks now, processes later) each keep their own.
 
 use std::collections::BTreeMap;
@@ -38,9 +39,103 @@ const LATENCY_MAX_US: u64 = 3_600_000_000;
 /// takes milliseconds, nowhere near it.
 pub const CONNECT_STALL: Duration = Duration::from_millis(900);
 
+/// The id of request number `number` (from 0) on connection `connection`:
+/// unique in a cell, sent in `X-Labour-Request`.
+pub fn request_id(connection: usize, number: u64) -> u64 {
+    ((connection as u64) << 32) | (number & 0xffff_ffff)
+}
+
+/// How a request ended, as the client saw it, in the fewest words that
+/// tell where it may have died. One letter a request in
+/// [`Tally::fates`]: lower case for a misbehaving request, upper case for
+/// an innocent one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fate {
+    /// It came back as expected, with an answer (a status).
+    Expected,
+    /// It ended as expected with no answer: a misbehaving request whose
+    /// connection is meant to close (a crash).
+    ExpectedClosed,
+    /// The connection was refused: it never left the client.
+    Refused,
+    /// The connection was reset or closed before any response.
+    Reset,
+    /// No complete answer within the request timeout.
+    Timeout,
+    /// Headers came, then the connection ended before the whole body.
+    Truncated,
+    /// A whole answer came, not the one expected (a status, a body, not
+    /// HTTP).
+    WrongAnswer,
+    /// Still waiting when the load ended.
+    Waiting,
+}
+
+impl Fate {
+    /// Every fate, in the order of their letters.
+    pub const ALL: [Fate; 8] = [
+        Fate::Expected,
+        Fate::ExpectedClosed,
+        Fate::Refused,
+        Fate::Reset,
+        Fate::Timeout,
+        Fate::Truncated,
+        Fate::WrongAnswer,
+        Fate::Waiting,
+    ];
+
+    /// The fate of a request that ended in `outcome`.
+    pub fn of(outcome: &Outcome, expected: bool) -> Fate {
+        match outcome {
+            Outcome::Status(_) | Outcome::WrongBody(_) if expected => Fate::Expected,
+            _ if expected => Fate::ExpectedClosed,
+            Outcome::Refused => Fate::Refused,
+            Outcome::Reset => Fate::Reset,
+            Outcome::Timeout => Fate::Timeout,
+            Outcome::Truncated => Fate::Truncated,
+            Outcome::Status(_) | Outcome::WrongBody(_) | Outcome::ProtocolError => {
+                Fate::WrongAnswer
+            }
+        }
+    }
+
+    /// Whether the request came back as expected.
+    pub fn expected(self) -> bool {
+        matches!(self, Fate::Expected | Fate::ExpectedClosed)
+    }
+
+    /// Its letter in [`Tally::fates`].
+    pub fn letter(self, innocent: bool) -> char {
+        let letter = match self {
+            Fate::Expected => 'e',
+            Fate::ExpectedClosed => 'x',
+            Fate::Refused => 'r',
+            Fate::Reset => 'c',
+            Fate::Timeout => 't',
+            Fate::Truncated => 'u',
+            Fate::WrongAnswer => 'n',
+            Fate::Waiting => 'w',
+        };
+        if innocent {
+            letter.to_ascii_uppercase()
+        } else {
+            letter
+        }
+    }
+
+    /// The fate and whether the request was innocent, from its letter.
+    pub fn from_letter(letter: char) -> Option<(Fate, bool)> {
+        let lower = letter.to_ascii_lowercase();
+        let fate = Fate::ALL.into_iter().find(|f| f.letter(false) == lower)?;
+        Some((fate, letter.is_ascii_uppercase()))
+    }
+}
+
 /// One request's result, as the worker loop hands it over.
 #[derive(Debug, Clone)]
 pub struct Record {
+    /// Its id ([`request_id`]).
+    pub id: u64,
     /// Index of the behaviour in the test's mix.
     pub mix_index: usize,
     /// How the request ended.
@@ -261,6 +356,9 @@ impl MsBits {
 /// A request around a mark: when it began and ended, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AroundMark {
+    /// Its id ([`request_id`]).
+    #[serde(default)]
+    pub id: u64,
     /// When it began, since the client started.
     pub began: Duration,
     /// When its outcome was known.
@@ -331,6 +429,12 @@ pub struct Tally {
     /// ended (not counted as requests).
     #[serde(default)]
     pub innocent_waiting_at_end: u64,
+    /// Per connection (by its index in the run): each request's fate, a
+    /// letter ([`Fate::letter`]) per request, in the order sent, so that
+    /// request `n` of connection `c` ([`request_id`]`(c, n)`) is the
+    /// `n`th letter.
+    #[serde(default)]
+    pub fates: BTreeMap<usize, String>,
 }
 
 /// Start value of a sequence digest (FNV-1a's offset basis).
@@ -369,6 +473,7 @@ impl Tally {
             innocent_waiting_ms: MsBits::default(),
             innocent_back_ms: MsBits::default(),
             innocent_waiting_at_end: 0,
+            fates: BTreeMap::new(),
         }
     }
 
@@ -454,6 +559,7 @@ impl Tally {
                     && kept.len() < MARK_KEPT
                 {
                     kept.push(AroundMark {
+                        id: record.id,
                         began,
                         ended: record.at,
                         expected: record.expected,
@@ -540,7 +646,7 @@ impl Tally {
     /// A request that began at `began` and was still in flight when the
     /// load ended at `ended`: not a request counted, but one the marks it
     /// straddles saw not come back.
-    pub fn unfinished(&mut self, began: Duration, ended: Duration, innocent: bool) {
+    pub fn unfinished(&mut self, id: u64, began: Duration, ended: Duration, innocent: bool) {
         if innocent {
             let ms = |at: Duration| (at.as_millis() / AVAILABILITY_RESOLUTION.as_millis()) as usize;
             self.innocent_waiting_ms.set_range(ms(began), ms(ended));
@@ -549,6 +655,7 @@ impl Tally {
         for (mark, kept) in self.marks.iter().zip(&mut self.around_marks) {
             if began <= *mark + MARK_WINDOW && ended > *mark && kept.len() < MARK_KEPT {
                 kept.push(AroundMark {
+                    id,
                     began,
                     ended,
                     expected: false,
@@ -597,6 +704,7 @@ impl Tally {
         self.connection_spans.extend(other.connection_spans);
         self.late_starts += other.late_starts;
         self.sequences.extend(other.sequences);
+        self.fates.extend(other.fates);
         for (pid, at) in other.worker_pids {
             let first = self.worker_pids.entry(pid).or_insert(at);
             *first = (*first).min(at);
@@ -650,6 +758,7 @@ mod tests {
 
     fn record(mix_index: usize, outcome: Outcome, expected: bool, at_ms: u64) -> Record {
         Record {
+            id: 0,
             mix_index,
             outcome,
             expected,
@@ -837,6 +946,7 @@ mod tests {
         tally.record(sleeping);
         // Still waiting when the load ended at 6 s, since 4.5 s.
         tally.unfinished(
+            0,
             Duration::from_millis(4500),
             Duration::from_millis(6000),
             true,
@@ -867,6 +977,7 @@ mod tests {
         tally.record(record(0, Outcome::Status(200), true, 100));
         // Still in flight when the load ended at 1.2 s.
         tally.unfinished(
+            0,
             Duration::from_millis(900),
             Duration::from_millis(1200),
             false,
@@ -876,6 +987,7 @@ mod tests {
         assert!(kept[0].expected && !kept[1].expected);
         let mut other = Tally::new(2).watching(&[mark]);
         other.unfinished(
+            0,
             Duration::from_millis(990),
             Duration::from_millis(1100),
             false,

@@ -1,6 +1,9 @@
 //! One connection's loop: pick a kind of request by the policy, send it
 //! (now, or at its scheduled time in open-loop mode), judge the outcome and
-//! count it in the worker's own tally. Nothing is stored per request.
+//! count it in the worker's own tally. Each request carries its id
+//! (`X-Labour-Request`: the connection's index and the request's number on
+//! it) and leaves one letter, its fate, in the tally: that is all that is
+//! stored per request.
 
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -13,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::REFUSED_PAUSE;
 use super::connection::{Connection, Exchange, Target, exchange, request_head};
 use super::mix::Mix;
-use super::tally::{Record, SEQUENCE_START, Tally, sequence_step};
+use super::tally::{Fate, Record, SEQUENCE_START, Tally, request_id, sequence_step};
 use crate::behaviour::Outcome;
 use crate::plan::LoadSpec;
 use crate::policy::Policy;
@@ -109,10 +112,38 @@ impl Shared {
     }
 }
 
-/// A mix made ready to send: request heads and upload bodies, built once.
+/// The header that carries a request's id to the application, which logs
+/// it (`images/app/labour_app.py`): 16 lowercase hex digits.
+pub const REQUEST_ID_HEADER: &str = "X-Labour-Request";
+/// Digits of a request id on the wire.
+const ID_DIGITS: usize = 16;
+
+/// A mix made ready to send: request heads and upload bodies, built once;
+/// each head ends with the request id header, its digits patched in per
+/// request.
 pub struct Prepared {
     heads: Vec<Vec<u8>>,
     uploads: Vec<Option<Vec<u8>>>,
+}
+
+/// `head` with the request id header added, and where its digits start.
+fn with_id_header(mut head: Vec<u8>) -> Vec<u8> {
+    debug_assert!(head.ends_with(b"\r\n\r\n"));
+    head.truncate(head.len() - 2);
+    head.extend_from_slice(REQUEST_ID_HEADER.as_bytes());
+    head.extend_from_slice(b": ");
+    head.extend_from_slice(&[b'0'; ID_DIGITS]);
+    head.extend_from_slice(b"\r\n\r\n");
+    head
+}
+
+/// Write `id` into `head` (made by [`with_id_header`]) in place.
+fn patch_id(head: &mut [u8], id: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = head.len() - 4 - ID_DIGITS;
+    for (i, byte) in head[digits..digits + ID_DIGITS].iter_mut().enumerate() {
+        *byte = HEX[((id >> (4 * (ID_DIGITS - 1 - i))) & 0xf) as usize];
+    }
 }
 
 impl Prepared {
@@ -134,7 +165,12 @@ impl Prepared {
             {
                 return Err(format!("{:?} is not a request target", item.path));
             }
-            heads.push(request_head(&item.path, &mix.host, item.upload, keep_alive));
+            heads.push(with_id_header(request_head(
+                &item.path,
+                &mix.host,
+                item.upload,
+                keep_alive,
+            )));
         }
         let uploads = mix
             .items
@@ -234,6 +270,9 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
     // When this connection sent its first request: from then until its
     // loop ends it is a connection sending.
     let mut first_began: Option<Instant> = None;
+    // The request's head with its id, rewritten for every request.
+    let mut head = Vec::new();
+    let mut fates = String::new();
     loop {
         if worker.requests.is_some_and(|cap| sent >= cap) || stop.is_cancelled() {
             break;
@@ -247,11 +286,15 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
         if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             break;
         }
+        let id = request_id(worker.index, sent);
         sent += 1;
         let index = policy.next_index();
         let item = &mix.items[index];
+        head.clear();
+        head.extend_from_slice(&prepared.heads[index]);
+        patch_id(&mut head, id);
         let target = Target {
-            head: &prepared.heads[index],
+            head: &head,
             upload: prepared.uploads[index].as_deref(),
             keep_alive: load.keep_alive,
             body_check: item.body_check,
@@ -266,11 +309,13 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
         let answer = tokio::select! {
             biased;
             _ = &mut stopped => {
-                unfinished(tally, begin.duration_since(started), started.elapsed(), item.innocent);
+                fates.push(Fate::Waiting.letter(item.innocent));
+                unfinished(tally, id, begin.duration_since(started), started.elapsed(), item.innocent);
                 break;
             }
             _ = &mut end => {
-                unfinished(tally, begin.duration_since(started), started.elapsed(), item.innocent);
+                fates.push(Fate::Waiting.letter(item.innocent));
+                unfinished(tally, id, begin.duration_since(started), started.elapsed(), item.innocent);
                 break;
             }
             _ = &mut timer => None,
@@ -289,12 +334,14 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
         });
         let refused = answer.outcome == Outcome::Refused;
         let expected = item.judge.is_expected(&answer.outcome);
+        fates.push(Fate::of(&answer.outcome, expected).letter(item.innocent));
         let at = done.duration_since(started);
         shared.count(expected, at);
         tally
             .lock()
             .expect("a tally is never poisoned")
             .record(Record {
+                id,
                 mix_index: index,
                 outcome: answer.outcome,
                 expected,
@@ -318,6 +365,9 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
     }
     let mut tally = tally.lock().expect("a tally is never poisoned");
     tally.sequences.insert(worker.index, (counted, digest));
+    if !fates.is_empty() {
+        tally.fates.insert(worker.index, fates);
+    }
     if let Some(first_began) = first_began {
         tally.connection_ended(first_began.duration_since(started), started.elapsed());
     }
@@ -325,16 +375,28 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
 
 /// A request still in flight when the load ended: not counted, but seen
 /// by the marks it straddles (it did not come back in time).
-fn unfinished(tally: &Mutex<Tally>, began: Duration, ended: Duration, innocent: bool) {
+fn unfinished(tally: &Mutex<Tally>, id: u64, began: Duration, ended: Duration, innocent: bool) {
     tally
         .lock()
         .expect("a tally is never poisoned")
-        .unfinished(began, ended, innocent);
+        .unfinished(id, began, ended, innocent);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_request_carries_its_id_in_the_head() {
+        let mut head = with_id_header(request_head("/PlainResponse", "h", None, true));
+        patch_id(&mut head, request_id(3, 0x2a));
+        let text = String::from_utf8(head).unwrap();
+        assert!(
+            text.ends_with("\r\nX-Labour-Request: 000000030000002a\r\n\r\n"),
+            "{text:?}"
+        );
+        assert!(text.starts_with("GET /PlainResponse HTTP/1.1\r\n"));
+    }
 
     #[test]
     fn split_spreads_the_remainder_and_skips_idle_workers() {

@@ -149,6 +149,38 @@ const COLUMNS: &[Column] = &[
     ("max_fault_late_secs", |c| {
         number(c.faults.iter().map(|f| f.late_secs).reduce(f64::max))
     }),
+    ("reached_app", |c| {
+        number(c.funnel.as_ref().map(|f| f.all.reached))
+    }),
+    ("finished_in_app", |c| {
+        number(c.funnel.as_ref().map(|f| f.all.finished))
+    }),
+    ("lost_refused", |c| {
+        number(c.funnel.as_ref().map(|f| f.lost.refused))
+    }),
+    ("lost_before_app", |c| {
+        number(c.funnel.as_ref().map(|f| f.lost.before_application))
+    }),
+    ("lost_inside_app", |c| {
+        number(c.funnel.as_ref().map(|f| f.lost.inside_application))
+    }),
+    ("lost_on_the_way_back", |c| {
+        number(c.funnel.as_ref().map(|f| f.lost.on_the_way_back))
+    }),
+    ("innocent_lost_inside_app", |c| {
+        number(
+            c.funnel
+                .as_ref()
+                .map(|f| f.innocent_lost.inside_application),
+        )
+    }),
+    ("unmatched", |c| {
+        number(
+            c.funnel
+                .as_ref()
+                .map(|f| f.answered_unseen + f.unknown_to_client + f.bad_lines),
+        )
+    }),
 ];
 
 /// The CSV header, in order.

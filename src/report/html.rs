@@ -106,6 +106,12 @@ struct CellTexts {
 
 /// The heatmap's kind of a cell.
 fn kind(cell: &Cell) -> &'static str {
+    // A graceful stop answers its own question (see `results::verdict`).
+    match cell.verdict {
+        Some(Verdict::Graceful) => return "graceful",
+        Some(Verdict::Abrupt) => return "abrupt",
+        _ => {}
+    }
     match cell.status {
         CellStatus::Error => "error",
         CellStatus::Skipped => "skipped",

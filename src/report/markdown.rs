@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 use super::Report;
 use super::table::{
-    BUDGET_NOTE, STALLED_NOTE, STALLS_NOTE, breakdown, durability, faults, matrix_text, verdict,
+    BUDGET_NOTE, STALLED_NOTE, STALLS_NOTE, STOP_NOTE, breakdown, durability, faults, funnel,
+    matrix_text, stop_mark, verdict,
 };
 use crate::results::{EndedBy, Results, Verdict};
 
@@ -105,6 +106,9 @@ impl Report for MarkdownReport {
         {
             let _ = writeln!(out, "\n{STALLED_NOTE}");
         }
+        if results.cells.iter().any(|cell| stop_mark(cell).is_some()) {
+            let _ = writeln!(out, "\n{STOP_NOTE}");
+        }
         let counts: Vec<String> = Verdict::ALL
             .iter()
             .filter_map(|&v| {
@@ -139,6 +143,20 @@ impl Report for MarkdownReport {
             let _ = writeln!(out, "\n### Faults\n\n{}.\n", faults::HEADING);
             let rows: Vec<Vec<String>> = fault_rows.into_iter().map(|row| row.to_vec()).collect();
             table(&faults::COLUMNS, &rows, &mut out);
+        }
+
+        let lost = funnel::cells(results);
+        if !lost.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n### Where lost requests died\n\n{}.\n",
+                funnel::HEADING
+            );
+            let rows: Vec<Vec<String>> = lost
+                .into_iter()
+                .map(|(cell, counts)| funnel::row(cell, counts).to_vec())
+                .collect();
+            table(&funnel::COLUMNS, &rows, &mut out);
         }
 
         let failing: Vec<_> = results

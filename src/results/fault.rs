@@ -81,7 +81,7 @@ pub struct SlowRecord {
 }
 
 /// What a graceful stop (SIGTERM while requests were in flight) did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GracefulRecord {
     /// Requests in flight when the server got SIGTERM (counted with those
     /// still in flight when the load ended, which did not complete); `None`
@@ -96,4 +96,24 @@ pub struct GracefulRecord {
     /// Seconds from SIGTERM to the first refused connection before the
     /// exit; `None` when it refused none meanwhile.
     pub refused_after_secs: Option<f64>,
+    /// Requests the application had started and not finished at SIGTERM,
+    /// from its own log; `None` without one.
+    #[serde(default)]
+    pub in_hand: Option<u64>,
+    /// Of them, those the application finished.
+    #[serde(default)]
+    pub in_hand_finished: Option<u64>,
+    /// Of them, those that came back as expected.
+    #[serde(default)]
+    pub in_hand_came_back: Option<u64>,
+    /// Requests in flight at SIGTERM that never reached the application
+    /// and failed: queued in the kernel (or the server), then reset.
+    #[serde(default)]
+    pub queued_reset: Option<u64>,
+    /// Whether the stop was graceful: every request in hand finished and
+    /// came back as expected, and the server exited; refusals after the
+    /// stop are expected, not failures. `None` when the application had
+    /// nothing in hand (or kept no log): the stop asked nothing.
+    #[serde(default)]
+    pub graceful: Option<bool>,
 }

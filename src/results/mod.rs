@@ -3,6 +3,7 @@
 
 mod durability;
 mod fault;
+pub mod funnel;
 mod journal;
 mod load;
 mod load_run;
@@ -22,6 +23,7 @@ pub use durability::{
     Resources,
 };
 pub use fault::{FaultRecord, GracefulRecord, LATE_FIRING, SlowRecord};
+pub use funnel::Funnel;
 pub use journal::Journal;
 pub use load::{
     BehaviourResult, FailureSample, LatencySplit, LatencySummary, Timeline, WorkerSeen,
@@ -37,7 +39,7 @@ use crate::plan::{ContainerOptions, TestSpec, Thresholds};
 use crate::scenario::Plan;
 
 /// Version of the results document; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// A cell is reported as `Failed` when more than this share of its
 /// requests came back not as expected (the seed's 10%).
@@ -630,6 +632,14 @@ pub struct Cell {
     /// from its figures; every report shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
+    /// Where its requests went, the client's account matched with the
+    /// application's: sent, connected, reached, finished, came back, and
+    /// where each lost request died.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funnel: Option<Funnel>,
+    /// Why it has no funnel (the application's log could not be read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funnel_missing: Option<String>,
     /// Everything the engine reported about the container.
     pub events: Vec<EventRecord>,
     /// Memory and CPU use of the container.
@@ -690,6 +700,8 @@ impl Cell {
             durability: Durability::default(),
             stalls: None,
             verdict: None,
+            funnel: None,
+            funnel_missing: None,
             events: Vec::new(),
             resources: Resources::default(),
             not_enforced: Vec::new(),

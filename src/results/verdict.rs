@@ -10,6 +10,13 @@
 //! innocent requests waited with none coming back for at least the stall
 //! threshold), `held`. `skipped` and `interrupted` say the cell has no
 //! verdict of the server.
+//!
+//! A graceful stop asks its own question, answered from the application's
+//! log: `graceful` when the server finished and answered every request the
+//! application had in hand at SIGTERM and then exited (whatever it refused
+//! after), `abrupt` when it dropped one. Its cell has that verdict, unless
+//! it measured nothing it can stand by or the application had nothing in
+//! hand (then the rule above).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -34,11 +41,16 @@ pub enum Verdict {
     /// More than 10% of the requests were not as expected (the seed's
     /// `Failed`).
     Failed,
+    /// A graceful stop dropped a request the application had in hand.
+    Abrupt,
     /// Within 10%, but innocent requests waited with none coming back for
     /// at least the stall threshold (see `stalls`).
     Stalled,
     /// Within 10%, and innocent requests kept coming back.
     Held,
+    /// A graceful stop: every request the application had in hand at
+    /// SIGTERM finished and came back, then the server exited.
+    Graceful,
     /// The runtime cannot run the server: no verdict.
     Skipped,
     /// Cut short by a signal before it could say.
@@ -47,14 +59,16 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict, worst first.
-    pub const ALL: [Verdict; 9] = [
+    pub const ALL: [Verdict; 11] = [
         Verdict::Error,
         Verdict::PreflightFailed,
         Verdict::Down,
         Verdict::Unresponsive,
         Verdict::Failed,
+        Verdict::Abrupt,
         Verdict::Stalled,
         Verdict::Held,
+        Verdict::Graceful,
         Verdict::Skipped,
         Verdict::Interrupted,
     ];
@@ -67,8 +81,10 @@ impl Verdict {
             Verdict::Down => "down",
             Verdict::Unresponsive => "unresponsive",
             Verdict::Failed => "failed",
+            Verdict::Abrupt => "abrupt",
             Verdict::Stalled => "stalled",
             Verdict::Held => "held",
+            Verdict::Graceful => "graceful",
             Verdict::Skipped => "skipped",
             Verdict::Interrupted => "interrupted",
         }
@@ -86,6 +102,10 @@ impl Verdict {
                 "within 10%, but innocent requests waited with none coming back for a stall"
             }
             Verdict::Held => "within 10%, innocent requests kept coming back",
+            Verdict::Abrupt => "a graceful stop dropped a request the application had in hand",
+            Verdict::Graceful => {
+                "a graceful stop: every request in hand at SIGTERM finished and came back, then the server exited"
+            }
             Verdict::Skipped => "the runtime cannot run this server",
             Verdict::Interrupted => "cut short by a signal",
         }
@@ -140,8 +160,25 @@ pub struct StallRecord {
     pub to_secs: f64,
 }
 
-/// The verdict of `cell`, from its status, its failure share and its stalls.
+/// The verdict of `cell`, from its status, its failure share and its
+/// stalls, or for a graceful stop from what became of the requests in hand.
 pub fn verdict(cell: &Cell) -> Verdict {
+    let graceful = cell
+        .faults
+        .iter()
+        .find_map(|fault| fault.graceful.as_ref()?.graceful);
+    match (cell.status, graceful) {
+        (
+            CellStatus::Completed | CellStatus::ServerDown | CellStatus::Unresponsive,
+            Some(graceful),
+        ) => {
+            return match graceful {
+                true => Verdict::Graceful,
+                false => Verdict::Abrupt,
+            };
+        }
+        _ => {}
+    }
     match cell.status {
         CellStatus::Error | CellStatus::NoLoad | CellStatus::FaultLate | CellStatus::EngineLost => {
             Verdict::Error
@@ -192,6 +229,41 @@ mod tests {
             Verdict::Down
         );
         assert_eq!(verdict(&cell(CellStatus::NoLoad, 0.0, 0)), Verdict::Error);
+    }
+
+    #[test]
+    fn a_graceful_stop_has_the_stops_verdict_whatever_its_failures() {
+        let stop = |graceful| {
+            let mut cell = cell(CellStatus::ServerDown, 0.9, 0);
+            cell.faults.push(crate::results::FaultRecord {
+                action: "graceful-stop".into(),
+                declared: String::new(),
+                planned_at_secs: 2.0,
+                late_secs: 0.0,
+                at_secs: 2.0,
+                until_secs: None,
+                target: None,
+                error: None,
+                innocent_lost_during: 0,
+                innocent_lost_after: 0,
+                recovered_after_secs: None,
+                expected_per_sec_before: None,
+                expected_per_sec_during: None,
+                slow: None,
+                graceful: Some(crate::results::GracefulRecord {
+                    graceful,
+                    ..Default::default()
+                }),
+            });
+            cell
+        };
+        assert_eq!(verdict(&stop(Some(true))), Verdict::Graceful);
+        assert_eq!(verdict(&stop(Some(false))), Verdict::Abrupt);
+        // Nothing in hand at SIGTERM: the rule for every cell.
+        assert_eq!(verdict(&stop(None)), Verdict::Down);
+        let mut late = stop(Some(true));
+        late.status = CellStatus::FaultLate;
+        assert_eq!(verdict(&late), Verdict::Error);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod local;
 pub(crate) mod owner;
 mod ports;
 mod probe;
+pub mod request_log;
 mod select;
 
 use std::future::Future;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
+pub use request_log::{AppLog, AppRequest};
 pub use select::{AnyRuntime, RuntimeChoice};
 
 use crate::catalogue::Server;
@@ -120,6 +122,8 @@ pub struct StoppedServer {
     pub stop_took: Duration,
     /// How long removing it and settling its events took.
     pub remove_took: Duration,
+    /// The application's own log of the requests that reached it.
+    pub app_log: AppLog,
 }
 
 pub use crate::plan::Signal;

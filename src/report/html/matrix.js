@@ -341,8 +341,8 @@ function applyFilters() {
 
 // Worst first, when rows sort by one test's column.
 var SEVERITY = [
-  "server_down", "unresponsive", "failed", "preflight_failed", "error", "engine_lost",
-  "fault_late", "no_load", "stalled", "interrupted", "unknown", "skipped", "ok", "none",
+  "server_down", "unresponsive", "failed", "abrupt", "preflight_failed", "error", "engine_lost",
+  "fault_late", "no_load", "stalled", "interrupted", "unknown", "skipped", "ok", "graceful", "none",
 ];
 
 // Sort the rows by the column of test `index`: the worst kind first, then

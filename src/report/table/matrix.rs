@@ -78,7 +78,7 @@ pub fn cell_text(cell: &Cell) -> String {
 /// runs there were and how much their requests per second varied.
 pub fn matrix_text(results: &Results, cell: &Cell) -> String {
     let mut text = cell_text(cell);
-    if let Some(mark) = stalled_mark(cell) {
+    if let Some(mark) = stalled_mark(cell).or_else(|| stop_mark(cell)) {
         text.push(' ');
         text.push_str(&mark);
     }
@@ -141,6 +141,9 @@ pub fn render(results: &Results, out: &mut String) {
     {
         let _ = writeln!(out, "{STALLED_NOTE}");
     }
+    if results.cells.iter().any(|cell| stop_mark(cell).is_some()) {
+        let _ = writeln!(out, "{STOP_NOTE}");
+    }
     if results.repeat > 1 {
         let _ = writeln!(
             out,
@@ -167,6 +170,28 @@ pub fn stalled_mark(cell: &Cell) -> Option<String> {
         format!("[stalled {longest:.2} s]")
     })
 }
+
+/// The mark beside a graceful stop's cell: `[graceful 3/3]` or
+/// `[abrupt 1/3]`, the requests the application had in hand at SIGTERM
+/// that came back, of those it had.
+pub fn stop_mark(cell: &Cell) -> Option<String> {
+    let word = match cell.verdict? {
+        Verdict::Graceful => "graceful",
+        Verdict::Abrupt => "abrupt",
+        _ => return None,
+    };
+    let stop = cell.faults.iter().find_map(|f| f.graceful.as_ref())?;
+    Some(format!(
+        "[{word} {}/{}]",
+        stop.in_hand_came_back?, stop.in_hand?
+    ))
+}
+
+/// What `[graceful ...]` and `[abrupt ...]` mean.
+pub const STOP_NOTE: &str = "[graceful K/N], [abrupt K/N]: of the N requests the application \
+                             had in hand at SIGTERM (its own log), K finished and came back; \
+                             graceful when all did and the server then exited. Refusals after \
+                             the stop are expected: the verdict is the stop's, not f%'s.";
 
 /// What `[stalled ...]` after a cell's figures means.
 pub const STALLED_NOTE: &str = "[stalled N s]: within 10%, but innocent requests waited with \

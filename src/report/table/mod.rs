@@ -5,14 +5,15 @@
 pub(super) mod breakdown;
 pub(super) mod durability;
 pub(super) mod faults;
+pub(super) mod funnel;
 mod latency;
 mod matrix;
 
 use std::fmt::Write as _;
 
 pub use matrix::{
-    BUDGET_NOTE, STALLED_NOTE, STALLS_NOTE, cell_text, matrix_text, percent_text, stalled_mark,
-    verdict,
+    BUDGET_NOTE, STALLED_NOTE, STALLS_NOTE, STOP_NOTE, cell_text, matrix_text, percent_text,
+    stalled_mark, stop_mark, verdict,
 };
 
 use super::Report;
@@ -40,6 +41,7 @@ impl Report for TableReport {
         matrix::render(results, &mut out);
         durability::render(results, &mut out);
         faults::render(results, &mut out);
+        funnel::render(results, &mut out);
         latency::render(results, &mut out);
 
         let mut details = String::new();

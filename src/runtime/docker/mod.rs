@@ -23,8 +23,9 @@ use bollard::models::{
     RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, InspectContainerOptions, ListContainersOptions, LogsOptions,
-    RemoveContainerOptions, RemoveImageOptions, StopContainerOptions,
+    CreateContainerOptions, DownloadFromContainerOptions, InspectContainerOptions,
+    ListContainersOptions, LogsOptions, RemoveContainerOptions, RemoveImageOptions,
+    StopContainerOptions,
 };
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
@@ -37,6 +38,7 @@ use super::emergency;
 use super::owner::{OWNER_LABEL, Owner};
 use super::ports::{Port, Ports};
 use super::probe::{Readiness, Ready};
+use super::request_log::{AppLog, CONTAINER_REQUEST_LOG, REQUEST_LOG_MAX};
 use super::{
     Connection, EngineInfo, LOG_TAIL_LINES, PreparedImage, RUN_LABEL, RunningServer, Runtime,
     RuntimeError, SERVER_LABEL, StoppedServer, new_run_id,
@@ -146,6 +148,42 @@ pub(super) fn engine_error(
     move |error| RuntimeError::Engine {
         operation,
         reason: error.to_string(),
+    }
+}
+
+/// The application's request log in container `id` (stopped, not yet
+/// removed), from the engine's archive of the file.
+async fn app_log(docker: &Docker, id: &str) -> AppLog {
+    let options = DownloadFromContainerOptions {
+        path: CONTAINER_REQUEST_LOG.to_string(),
+    };
+    let mut stream = docker.download_from_container(id, Some(options));
+    let mut archive = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(bytes) => archive.extend_from_slice(&bytes),
+            // No request with an id reached the application: no file.
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return AppLog::parse(b""),
+            Err(error) => return AppLog::Unread(format!("reading the request log: {error}")),
+        }
+        if archive.len() as u64 > REQUEST_LOG_MAX + 4096 {
+            break;
+        }
+    }
+    let mut archive = tar::Archive::new(archive.as_slice());
+    let mut entries = match archive.entries() {
+        Ok(entries) => entries,
+        Err(error) => return AppLog::Unread(format!("reading the request log: {error}")),
+    };
+    let Some(Ok(entry)) = entries.next() else {
+        return AppLog::Unread("the request log's archive is empty".into());
+    };
+    let mut text = Vec::new();
+    match std::io::Read::read_to_end(&mut std::io::Read::take(entry, REQUEST_LOG_MAX), &mut text) {
+        Ok(_) => AppLog::parse(&text),
+        Err(error) => AppLog::Unread(format!("reading the request log: {error}")),
     }
 }
 
@@ -597,6 +635,7 @@ impl Runtime for DockerRuntime {
             .inspect_container(&running.id, None::<InspectContainerOptions>)
             .await;
         let log_tail = log_tail(&self.docker, &running.id).await;
+        let app_log = app_log(&self.docker, &running.id).await;
         self.remove(&running.id).await?;
         self.events
             .wait_for(&running.id, "destroy", EVENTS_SETTLE)
@@ -640,6 +679,7 @@ impl Runtime for DockerRuntime {
             log_tail,
             stop_took,
             remove_took,
+            app_log,
         })
     }
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use crate::catalogue::{Knob, Server};
 use crate::plan::RestartPolicy;
 use crate::runtime::memory_limit_env;
+use crate::runtime::request_log::{CONTAINER_REQUEST_LOG, REQUEST_LOG_ENV};
 
 /// Port servers listen on inside their container with bridge networking.
 pub(crate) const CONTAINER_PORT: u16 = 8000;
@@ -89,7 +90,15 @@ impl ContainerSpec {
             command,
             // Tells the stress app a memory limit is in force: it lifts its
             // bounds on what a request may allocate.
-            env: memory_limit_env(limits).into_iter().collect(),
+            // And where to log the requests that reach it, for labour to
+            // read once the server is stopped.
+            env: memory_limit_env(limits)
+                .into_iter()
+                .chain([(
+                    REQUEST_LOG_ENV.to_string(),
+                    CONTAINER_REQUEST_LOG.to_string(),
+                )])
+                .collect(),
             // Without an init, a server running as PID 1 ignores its own
             // SIGSEGV and looks falsely robust.
             init: limits.init,

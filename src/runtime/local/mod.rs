@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use self::python::Python;
 use self::supervise::{Groups, Supervisor};
 use super::ports::{Port, Ports};
+use super::request_log::{AppLog, REQUEST_LOG_ENV, REQUEST_LOG_MAX};
 use super::{
     EngineInfo, PreparedImage, RunningServer, Runtime, RuntimeError, StatsSample, StoppedServer,
     labour_cache_dir, new_run_id,
@@ -55,9 +56,24 @@ struct Prepared {
 /// A server running locally.
 struct Running {
     supervisor: Supervisor,
+    /// The application's request log (removed when dropped).
+    request_log: tempfile::TempPath,
     _port: Port,
     stats_stop: CancellationToken,
     stats: JoinHandle<Vec<StatsSample>>,
+}
+
+/// The application's request log at `path`, at most [`REQUEST_LOG_MAX`]
+/// of it.
+fn read_app_log(path: &std::path::Path) -> AppLog {
+    use std::io::Read;
+    let mut text = Vec::new();
+    match std::fs::File::open(path)
+        .and_then(|file| file.take(REQUEST_LOG_MAX).read_to_end(&mut text))
+    {
+        Ok(_) => AppLog::parse(&text),
+        Err(error) => AppLog::Unread(format!("reading {}: {error}", path.display())),
+    }
 }
 
 /// Servers as local processes.
@@ -295,7 +311,18 @@ impl Runtime for LocalRuntime {
             .take()
             .map_err(|e| start_error(format!("finding a free port: {e}")))?;
         let port = held.number;
-        let spec = self.launch_spec(server, &prepared, port);
+        let mut spec = self.launch_spec(server, &prepared, port);
+        // The application's request log: a file of this server's own,
+        // read when it stops and removed with it.
+        let request_log = tempfile::Builder::new()
+            .prefix("labour-requests-")
+            .tempfile()
+            .map_err(|e| start_error(format!("making the request log: {e}")))?
+            .into_temp_path();
+        spec.env.push((
+            REQUEST_LOG_ENV.to_string(),
+            request_log.display().to_string(),
+        ));
         let started = Instant::now();
         let first = spec
             .spawn()
@@ -319,6 +346,7 @@ impl Runtime for LocalRuntime {
             .await;
         let running = Running {
             supervisor,
+            request_log,
             _port: held,
             stats_stop,
             stats,
@@ -366,6 +394,7 @@ impl Runtime for LocalRuntime {
             stats,
             log_tail: seen.log_tail(),
             stop_took,
+            app_log: read_app_log(&entry.request_log),
             remove_took: removing.elapsed(),
         })
     }
