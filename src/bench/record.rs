@@ -924,9 +924,9 @@ mod tests {
             requests,
             bad_lines: 1,
         };
-        let funnel = funnel(&tally, &log).unwrap();
+        let counted = funnel(&tally, &log).unwrap();
         assert_eq!(
-            funnel.all,
+            counted.all,
             Stages {
                 sent: 7,
                 connected: 6,
@@ -937,7 +937,7 @@ mod tests {
             }
         );
         assert_eq!(
-            funnel.innocent_lost,
+            counted.innocent_lost,
             Places {
                 refused: 1,
                 before_application: 1,
@@ -945,17 +945,17 @@ mod tests {
                 on_the_way_back: 1,
             }
         );
-        assert_eq!(funnel.innocent.sent, 6);
+        assert_eq!(counted.innocent.sent, 6);
         assert_eq!(
-            funnel.lost.total(),
+            counted.lost.total(),
             4,
             "the crash that closed came back as expected"
         );
         assert_eq!(
             (
-                funnel.answered_unseen,
-                funnel.unknown_to_client,
-                funnel.bad_lines
+                counted.answered_unseen,
+                counted.unknown_to_client,
+                counted.bad_lines
             ),
             (0, 1, 1)
         );

@@ -14,6 +14,7 @@ mod docker;
 mod durability;
 mod engines;
 mod faults;
+mod funnel;
 mod html;
 mod load;
 mod local;
