@@ -190,6 +190,36 @@ impl FaultAction {
         }
     }
 
+    /// The question a test of this fault asks, and what answers it.
+    pub fn question(&self) -> (&'static str, &'static str) {
+        match self {
+            FaultAction::KillWorker { .. } => (
+                "how many innocent requests die with a killed worker, how long do they stall, how soon does it answer again?",
+                "the rule below; each firing records innocent requests lost during and after it, the time to the next answer, and the funnel places every lost one",
+            ),
+            FaultAction::StopWorker { .. } => (
+                "do innocent requests go round a stopped worker, or wait for it?",
+                "the rule below; stalls while the worker is stopped, innocent requests lost, time to the next answer once it runs again",
+            ),
+            FaultAction::Pause { .. } => (
+                "does the server come back whole after a freeze, and what is lost meanwhile?",
+                "the rule below; innocent requests lost during and after the pause, time to the next answer after the thaw",
+            ),
+            FaultAction::Restart => (
+                "how long from a restart to the first answer as expected, and how many requests are lost?",
+                "the rule below; the firing's time to the first answer as expected and the innocent requests lost",
+            ),
+            FaultAction::SlowClients { .. } | FaultAction::SlowReaders { .. } => (
+                "do innocent requests keep being answered while the slow connections are open?",
+                "stalled when innocent requests waited with none back for --stall or longer; the firing's answer rate during against before",
+            ),
+            FaultAction::GracefulStop => (
+                "of the requests the application had started at SIGTERM, how many finish and come back, and how many queued ones are reset?",
+                "graceful when every request in hand finished and came back and the server exited, abrupt when one was dropped (the application's own log); refusals after the stop are expected",
+            ),
+        }
+    }
+
     /// How long one firing lasts: its duration for stop-worker and pause,
     /// the rest of the load for slow clients and readers, an instant
     /// otherwise.

@@ -210,7 +210,8 @@ fn behaviours_text(specs: &[BehaviourSpec]) -> String {
 const VERDICT_RULE: &str = "Every cell's verdict, worst first: error, preflight_failed, down, \
                             unresponsive, failed (more than 10% not as expected), stalled \
                             (within 10%, but innocent requests waited with none back for \
-                            --stall or longer), held.\n";
+                            --stall or longer), held; a graceful stop's cell is graceful or \
+                            abrupt instead, when the application had requests in hand.\n";
 
 fn tests_text(tests: &[TestSpec]) -> String {
     let width = tests.iter().map(|t| t.name.len()).max().unwrap_or(0);
@@ -241,12 +242,16 @@ fn tests_text(tests: &[TestSpec]) -> String {
         if !test.faults.is_empty() {
             let faults: Vec<String> = test.faults.iter().map(ToString::to_string).collect();
             out.push_str(&format!(
-                "{:<indent$} faults: {}; the load runs {:.0} s\n{:<indent$} expected: \
-                 innocent requests served; failures only while a fault lasts\n",
+                "{:<indent$} faults: {}; the load runs {:.0} s\n",
                 "",
                 faults.join("; "),
                 test.fault_duration().as_secs_f64(),
-                ""
+            ));
+            // The last fault's question: the one a named test is about.
+            let (question, decides) = test.faults[test.faults.len() - 1].action.question();
+            out.push_str(&format!(
+                "{:<indent$} asks: {question}\n{:<indent$} verdict: {decides}\n",
+                "", ""
             ));
         }
     }

@@ -31,9 +31,11 @@ pub struct Funnel {
     pub bad_lines: u64,
 }
 
-/// How many requests reached each stage; each stage counts a subset of
-/// the one before, but for `reached`, which also counts requests the
-/// client gave up on.
+/// How many requests reached each stage. `reached` and `finished` are the
+/// application's counts (a request the client gave up on may still have
+/// reached it); `came_back` is the client's, by the seed's rule, so it
+/// also counts a crashing request whose connection closed, as expected,
+/// before the application saw it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Stages {
     /// Sent by the client (those still waiting at the end included).

@@ -95,6 +95,50 @@ function stallsLine(cell) {
   });
 }
 
+// Where the cell's requests went, stage by stage, and where the lost ones
+// died (innocent ones in parentheses).
+function funnelLine(cell) {
+  var f = cell.funnel;
+  if (!f) {
+    return cell.funnelMissing ? el("p", { className: "quiet", text: "No account from the application: " + cell.funnelMissing + "." }) : null;
+  }
+  var pair = function (all, innocent) {
+    return fmtCount(all) + (innocent ? " (" + fmtCount(innocent) + ")" : "");
+  };
+  var stages = [
+    ["sent", f.all.sent, f.innocent.sent],
+    ["connected", f.all.connected, f.innocent.connected],
+    ["reached the app", f.all.reached, f.innocent.reached],
+    ["finished in it", f.all.finished, f.innocent.finished],
+    ["came back as expected", f.all.cameBack, f.innocent.cameBack],
+  ].map(function (s) {
+    return pair(s[1], s[2]) + " " + s[0];
+  });
+  var places = [
+    ["refused", f.lost.refused, f.innocentLost.refused],
+    ["before the app", f.lost.before, f.innocentLost.before],
+    ["inside the app", f.lost.inside, f.innocentLost.inside],
+    ["on the way back", f.lost.wayBack, f.innocentLost.wayBack],
+  ]
+    .filter(function (p) {
+      return p[1];
+    })
+    .map(function (p) {
+      return pair(p[1], p[2]) + " " + p[0];
+    });
+  var text = "Requests (innocent in parentheses): " + stages.join(" \u2192 ") + ".";
+  if (places.length) {
+    text += " Lost: " + places.join(", ") + ".";
+  }
+  if (f.all.waitingAtEnd) {
+    text += " " + fmtCount(f.all.waitingAtEnd) + " still waiting at the end.";
+  }
+  if (f.unmatched) {
+    text += " Unmatched: " + fmtCount(f.unmatched) + ".";
+  }
+  return el("p", { className: "funnel", text: text });
+}
+
 function summaryLine(cell) {
   if (!sentLoad(cell)) {
     return cell.error ? cell.error.message : "No requests were sent.";
@@ -327,6 +371,10 @@ function cellBody(model, cell) {
     var stalls = stallsLine(cell);
     if (stalls) {
       body.appendChild(stalls);
+    }
+    var funnel = funnelLine(cell);
+    if (funnel) {
+      body.appendChild(funnel);
     }
     if (cell.failureSamples.length) {
       body.appendChild(el("h3", { text: "The first failures of each kind" }));

@@ -21,6 +21,41 @@ function asCount(value) {
   return number === null || number < 0 ? 0 : number;
 }
 
+// Where a cell's requests went (the client's account matched with the
+// application's log), or null.
+function readFunnel(value) {
+  if (!value || typeof value !== "object") {
+    return null;
+  }
+  var stages = function (raw) {
+    raw = asObject(raw);
+    return {
+      sent: asCount(raw.sent),
+      connected: asCount(raw.connected),
+      reached: asCount(raw.reached),
+      finished: asCount(raw.finished),
+      cameBack: asCount(raw.came_back),
+      waitingAtEnd: asCount(raw.waiting_at_end),
+    };
+  };
+  var places = function (raw) {
+    raw = asObject(raw);
+    return {
+      refused: asCount(raw.refused),
+      before: asCount(raw.before_application),
+      inside: asCount(raw.inside_application),
+      wayBack: asCount(raw.on_the_way_back),
+    };
+  };
+  return {
+    all: stages(value.all),
+    innocent: stages(value.innocent),
+    lost: places(value.lost),
+    innocentLost: places(value.innocent_lost),
+    unmatched: asCount(value.answered_unseen) + asCount(value.unknown_to_client) + asCount(value.bad_lines),
+  };
+}
+
 function asText(value) {
   if (typeof value === "string") {
     return value;
@@ -233,6 +268,8 @@ function readCell(value, index, textsValue, failedAbove) {
     // Rust's text of it is exact, the document's number may not be).
     seed: asText(texts.seed) || asText(cell.seed),
     endedBy: asLine(cell.ended_by),
+    funnel: readFunnel(cell.funnel),
+    funnelMissing: asText(cell.funnel_missing),
     timeline: {
       bucketSecs: (asNumber(timeline.bucket_ms) || 100) / 1000,
       expected: asArray(timeline.expected).map(asCount),
