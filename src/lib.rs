@@ -64,22 +64,42 @@
 //! # }
 //! ```
 
-pub mod behaviour;
-pub(crate) mod bench;
-pub mod catalogue;
-pub mod cli;
-pub(crate) mod client;
-pub mod images;
-pub mod plan;
-pub mod policy;
-pub(crate) mod progress;
-pub mod report;
-pub mod results;
-pub(crate) mod runtime;
-pub mod scenario;
-pub(crate) mod units;
+#![deny(unreachable_pub, missing_docs)]
 
+pub mod behaviour;
+mod bench;
+pub mod catalogue;
+mod cli;
+mod client;
 mod commands;
+mod images;
+pub mod plan;
+mod policy;
+mod progress;
+mod report;
+pub mod results;
+mod runtime;
+mod scenario;
+mod units;
 
 pub use bench::measure;
-pub use commands::{Finish, run};
+pub use commands::run;
+pub use report::Format;
+pub use runtime::RuntimeChoice;
+pub use scenario::{
+    Plan, PlanError, ScenarioError, ScenarioFileError, Selection, Shard, named_tests,
+};
+
+/// The `labour` command: parse `args` (the program's name first, as
+/// [`std::env::args_os`] gives them), run the command they name, print an
+/// error on stderr, and say which exit status the process ends with: 0
+/// complete, 1 a threshold failed, 2 usage, configuration or environment,
+/// 130 interrupted. `src/main.rs` is this one call; `--help` and a usage
+/// error print their message and exit here.
+pub fn main_with_args<I, T>(args: I) -> std::process::ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    commands::main_with_args(args)
+}

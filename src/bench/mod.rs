@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use crate::client::{self, Launcher, Mix, Shared};
 use crate::plan::TestSpec;
-pub use crate::progress::Progress;
+pub(crate) use crate::progress::Progress;
 use crate::report::table::cell_text;
 use crate::results::Cell;
 use crate::results::{Overlap, PrepareRecord, Results};
@@ -35,7 +35,7 @@ use crate::units::fnv1a;
 
 /// What a run needs besides its plan and runtime.
 #[derive(Clone, Copy)]
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// Cancelled on SIGINT or SIGTERM.
     pub cancel: &'a CancellationToken,
     /// Where progress goes.
@@ -47,7 +47,7 @@ pub struct Context<'a> {
 /// The seed of a test's cells: derived from the run's seed and the test's
 /// name, so every server gets the same requests in a test, and a cell's
 /// requests do not depend on `--jobs`, the order cells run in, or shards.
-pub fn cell_seed(run_seed: u64, test: &str) -> u64 {
+pub(crate) fn cell_seed(run_seed: u64, test: &str) -> u64 {
     fnv1a(&[&run_seed.to_le_bytes(), test.as_bytes()])
 }
 
@@ -86,7 +86,7 @@ enum Preparation {
 
 /// What a run has to say while it goes: each cell as it finishes, then the
 /// whole document once.
-pub enum Progressed<'a> {
+pub(crate) enum Progressed<'a> {
     /// The run began: the document as it starts, with no cell.
     Began(&'a Results),
     /// A cell finished (the document holds it, in plan order).
@@ -100,7 +100,7 @@ pub enum Progressed<'a> {
 /// the run.
 /// Cancellation ends the run after the current request of each worker;
 /// cells not begun by then are not recorded.
-pub async fn run<R: Runtime>(
+pub(crate) async fn run<R: Runtime>(
     plan: &Plan,
     runtime: &R,
     context: Context<'_>,

@@ -63,7 +63,7 @@ fn one() -> usize {
 }
 
 /// The number of CPUs, the seed's number of request processes.
-pub fn cpus() -> usize {
+pub(crate) fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
@@ -79,7 +79,7 @@ impl Default for LoadSpec {
 
 impl LoadSpec {
     /// The load in words: `1000 requests over 8 connections, within 45.0 s`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut text = match (self.requests, self.duration) {
             (Some(requests), _) => format!("{requests} requests"),
             (None, Some(duration)) => format!("{:.1} s", duration.as_secs_f64()),

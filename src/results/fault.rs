@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// How late a firing may land before its cell is no measurement of its
 /// test: past it, the fault hit the server at another moment of the load
 /// than the one declared, and cells of two servers would not compare.
-pub const LATE_FIRING: f64 = 0.5;
+pub(crate) const LATE_FIRING: f64 = 0.5;
 
 /// One firing of a fault.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

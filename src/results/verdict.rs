@@ -129,7 +129,7 @@ pub struct Stalls {
 }
 
 /// How many stalls a cell lists.
-pub const STALLS_KEPT: usize = 20;
+pub(crate) const STALLS_KEPT: usize = 20;
 
 /// One stall.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -141,7 +141,7 @@ pub struct StallRecord {
 }
 
 /// The verdict of `cell`, from its status, its failure share and its stalls.
-pub fn verdict(cell: &Cell) -> Verdict {
+pub(crate) fn verdict(cell: &Cell) -> Verdict {
     match cell.status {
         CellStatus::Error | CellStatus::NoLoad | CellStatus::FaultLate | CellStatus::EngineLost => {
             Verdict::Error

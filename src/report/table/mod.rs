@@ -10,16 +10,15 @@ mod matrix;
 
 use std::fmt::Write as _;
 
-pub use matrix::{
-    BUDGET_NOTE, STALLED_NOTE, STALLS_NOTE, cell_text, matrix_text, percent_text, stalled_mark,
-    verdict,
+pub(crate) use matrix::{
+    BUDGET_NOTE, STALLED_NOTE, STALLS_NOTE, cell_text, matrix_text, percent_text, verdict,
 };
 
 use super::Report;
 use crate::results::Results;
 
 /// Renders the seed's table and the sections under it.
-pub struct TableReport;
+pub(crate) struct TableReport;
 
 impl Report for TableReport {
     fn render(&self, results: &Results) -> anyhow::Result<Vec<u8>> {
