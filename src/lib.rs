@@ -6,20 +6,23 @@
 //! test how many requests came back *as expected*, how much the innocent
 //! requests suffered, and how fast the server recovered. The command line
 //! (`labour bench`) does all of it in Docker containers or local processes;
-//! this library offers the parts a program may want on its own:
+//! this library is the same run for a Rust program, and nothing else:
 //!
-//! - [`plan`]: the vocabulary of a run, as plain data: [`plan::TestSpec`]
-//!   (a weighted mix of behaviours), [`plan::LoadSpec`], limits, options;
-//! - [`behaviour`]: what a request asks the application to do, and which
-//!   outcomes count as expected for it;
-//! - [`scenario`]: the named tests ([`scenario::named_tests`]), and flags
-//!   and YAML scenario files made into one validated [`scenario::Plan`];
-//! - [`catalogue`] and [`images`]: the servers labour knows and their
-//!   images;
-//! - [`measure`]: one test against a server you started yourself;
-//! - [`results`]: the document everything measured lands in, and
-//!   [`report`]: its renderings (table, plain, Markdown, CSV, HTML, JSON),
-//!   comparisons and merges.
+//! - [`Plan`]: what to run, validated before anything runs, from a
+//!   scenario file ([`Plan::read`]) or its YAML ([`Plan::from_yaml`]);
+//! - [`run`]: run every cell of a plan, in Docker or local processes
+//!   ([`RuntimeChoice`]), and get its [`results::Results`];
+//! - [`measure`]: one test ([`named_tests`]) against a server you started
+//!   yourself;
+//! - [`results`]: the document a run produces and the records it holds
+//!   (read a saved one with [`results::Results::read`]), and [`Format`]:
+//!   its renderings (table, plain, Markdown, CSV, HTML, JSON);
+//! - the data those carry: [`plan`] (tests, load, limits), [`behaviour`]
+//!   (what a request asks the application to do, and which outcomes count
+//!   as expected), [`catalogue`] (the servers labour knows).
+//!
+//! `examples/plan_and_run.rs` plans and runs one cell in Docker;
+//! `examples/read_results.rs` prints a saved run's verdicts.
 //!
 //! # Example: one cell against a server you started
 //!
@@ -30,7 +33,7 @@
 //!
 //! ```
 //! use labour::plan::LoadSpec;
-//! use labour::scenario::named_tests;
+//! use labour::named_tests;
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {

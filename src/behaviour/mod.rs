@@ -238,7 +238,7 @@ behaviours! {
         expect: WholeBody,
         terse: false,
         params: {
-            /// Chunks of [`TRICKLE_CHUNK`].
+            /// Chunks of `trickle\n`.
             chunks: u64 = 10u64, "integer", max 100_000u64;
             /// Seconds between chunks.
             interval: f64 = 0.1, "seconds", max 60.0;

@@ -40,7 +40,7 @@ pub struct LoadSpec {
     /// and nginx's default upstream did.
     #[serde(default)]
     pub keep_alive: bool,
-    /// End the load once its answer is known (see [`crate::client::settle`]):
+    /// End the load once its answer is known (the client's settle rule):
     /// the failure share's interval wholly on one side of the seed's 10%
     /// and the rate's narrow. Off for a test with faults or a behaviour
     /// that adds up (see `TestSpec::may_settle`).
@@ -68,7 +68,7 @@ pub(crate) fn cpus() -> usize {
 }
 
 impl Default for LoadSpec {
-    /// A bench cell's load when nothing is said (see [`super::options`],
+    /// A bench cell's load when nothing is said (see `plan::options`,
     /// where every default is written).
     fn default() -> Self {
         super::options::LoadOptions::default()

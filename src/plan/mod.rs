@@ -11,6 +11,7 @@ mod load;
 pub(crate) mod options;
 mod test;
 
+pub use crate::policy::PolicyKind;
 pub use container::{ContainerOptions, NetworkMode};
 pub use fault::{FaultAction, FaultSpec, Signal};
 pub(crate) use limits::somaxconn;

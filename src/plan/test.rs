@@ -49,7 +49,7 @@ pub struct TestSpec {
     pub faults: Vec<FaultSpec>,
     /// How long the load of a test with faults runs (its request count
     /// does not end it); `None`: past its faults' first firings by
-    /// [`super::fault::RECOVERY_WINDOW`].
+    /// the recovery window (4 s).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -178,7 +178,7 @@ pub struct Durability {
     pub downtime_secs: f64,
     /// How many such stretches.
     pub outages: u64,
-    /// The first [`OUTAGES_KEPT`] of them.
+    /// The first 50 of them.
     pub outage_list: Vec<Outage>,
     /// When the server went down for good (it died and the restart policy
     /// did not bring it back), seconds since the load started.

@@ -24,7 +24,7 @@ pub struct FaultRecord {
     #[serde(default)]
     pub planned_at_secs: f64,
     /// Seconds from when it was due until it landed (a restart: began).
-    /// A firing later than [`LATE_FIRING`] is not the test's fault: its
+    /// A firing later than half a second is not the test's fault: its
     /// cell says so (status `fault_late`).
     #[serde(default)]
     pub late_secs: f64,

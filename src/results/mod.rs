@@ -435,7 +435,7 @@ pub enum CellStatus {
     /// the server never took a connection): no measurement, and an error
     /// of the run (see `error` for why).
     NoLoad,
-    /// A fault landed later than [`LATE_FIRING`] after its declared time
+    /// A fault landed later than half a second after its declared time
     /// (every firing's lateness is in `faults`): the cell measured another
     /// moment than its test declares, so it is not a measurement of it.
     FaultLate,

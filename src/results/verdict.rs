@@ -124,7 +124,7 @@ pub struct Stalls {
     /// Innocent requests still waiting for their answer when the load
     /// ended (not counted as requests).
     pub waiting_at_end: u64,
-    /// The first [`STALLS_KEPT`] stretches, as seconds since the load began.
+    /// The first 20 stretches, as seconds since the load began.
     pub list: Vec<StallRecord>,
 }
 
