@@ -150,7 +150,6 @@ pub(crate) struct ContainerArgs {
     pub runtime: RuntimeChoice,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub engine: EngineArgs,
 
     /// Read server images and the catalogue from DIR instead of the copy
@@ -159,11 +158,9 @@ pub(crate) struct ContainerArgs {
     pub images: Option<PathBuf>,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub run: RunArgs,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub limits: LimitArgs,
 }
 
@@ -207,7 +204,6 @@ pub(crate) struct BuildArgs {
     pub quiet: bool,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub container: ContainerArgs,
 }
 
@@ -232,7 +228,6 @@ pub(crate) struct BenchArgs {
     pub tests: Option<Selection>,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub load: LoadArgs,
 
     /// Cells that run at once, each with its own server. Cells whose
@@ -259,7 +254,6 @@ pub(crate) struct BenchArgs {
     pub seed: Option<u64>,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub thresholds: ThresholdArgs,
 
     /// What to print on stdout.
@@ -287,11 +281,9 @@ pub(crate) struct BenchArgs {
     pub dry_run: bool,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub knobs: KnobArgs,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub container: ContainerArgs,
 }
 
@@ -302,7 +294,6 @@ pub(crate) struct LoadCommandArgs {
     pub url: String,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub load: LoadArgs,
 
     /// What to print on stdout.
@@ -377,7 +368,6 @@ pub(crate) struct CleanArgs {
     pub all_runs: bool,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub engine: EngineArgs,
 }
 
@@ -482,11 +472,9 @@ pub(crate) struct ServeArgs {
     pub server: String,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub options: KnobArgs,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub container: ContainerArgs,
 }
 
