@@ -1,17 +1,25 @@
-//! Command-line flags (clap derive). Parsing only: `lib::run` turns them
-//! into a plan and runs it.
+//! Command-line flags (clap derive), and nothing else uses clap. Parsing
+//! only: each command's flags become one [`Flags`] (the options as
+//! `plan::options` has them, `None` where a flag is not given), which
+//! `scenario` layers over the scenario file and the defaults into the
+//! plan. Each option's parser and help come from `plan::options`, so a
+//! flag accepts exactly what the file accepts.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use clap::builder::PossibleValue;
 
 use crate::plan::options::{
     KnobOptions, LimitOptions, LoadOptions, RunOptions, ThresholdOptions, parse_jobs, parse_ratio,
     parse_repeat,
 };
+use crate::plan::{NetworkMode, RestartPolicy};
 use crate::report::Format;
 use crate::runtime::RuntimeChoice;
-use crate::scenario::{Selection, Shard};
+use crate::scenario::{Flags, Selection, Shard};
 
 /// Which WSGI server survives a misbehaving application?
 ///
@@ -23,7 +31,7 @@ use crate::scenario::{Selection, Shard};
 /// "HTTP 200"), and how much the innocent requests suffered.
 #[derive(Debug, Parser)]
 #[command(name = "labour", version, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -31,7 +39,7 @@ pub struct Cli {
 
 /// labour's subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run tests against servers and report how many requests came back as expected.
     ///
     /// Each server image (or local virtualenv) is built once; each test
@@ -133,7 +141,7 @@ pub enum Command {
 /// Where and how servers run. Flags left out take the scenario file's
 /// value (`--scenario`), then the default.
 #[derive(Debug, Clone, Default, Args)]
-pub struct ContainerArgs {
+pub(crate) struct ContainerArgs {
     /// Where servers run: `docker` (a container each), `local` (processes
     /// on this machine, each server in a virtualenv in ~/.cache/labour;
     /// servers that need system packages are skipped), or `auto`: Docker
@@ -142,7 +150,6 @@ pub struct ContainerArgs {
     pub runtime: RuntimeChoice,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub engine: EngineArgs,
 
     /// Read server images and the catalogue from DIR instead of the copy
@@ -151,12 +158,10 @@ pub struct ContainerArgs {
     pub images: Option<PathBuf>,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
-    pub run: RunOptions,
+    pub run: RunArgs,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
-    pub limits: LimitOptions,
+    pub limits: LimitArgs,
 }
 
 /// Which Docker engine, beyond what the environment says. Without these
@@ -164,7 +169,7 @@ pub struct ContainerArgs {
 /// `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`), then `DOCKER_CONTEXT`, then
 /// the CLI's current context, then /var/run/docker.sock.
 #[derive(Debug, Clone, Default, Args)]
-pub struct EngineArgs {
+pub(crate) struct EngineArgs {
     /// Use the docker CLI context NAME (`docker context ls`), as `docker
     /// --context` does; it wins over DOCKER_HOST.
     #[arg(long, value_name = "NAME", value_parser = crate::plan::options::parse_name)]
@@ -179,7 +184,7 @@ pub struct EngineArgs {
 
 impl EngineArgs {
     /// The connection these flags describe.
-    pub fn connection(&self) -> crate::runtime::Connection {
+    pub(crate) fn connection(&self) -> crate::runtime::Connection {
         crate::runtime::Connection {
             context: self.context.clone(),
             server_host: self.server_host.clone(),
@@ -189,7 +194,7 @@ impl EngineArgs {
 
 /// `labour build` flags.
 #[derive(Debug, Clone, Args)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// Servers to build: `all` or a comma-separated list [default: all].
     #[arg(long, short = 's', value_name = "all|NAME,...")]
     pub servers: Option<Selection>,
@@ -199,14 +204,13 @@ pub struct BuildArgs {
     pub quiet: bool,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub container: ContainerArgs,
 }
 
 /// `labour bench` flags. Flags left out take the scenario file's value
 /// (`--scenario`), then the default.
 #[derive(Debug, Clone, Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// A scenario file (YAML): servers with options and limits, tests
     /// (named or your own mixes), load, thresholds, seed. Flags given too
     /// override it. See scenarios/ for examples.
@@ -224,8 +228,7 @@ pub struct BenchArgs {
     pub tests: Option<Selection>,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
-    pub load: LoadOptions,
+    pub load: LoadArgs,
 
     /// Cells that run at once, each with its own server. Cells whose
     /// headline is throughput (Plain) always run alone [default: 4 per
@@ -251,8 +254,7 @@ pub struct BenchArgs {
     pub seed: Option<u64>,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
-    pub thresholds: ThresholdOptions,
+    pub thresholds: ThresholdArgs,
 
     /// What to print on stdout.
     #[arg(long, value_enum, default_value = "table")]
@@ -265,8 +267,8 @@ pub struct BenchArgs {
 
     /// Also write a report to FILE when the run ends, in the format its
     /// extension names: .html, .md, .csv, .txt or .json (repeatable).
-    #[arg(long, value_name = "FILE")]
-    pub report: Vec<PathBuf>,
+    #[arg(long, value_name = "FILE", value_parser = parse_report)]
+    pub report: Vec<ReportFile>,
 
     /// No progress on stderr.
     #[arg(long, short = 'q')]
@@ -279,23 +281,20 @@ pub struct BenchArgs {
     pub dry_run: bool,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
-    pub knobs: KnobOptions,
+    pub knobs: KnobArgs,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub container: ContainerArgs,
 }
 
 /// `labour load` flags.
 #[derive(Debug, Clone, Args)]
-pub struct LoadCommandArgs {
+pub(crate) struct LoadCommandArgs {
     /// The URL to load (http only).
     pub url: String,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
-    pub load: LoadOptions,
+    pub load: LoadArgs,
 
     /// What to print on stdout.
     #[arg(long, value_enum, default_value = "table")]
@@ -308,7 +307,7 @@ pub struct LoadCommandArgs {
 
 /// What `labour load` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LoadFormat {
+pub(crate) enum LoadFormat {
     /// Counts and latency percentiles as text.
     Table,
     /// The same as a JSON document.
@@ -317,7 +316,7 @@ pub enum LoadFormat {
 
 /// `labour report` flags.
 #[derive(Debug, Clone, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// Results documents (`bench --output`); several are merged.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -344,7 +343,7 @@ pub struct ReportArgs {
 
 /// `labour merge` flags.
 #[derive(Debug, Clone, Args)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     /// Results documents to join.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -361,7 +360,7 @@ pub struct MergeArgs {
 
 /// `labour clean` flags.
 #[derive(Debug, Clone, Args)]
-pub struct CleanArgs {
+pub(crate) struct CleanArgs {
     /// Remove every run's leftovers, not only those whose labour is gone
     /// on this host: runs still going, and runs of other hosts sharing
     /// this engine, included.
@@ -369,13 +368,12 @@ pub struct CleanArgs {
     pub all_runs: bool,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub engine: EngineArgs,
 }
 
 /// `labour compare` flags.
 #[derive(Debug, Clone, Args)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     /// The run to compare against (`bench --output`).
     #[arg(value_name = "BASE")]
     pub base: PathBuf,
@@ -396,7 +394,7 @@ pub struct CompareArgs {
 
 /// The formats of `labour compare`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CompareFormat {
+pub(crate) enum CompareFormat {
     /// A text table.
     Table,
     /// GitHub-flavoured Markdown, for a pull-request comment.
@@ -407,7 +405,7 @@ pub enum CompareFormat {
 
 /// What `labour list` lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListWhat {
+pub(crate) enum ListWhat {
     /// The servers of the catalogue.
     Servers,
     /// The named tests and their mixes.
@@ -419,7 +417,7 @@ pub enum ListWhat {
 
 /// `labour list` flags.
 #[derive(Debug, Clone, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// What to list.
     #[arg(value_enum)]
     pub what: ListWhat,
@@ -457,7 +455,7 @@ pub struct ListArgs {
 
 /// `labour compose` flags.
 #[derive(Debug, Clone, Args)]
-pub struct ComposeArgs {
+pub(crate) struct ComposeArgs {
     /// Write the file to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -469,17 +467,282 @@ pub struct ComposeArgs {
 
 /// `labour serve` flags.
 #[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// The server to start (see `labour list servers`).
     pub server: String,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
-    pub options: KnobOptions,
+    pub options: KnobArgs,
 
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub container: ContainerArgs,
+}
+
+/// Declares the flags of one set of options (see `plan::options`): a clap
+/// struct whose every flag takes its parser and its help from the option
+/// it sets, and its one conversion into those options, which names every
+/// field (the compiler refuses a flag without its option, or one of
+/// another type).
+macro_rules! flags {
+    (
+        $(#[$outer:meta])*
+        $args:ident => $options:ident {
+            $( #[arg($($arg:tt)*)] $field:ident: $ty:ty, )*
+        }
+    ) => {
+        $(#[$outer])*
+        #[derive(Debug, Clone, Default, Args)]
+        pub(crate) struct $args {
+            $(
+                #[arg(
+                    $($arg)*,
+                    value_parser = $options::$field,
+                    help = $options::help(stringify!($field))
+                )]
+                $field: Option<$ty>,
+            )*
+        }
+
+        impl From<$args> for $options {
+            fn from(args: $args) -> Self {
+                $options { $($field: args.$field),* }
+            }
+        }
+    };
+}
+
+flags! {
+    /// How much load, and how it is sent.
+    LoadArgs => LoadOptions {
+        #[arg(long, short = 'n', value_name = "N")] requests: u64,
+        #[arg(long, short = 'd', value_name = "DURATION")] duration: Duration,
+        #[arg(long, value_name = "DURATION", conflicts_with = "duration")] cell_time: Duration,
+        #[arg(long, short = 'r', value_name = "REQ/S")] rate: f64,
+        #[arg(long, short = 'c', value_name = "N")] concurrency: u64,
+        #[arg(long, short = 'p', value_name = "N")] processes: u64,
+        #[arg(long, value_name = "DURATION")] timeout: Duration,
+        #[arg(long, value_name = "DURATION")] give_up_after: Duration,
+        #[arg(
+            long,
+            value_name = "BOOL",
+            num_args = 0..=1,
+            require_equals = true,
+            default_missing_value = "true"
+        )]
+        keep_alive: bool,
+        #[arg(long, value_name = "on|off")] settle: bool,
+        #[arg(long, value_name = "DURATION")] stall: Duration,
+    }
+}
+
+flags! {
+    /// How servers are built and run, for every server.
+    RunArgs => RunOptions {
+        #[arg(long, env = "LABOUR_NETWORK", value_name = "auto|bridge|host")] network: NetworkMode,
+        #[arg(long, env = "LABOUR_BASE_IMAGE", value_name = "IMAGE")] base_image: String,
+        #[arg(long, env = "LABOUR_BASE_IMAGE_PY27", value_name = "IMAGE")] base_image_py27: String,
+        #[arg(long, env = "LABOUR_BUILD_NETWORK", value_name = "NETWORK")] build_network: String,
+        #[arg(long, value_name = "DURATION")] ready_timeout: Duration,
+        #[arg(long, value_name = "DURATION")] stop_timeout: Duration,
+        #[arg(long, env = "LABOUR_BUILD_LOGS", value_name = "DIR")] build_logs: PathBuf,
+    }
+}
+
+flags! {
+    /// A server's limits and supervision.
+    LimitArgs => LimitOptions {
+        #[arg(long, short = 'm', value_name = "SIZE")] memory: u64,
+        #[arg(long, value_name = "SIZE")] memory_swap: u64,
+        #[arg(long, value_name = "CPUS")] cpus: f64,
+        #[arg(long, value_name = "N")] pids_limit: u64,
+        #[arg(long, value_name = "POLICY")] restart: RestartPolicy,
+        #[arg(long, value_name = "BOOL")] init: bool,
+    }
+}
+
+flags! {
+    /// Limits on a cell's failures.
+    ThresholdArgs => ThresholdOptions {
+        #[arg(long = "max-failure", value_name = "SHARE")] max_failure_ratio: f64,
+        #[arg(long = "max-innocent-failure", value_name = "SHARE")] max_innocent_failure_ratio: f64,
+    }
+}
+
+flags! {
+    /// Server knobs, mapped per server onto its own flags.
+    KnobArgs => KnobOptions {
+        #[arg(long, value_name = "N")] workers: u64,
+        #[arg(long, value_name = "N")] threads: u64,
+        #[arg(long, value_name = "SECONDS")] worker_timeout: u64,
+        #[arg(long, value_name = "N")] max_requests: u64,
+        #[arg(long, value_name = "N")] backlog: u64,
+    }
+}
+
+/// A `--report FILE`: the file, and the format its extension names
+/// (checked once, here, as the flag is read).
+#[derive(Debug, Clone)]
+pub(crate) struct ReportFile {
+    /// Where the report goes.
+    pub(crate) path: PathBuf,
+    /// What its extension says it is.
+    pub(crate) format: Format,
+}
+
+fn parse_report(text: &str) -> Result<ReportFile, String> {
+    let path = PathBuf::from(text);
+    match Format::of_path(&path) {
+        Some(format) => Ok(ReportFile { path, format }),
+        None => Err(format!(
+            "{text}: the extension says no format (use .html, .md, .csv, .txt or .json)"
+        )),
+    }
+}
+
+impl Cli {
+    /// Parse `args` (the program's name first); `--help`, `--version` and
+    /// a usage error print and exit with status 0 or 2.
+    pub(crate) fn parse_args<I, T>(args: I) -> Cli
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Cli::parse_from(args)
+    }
+
+    /// Parse `args` (the program's name first) without exiting on an
+    /// error: the error says what clap would print.
+    #[cfg(test)]
+    pub(crate) fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Cli::try_parse_from(args)
+    }
+}
+
+impl ContainerArgs {
+    /// The plan flags every command that runs servers has.
+    fn flags(&self) -> Flags {
+        Flags {
+            run: self.run.clone().into(),
+            limits: self.limits.clone().into(),
+            ..Flags::default()
+        }
+    }
+}
+
+impl BenchArgs {
+    /// What these flags say of the plan; `None` where they say nothing.
+    pub(crate) fn flags(&self) -> Flags {
+        Flags {
+            servers: self.servers.clone(),
+            tests: self.tests.clone(),
+            knobs: self.knobs.clone().into(),
+            load: self.load.clone().into(),
+            seed: self.seed,
+            jobs: self.jobs,
+            repeat: self.repeat,
+            shard: self.shard,
+            thresholds: self.thresholds.clone().into(),
+            ..self.container.flags()
+        }
+    }
+}
+
+impl BuildArgs {
+    /// What these flags say of the plan: the servers, and how they run.
+    pub(crate) fn flags(&self) -> Flags {
+        Flags {
+            servers: self.servers.clone(),
+            ..self.container.flags()
+        }
+    }
+}
+
+impl ServeArgs {
+    /// What these flags say of the plan: the one server, its knobs, and how
+    /// it runs.
+    pub(crate) fn flags(&self) -> Flags {
+        Flags {
+            servers: Some(Selection::Named(vec![self.server.clone()])),
+            knobs: self.options.clone().into(),
+            ..self.container.flags()
+        }
+    }
+}
+
+impl ListArgs {
+    /// What these flags say of the plan (`--matrix`): the servers and tests.
+    pub(crate) fn flags(&self) -> Flags {
+        Flags {
+            servers: self.servers.clone(),
+            tests: self.tests.clone(),
+            seed: Some(0),
+            ..Flags::default()
+        }
+    }
+}
+
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            Format::Table,
+            Format::Plain,
+            Format::Markdown,
+            Format::Csv,
+            Format::Html,
+            Format::Json,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Format::Table => PossibleValue::new("table").help(
+                "The seed's table of failure percent and requests/sec, then what each server \
+                 process did, latency, and the failure breakdown",
+            ),
+            Format::Plain => PossibleValue::new("plain").help(
+                "The seed's PlainReport, per cell: requests, how many came back OK, time, \
+                 requests/sec",
+            ),
+            Format::Markdown => PossibleValue::new("markdown").help(
+                "GitHub-flavoured Markdown, for a CI job's step summary or a pull-request \
+                 comment: the seed's table, durability, failing cells",
+            ),
+            Format::Csv => PossibleValue::new("csv").help(
+                "One row per cell with every scalar figure (the first line names the columns)",
+            ),
+            Format::Html => PossibleValue::new("html").help(
+                "One self-contained HTML page: the matrix as a heatmap and, per cell, the \
+                 timeline with the container's events, latency, memory and CPU, workers, \
+                 failures and the log",
+            ),
+            Format::Json => PossibleValue::new("json").help("The whole results document"),
+        })
+    }
+}
+
+impl ValueEnum for RuntimeChoice {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            RuntimeChoice::Auto,
+            RuntimeChoice::Docker,
+            RuntimeChoice::Local,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            RuntimeChoice::Auto => PossibleValue::new("auto")
+                .help("Docker when an engine answers, local processes otherwise"),
+            RuntimeChoice::Docker => PossibleValue::new("docker")
+                .help("Docker containers; an error when no engine answers"),
+            RuntimeChoice::Local => PossibleValue::new("local")
+                .help("Processes on this machine, each server in a virtualenv"),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -490,5 +753,24 @@ mod tests {
     #[test]
     fn the_cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_base_image_variables_are_labours_own() {
+        use crate::runtime::docker::compose::{BASE_IMAGE_PY27_VARIABLE, BASE_IMAGE_VARIABLE};
+        let cli = Cli::command();
+        let bench = cli.find_subcommand("bench").unwrap();
+        let env = |id: &str| {
+            bench
+                .get_arguments()
+                .find(|arg| arg.get_id() == id)
+                .and_then(|arg| arg.get_env())
+                .map(|env| env.to_string_lossy().into_owned())
+        };
+        assert_eq!(env("base_image").as_deref(), Some(BASE_IMAGE_VARIABLE));
+        assert_eq!(
+            env("base_image_py27").as_deref(),
+            Some(BASE_IMAGE_PY27_VARIABLE)
+        );
     }
 }

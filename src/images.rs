@@ -12,7 +12,7 @@ static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/images");
 /// A file of the tree: its path relative to the tree, contents, and whether
 /// it is executable.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ImageFile {
+pub(crate) struct ImageFile {
     /// Path relative to the root of `images/`.
     pub path: PathBuf,
     /// The bytes.
@@ -23,7 +23,7 @@ pub struct ImageFile {
 
 /// Reading the images tree failed.
 #[derive(Debug, Error)]
-pub enum ImagesError {
+pub(crate) enum ImagesError {
     /// A file or folder is missing.
     #[error("{path} is missing from the images tree {root}")]
     Missing {
@@ -44,7 +44,7 @@ pub enum ImagesError {
 
 /// Where the images tree comes from.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Images {
+pub(crate) enum Images {
     /// The copy built into the binary.
     Embedded,
     /// A directory on disk (`--images DIR`).
@@ -53,12 +53,12 @@ pub enum Images {
 
 impl Images {
     /// The tree at `dir`, or the embedded one.
-    pub fn new(dir: Option<PathBuf>) -> Self {
+    pub(crate) fn new(dir: Option<PathBuf>) -> Self {
         dir.map_or(Images::Embedded, Images::Directory)
     }
 
     /// Where the tree is, in words.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Images::Embedded => "embedded in labour".into(),
             Images::Directory(dir) => dir.display().to_string(),
@@ -66,7 +66,7 @@ impl Images {
     }
 
     /// One file's contents.
-    pub fn read(&self, path: &str) -> Result<Vec<u8>, ImagesError> {
+    pub(crate) fn read(&self, path: &str) -> Result<Vec<u8>, ImagesError> {
         match self {
             Images::Embedded => EMBEDDED
                 .get_file(path)
@@ -82,17 +82,9 @@ impl Images {
         }
     }
 
-    /// Whether a folder exists in the tree.
-    pub fn has_dir(&self, path: &str) -> bool {
-        match self {
-            Images::Embedded => EMBEDDED.get_dir(path).is_some(),
-            Images::Directory(root) => root.join(path).is_dir(),
-        }
-    }
-
     /// Every file under folder `path`, recursively, sorted by path. Python
     /// bytecode caches are left out.
-    pub fn files_under(&self, path: &str) -> Result<Vec<ImageFile>, ImagesError> {
+    pub(crate) fn files_under(&self, path: &str) -> Result<Vec<ImageFile>, ImagesError> {
         let mut files = Vec::new();
         match self {
             Images::Embedded => {

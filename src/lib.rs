@@ -6,20 +6,23 @@
 //! test how many requests came back *as expected*, how much the innocent
 //! requests suffered, and how fast the server recovered. The command line
 //! (`labour bench`) does all of it in Docker containers or local processes;
-//! this library offers the parts a program may want on its own:
+//! this library is the same run for a Rust program, and nothing else:
 //!
-//! - [`plan`]: the vocabulary of a run, as plain data: [`plan::TestSpec`]
-//!   (a weighted mix of behaviours), [`plan::LoadSpec`], limits, options;
-//! - [`behaviour`]: what a request asks the application to do, and which
-//!   outcomes count as expected for it;
-//! - [`scenario`]: the named tests ([`scenario::named_tests`]), and flags
-//!   and YAML scenario files made into one validated [`scenario::Plan`];
-//! - [`catalogue`] and [`images`]: the servers labour knows and their
-//!   images;
-//! - [`measure`]: one test against a server you started yourself;
-//! - [`results`]: the document everything measured lands in, and
-//!   [`report`]: its renderings (table, plain, Markdown, CSV, HTML, JSON),
-//!   comparisons and merges.
+//! - [`Plan`]: what to run, validated before anything runs, from a
+//!   scenario file ([`Plan::read`]) or its YAML ([`Plan::from_yaml`]);
+//! - [`run`]: run every cell of a plan, in Docker or local processes
+//!   ([`RuntimeChoice`]), and get its [`results::Results`];
+//! - [`measure`]: one test ([`named_tests`]) against a server you started
+//!   yourself;
+//! - [`results`]: the document a run produces and the records it holds
+//!   (read a saved one with [`results::Results::read`]), and [`Format`]:
+//!   its renderings (table, plain, Markdown, CSV, HTML, JSON);
+//! - the data those carry: [`plan`] (tests, load, limits), [`behaviour`]
+//!   (what a request asks the application to do, and which outcomes count
+//!   as expected), [`catalogue`] (the servers labour knows).
+//!
+//! `examples/plan_and_run.rs` plans and runs one cell in Docker;
+//! `examples/read_results.rs` prints a saved run's verdicts.
 //!
 //! # Example: one cell against a server you started
 //!
@@ -30,7 +33,7 @@
 //!
 //! ```
 //! use labour::plan::LoadSpec;
-//! use labour::scenario::named_tests;
+//! use labour::named_tests;
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -64,22 +67,42 @@
 //! # }
 //! ```
 
-pub mod behaviour;
-pub(crate) mod bench;
-pub mod catalogue;
-pub mod cli;
-pub(crate) mod client;
-pub mod images;
-pub mod plan;
-pub mod policy;
-pub(crate) mod progress;
-pub mod report;
-pub mod results;
-pub(crate) mod runtime;
-pub mod scenario;
-pub(crate) mod units;
+#![deny(unreachable_pub, missing_docs)]
 
+pub mod behaviour;
+mod bench;
+pub mod catalogue;
+mod cli;
+mod client;
 mod commands;
+mod images;
+pub mod plan;
+mod policy;
+mod progress;
+mod report;
+pub mod results;
+mod runtime;
+mod scenario;
+mod units;
 
 pub use bench::measure;
-pub use commands::{Finish, run};
+pub use commands::run;
+pub use report::Format;
+pub use runtime::RuntimeChoice;
+pub use scenario::{
+    Plan, PlanError, ScenarioError, ScenarioFileError, Selection, Shard, named_tests,
+};
+
+/// The `labour` command: parse `args` (the program's name first, as
+/// [`std::env::args_os`] gives them), run the command they name, print an
+/// error on stderr, and say which exit status the process ends with: 0
+/// complete, 1 a threshold failed, 2 usage, configuration or environment,
+/// 130 interrupted. `src/main.rs` is this one call; `--help` and a usage
+/// error print their message and exit here.
+pub fn main_with_args<I, T>(args: I) -> std::process::ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    commands::main_with_args(args)
+}

@@ -1,14 +1,7 @@
+//! The `labour` command: everything is in the library (`labour::main_with_args`).
+
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = labour::cli::Cli::parse();
-    match labour::run(cli) {
-        Ok(finish) => ExitCode::from(finish.exit_code()),
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
-        }
-    }
+    labour::main_with_args(std::env::args_os())
 }

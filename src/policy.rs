@@ -12,9 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Which policy a test uses.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PolicyKind {
     /// Weighted random choice, seeded.
@@ -25,7 +23,7 @@ pub enum PolicyKind {
 
 /// A running policy for one worker: yields indexes into the mix.
 #[derive(Debug, Clone)]
-pub enum Policy {
+pub(crate) enum Policy {
     /// Weighted random choice from a per-worker stream of one seeded RNG.
     Random {
         /// The worker's RNG.
@@ -45,7 +43,7 @@ pub enum Policy {
 impl Policy {
     /// The policy for worker `worker` of `workers`, over a mix with these
     /// weights. Weights must not be all zero (the scenario checks this).
-    pub fn new(
+    pub(crate) fn new(
         kind: PolicyKind,
         weights: &[u32],
         seed: u64,
@@ -76,7 +74,7 @@ impl Policy {
     }
 
     /// Index into the mix of the next behaviour to request.
-    pub fn next_index(&mut self) -> usize {
+    pub(crate) fn next_index(&mut self) -> usize {
         match self {
             Policy::Random { rng, weights } => weights.sample(rng.as_mut()),
             Policy::Repeat { order, next } => {

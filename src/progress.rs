@@ -18,26 +18,26 @@ const TICK: Duration = Duration::from_millis(100);
 
 /// Progress on stderr: lines, and bars on a terminal.
 #[derive(Debug, Clone)]
-pub struct Progress {
+pub(crate) struct Progress {
     quiet: bool,
     bars: Option<MultiProgress>,
 }
 
 impl Progress {
     /// Lines unless `quiet`; bars too when stderr is a terminal.
-    pub fn new(quiet: bool) -> Self {
+    pub(crate) fn new(quiet: bool) -> Self {
         let bars = (!quiet && std::io::stderr().is_terminal())
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         Progress { quiet, bars }
     }
 
     /// Whether live bars are drawn.
-    pub fn draws_bars(&self) -> bool {
+    pub(crate) fn draws_bars(&self) -> bool {
         self.bars.is_some()
     }
 
     /// Print one line of progress (above the bars, if any).
-    pub fn say(&self, line: impl AsRef<str>) {
+    pub(crate) fn say(&self, line: impl AsRef<str>) {
         if self.quiet {
             return;
         }
@@ -64,7 +64,7 @@ impl Progress {
     }
 
     /// The whole run's bar: cells done of `cells`, with an ETA.
-    pub fn run_bar(&self, cells: u64) -> RunBar {
+    pub(crate) fn run_bar(&self, cells: u64) -> RunBar {
         let bar = self.add(ProgressBar::new(cells));
         bar.set_style(
             ProgressStyle::with_template(
@@ -78,7 +78,7 @@ impl Progress {
     }
 
     /// A live bar for a load described by `load`, fed by `shared`.
-    pub fn load_bar(&self, name: &str, load: &LoadSpec, shared: Arc<Shared>) -> LoadBar {
+    pub(crate) fn load_bar(&self, name: &str, load: &LoadSpec, shared: Arc<Shared>) -> LoadBar {
         let by_requests = load.requests;
         let length = by_requests.unwrap_or_else(|| {
             load.duration
@@ -122,41 +122,41 @@ impl Progress {
 }
 
 /// The run's bar; cleared when finished.
-pub struct RunBar {
+pub(crate) struct RunBar {
     bar: ProgressBar,
 }
 
 impl RunBar {
     /// One more cell is done.
-    pub fn cell_done(&self) {
+    pub(crate) fn cell_done(&self) {
         self.bar.inc(1);
     }
 
     /// How many cells are done.
-    pub fn done(&self) -> u64 {
+    pub(crate) fn done(&self) -> u64 {
         self.bar.position()
     }
 
     /// How many cells there are.
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.bar.length().unwrap_or(0)
     }
 
     /// Clear the bar.
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         self.bar.finish_and_clear();
     }
 }
 
 /// A live bar; [`LoadBar::finish`] clears it.
-pub struct LoadBar {
+pub(crate) struct LoadBar {
     bar: ProgressBar,
     task: JoinHandle<()>,
 }
 
 impl LoadBar {
     /// Stop updating and clear the bar.
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         self.task.abort();
         self.bar.finish_and_clear();
     }

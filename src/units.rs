@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 /// Parse `30`, `2.5`, `500ms`, `30s`, `1m 30s`; a bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<f64>() {
         return Duration::try_from_secs_f64(seconds)
@@ -16,7 +16,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Parse a size as Docker writes it: `67108864`, `512k`, `64m`, `1g`
 /// (binary multiples; a trailing `b` is allowed).
-pub fn parse_bytes(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_bytes(text: &str) -> Result<u64, String> {
     let lower = text.trim().to_ascii_lowercase();
     let body = lower.strip_suffix('b').unwrap_or(&lower);
     let (digits, multiplier) = match body.chars().last() {
@@ -34,7 +34,7 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
 }
 
 /// A byte count for people: `63.2 MiB`.
-pub fn format_bytes(bytes: u64) -> String {
+pub(crate) fn format_bytes(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
@@ -52,7 +52,7 @@ pub fn format_bytes(bytes: u64) -> String {
 /// A stable 64-bit FNV-1a hash of `parts`, each followed by a 0xff
 /// separator: keys and seeds derived from it must not change between builds
 /// of labour (the standard library's hasher may).
-pub fn fnv1a(parts: &[&[u8]]) -> u64 {
+pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for byte in part.iter().chain(&[0xff]) {
@@ -64,31 +64,36 @@ pub fn fnv1a(parts: &[&[u8]]) -> u64 {
 }
 
 /// Serde for a [`Duration`] as seconds (a float).
-pub mod duration_secs {
+pub(crate) mod duration_secs {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};
 
     /// Write seconds.
-    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        value: &Duration,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_f64(value.as_secs_f64())
     }
 
     /// Read seconds.
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Duration, D::Error> {
         let seconds = f64::deserialize(deserializer)?;
         Duration::try_from_secs_f64(seconds).map_err(serde::de::Error::custom)
     }
 }
 
 /// Serde for an optional [`Duration`] as seconds (a float, or null).
-pub mod duration_secs_option {
+pub(crate) mod duration_secs_option {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};
 
     /// Write seconds, or null.
-    pub fn serialize<S: Serializer>(
+    pub(crate) fn serialize<S: Serializer>(
         value: &Option<Duration>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
@@ -99,7 +104,7 @@ pub mod duration_secs_option {
     }
 
     /// Read seconds, or null.
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
         Option::<f64>::deserialize(deserializer)?

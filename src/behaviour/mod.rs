@@ -22,9 +22,9 @@ pub use table::{BehaviourSpec, Expect, JsonText, ParamSpec};
 use table::{Param, behaviour_enum, behaviours, json};
 
 /// Body of `PlainResponse` when no `length` is given.
-pub const PONG: &[u8] = b"Pong!\n";
+pub(crate) const PONG: &[u8] = b"Pong!\n";
 /// The body chunk `TrickleResponse` sends per interval.
-pub const TRICKLE_CHUNK: &[u8] = b"trickle\n";
+pub(crate) const TRICKLE_CHUNK: &[u8] = b"trickle\n";
 
 /// The longest body a `PlainResponse` may ask for.
 const MAX_LENGTH: u64 = 100 << 20;
@@ -238,7 +238,7 @@ behaviours! {
         expect: WholeBody,
         terse: false,
         params: {
-            /// Chunks of [`TRICKLE_CHUNK`].
+            /// Chunks of `trickle\n`.
             chunks: u64 = 10u64, "integer", max 100_000u64;
             /// Seconds between chunks.
             interval: f64 = 0.1, "seconds", max 60.0;
@@ -388,7 +388,7 @@ impl Interface {
     }
 
     /// Whether it is WSGI (the catalogue leaves it out then).
-    pub fn is_wsgi(&self) -> bool {
+    pub(crate) fn is_wsgi(&self) -> bool {
         *self == Interface::Wsgi
     }
 }
@@ -400,13 +400,13 @@ impl fmt::Display for Interface {
 }
 
 /// The behaviour called `name`.
-pub fn spec(name: &str) -> Option<&'static BehaviourSpec> {
+pub(crate) fn spec(name: &str) -> Option<&'static BehaviourSpec> {
     SPECS.iter().find(|spec| spec.name == name)
 }
 
 impl Behaviour {
     /// `PlainResponse` answering 200 "Pong!": the innocent request.
-    pub fn plain() -> Self {
+    pub(crate) fn plain() -> Self {
         Behaviour::PlainResponse {
             length: None,
             status: 200,
@@ -414,7 +414,7 @@ impl Behaviour {
     }
 
     /// The request target: `/<Name>?<params>`.
-    pub fn path_and_query(&self) -> String {
+    pub(crate) fn path_and_query(&self) -> String {
         let params = self.params();
         if params.is_empty() {
             return format!("/{}", self.name());
@@ -444,7 +444,7 @@ impl Behaviour {
 
     /// Whether it takes a worker down or wedges it: such behaviours are
     /// never sent in pre-flight.
-    pub fn is_destructive(&self) -> bool {
+    pub(crate) fn is_destructive(&self) -> bool {
         self.expect().destructive()
     }
 
@@ -452,7 +452,7 @@ impl Behaviour {
     /// kept, workers wedged until a timeout): a mix with it has no steady
     /// state, so its early figures say nothing of its later ones, and its
     /// cells are never ended early (see `LoadSpec::settle`).
-    pub fn accumulates(&self) -> bool {
+    pub(crate) fn accumulates(&self) -> bool {
         matches!(
             self,
             Behaviour::LeakMemory { .. }
@@ -469,7 +469,7 @@ impl Behaviour {
     /// must answer as expected. Destructive behaviours are left out, and so
     /// are the error-handling ones (RaiseException, BadStatus): a wrong
     /// answer to those is a finding of the run, not a broken setup.
-    pub fn preflight(&self) -> bool {
+    pub(crate) fn preflight(&self) -> bool {
         !self.is_destructive() && self.expect() != Expect::ServerError
     }
 

@@ -25,7 +25,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Stable machine name, used as the key in JSON results.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         match self {
             Outcome::Status(code) => format!("status_{code}"),
             Outcome::WrongBody(code) => format!("wrong_body_{code}"),
@@ -38,7 +38,7 @@ impl Outcome {
     }
 
     /// Parse a key written by [`Outcome::key`].
-    pub fn from_key(key: &str) -> Option<Self> {
+    pub(crate) fn from_key(key: &str) -> Option<Self> {
         let code = |rest: &str| rest.parse::<u16>().ok();
         Some(match key {
             "timeout" => Outcome::Timeout,

@@ -47,13 +47,13 @@ impl Expect {
 
     /// Whether such a behaviour kills or wedges the worker (never sent in
     /// pre-flight).
-    pub const fn destructive(self) -> bool {
+    pub(crate) const fn destructive(self) -> bool {
         matches!(self, Expect::Crash | Expect::Cut)
     }
 
     /// Whether `outcome` is as expected, for a behaviour that asked for
     /// `status` (its own, or 200).
-    pub fn accepts(self, outcome: &Outcome, status: u16) -> bool {
+    pub(crate) fn accepts(self, outcome: &Outcome, status: u16) -> bool {
         match self {
             Expect::Ok | Expect::WholeBody | Expect::Echo | Expect::OwnStatus => {
                 *outcome == Outcome::Status(status)
@@ -101,7 +101,7 @@ impl PartialEq for JsonText {
 }
 
 /// The JSON text of `value`.
-pub fn json<T: serde::Serialize>(value: T) -> String {
+pub(super) fn json<T: serde::Serialize>(value: T) -> String {
     serde_json::to_string(&value).unwrap_or_else(|_| "null".into())
 }
 
@@ -125,7 +125,7 @@ pub struct BehaviourSpec {
 
 /// A value a behaviour's parameter can take: read from the URL's text,
 /// written back into it.
-pub trait Param: Sized + PartialEq {
+pub(super) trait Param: Sized + PartialEq {
     /// The value `text` stands for, if it is one.
     fn parse_text(text: &str) -> Option<Self>;
     /// The value as the URL writes it; `None` leaves the parameter out.
@@ -310,7 +310,7 @@ macro_rules! behaviours {
             /// request) leaves out those at their defaults, so it reads
             /// `PlainResponse`; the others say all.
             #[allow(unused_variables, unused_mut)]
-            pub fn params(&self) -> Vec<(&'static str, String)> {
+            pub(crate) fn params(&self) -> Vec<(&'static str, String)> {
                 let mut params = Vec::new();
                 match self {
                     $(Behaviour::$name { $($pname),* } => {
@@ -330,7 +330,7 @@ macro_rules! behaviours {
             /// The status and body length of a correct answer, where the
             /// length is known in advance.
             #[allow(unused_variables)]
-            pub fn body_check(&self) -> Option<(u16, u64)> {
+            pub(crate) fn body_check(&self) -> Option<(u16, u64)> {
                 match self {
                     $(Behaviour::$name { $($pname),* } => $body,)*
                 }
@@ -338,7 +338,7 @@ macro_rules! behaviours {
 
             /// Bytes the request sends as its body (`POST`), if any.
             #[allow(unused_variables)]
-            pub fn upload_len(&self) -> Option<u64> {
+            pub(crate) fn upload_len(&self) -> Option<u64> {
                 match self {
                     $(Behaviour::$name { $($pname),* } => $upload,)*
                 }

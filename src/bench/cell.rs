@@ -41,11 +41,11 @@ pub(super) struct CellPlan<'a> {
 impl CellPlan<'_> {
     /// Why its test means nothing to its server's interface (a behaviour
     /// only the ASGI application has, on a WSGI server); `None`: it runs.
-    pub fn unavailable(&self) -> Option<String> {
+    pub(super) fn unavailable(&self) -> Option<String> {
         self.test.unavailable_under(self.server.interface)
     }
 
-    pub fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         match self.repeat {
             0 => format!("{} / {}", self.server.name, self.test.name),
             n => format!("{} / {} #{}", self.server.name, self.test.name, n + 1),

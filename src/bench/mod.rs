@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use crate::client::{self, Launcher, Mix, Shared};
 use crate::plan::TestSpec;
-pub use crate::progress::Progress;
+pub(crate) use crate::progress::Progress;
 use crate::report::table::cell_text;
 use crate::results::Cell;
 use crate::results::{Overlap, PrepareRecord, Results};
@@ -35,7 +35,7 @@ use crate::units::fnv1a;
 
 /// What a run needs besides its plan and runtime.
 #[derive(Clone, Copy)]
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// Cancelled on SIGINT or SIGTERM.
     pub cancel: &'a CancellationToken,
     /// Where progress goes.
@@ -47,7 +47,7 @@ pub struct Context<'a> {
 /// The seed of a test's cells: derived from the run's seed and the test's
 /// name, so every server gets the same requests in a test, and a cell's
 /// requests do not depend on `--jobs`, the order cells run in, or shards.
-pub fn cell_seed(run_seed: u64, test: &str) -> u64 {
+pub(crate) fn cell_seed(run_seed: u64, test: &str) -> u64 {
     fnv1a(&[&run_seed.to_le_bytes(), test.as_bytes()])
 }
 
@@ -86,7 +86,7 @@ enum Preparation {
 
 /// What a run has to say while it goes: each cell as it finishes, then the
 /// whole document once.
-pub enum Progressed<'a> {
+pub(crate) enum Progressed<'a> {
     /// The run began: the document as it starts, with no cell.
     Began(&'a Results),
     /// A cell finished (the document holds it, in plan order).
@@ -100,21 +100,46 @@ pub enum Progressed<'a> {
 /// the run.
 /// Cancellation ends the run after the current request of each worker;
 /// cells not begun by then are not recorded.
-pub async fn run<R: Runtime>(
+///
+/// In four steps: [`begin`] the document, [`schedule`] the cells on a
+/// board, [`Run::cells`] builds servers ahead of the cells and runs them,
+/// and [`finish`] adds the run's own figures.
+pub(crate) async fn run<R: Runtime>(
     plan: &Plan,
     runtime: &R,
     context: Context<'_>,
     mut on: impl FnMut(Progressed<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<Results> {
-    let Context {
-        cancel, progress, ..
-    } = context;
     let cpu_before = client::process::Usage::of_self().cpu_secs;
-    let engine = record::engine(runtime.engine_info().await?);
-    let mut results = Results::new(runtime.run_id(), plan, engine);
+    let mut results = begin(plan, runtime).await?;
     on(Progressed::Began(&results))?;
-    // The plan's cells (or its shard's), server by server.
-    let plans: Vec<CellPlan> = plan
+    let (cells, board) = schedule(plan);
+    let run = Run {
+        plan,
+        runtime,
+        context,
+        board: &board,
+        names: cells.iter().map(CellPlan::name).collect(),
+        cells: &cells,
+        preparations: plan.servers.iter().map(|_| Default::default()).collect(),
+        prepares: Default::default(),
+    };
+    run.cells(&mut results, &mut on).await?;
+    finish(&mut results, &run, cpu_before);
+    on(Progressed::Finished(&results))?;
+    Ok(results)
+}
+
+/// The document as the run starts: the plan, the engine, no cell.
+async fn begin<R: Runtime>(plan: &Plan, runtime: &R) -> anyhow::Result<Results> {
+    let engine = record::engine(runtime.engine_info().await?);
+    Ok(Results::new(runtime.run_id(), plan, engine))
+}
+
+/// The plan's cells (or its shard's), server by server, each with its
+/// seed, and the board that admits them (see [`schedule`]).
+fn schedule(plan: &Plan) -> (Vec<CellPlan<'_>>, Board) {
+    let cells: Vec<CellPlan> = plan
         .cells()
         .into_iter()
         .enumerate()
@@ -127,7 +152,7 @@ pub async fn run<R: Runtime>(
             seed: cell_seed(plan.seed, &plan.tests[key.test].name),
         })
         .collect();
-    let slots = plans
+    let slots = cells
         .iter()
         .map(|cell| Slot {
             server: cell.server_index,
@@ -135,22 +160,98 @@ pub async fn run<R: Runtime>(
         })
         .collect();
     let board = Board::new(slots, plan.servers.len(), plan.jobs);
-    let run_bar = progress.run_bar(plans.len() as u64);
-    let preparations: Vec<tokio::sync::OnceCell<Preparation>> =
-        plan.servers.iter().map(|_| Default::default()).collect();
-    let prepares: std::sync::Mutex<Vec<PrepareRecord>> = Default::default();
-    let prepares = &prepares;
+    (cells, board)
+}
 
-    // One build at a time, in plan order, ahead of the cells that need it;
-    // a server without cells here (another shard's) is not built.
-    let prepare_all = async {
-        for (index, server) in plan.servers.iter().enumerate() {
+/// A run under way: what its builds and its cells share.
+struct Run<'a, R> {
+    plan: &'a Plan,
+    runtime: &'a R,
+    context: Context<'a>,
+    board: &'a Board,
+    /// The cells, in plan order.
+    cells: &'a [CellPlan<'a>],
+    /// Each cell's name, for the overlaps of the others.
+    names: Vec<String>,
+    /// Each server's image, once built (or why not).
+    preparations: Vec<tokio::sync::OnceCell<Preparation>>,
+    /// Each build, as it finished.
+    prepares: std::sync::Mutex<Vec<PrepareRecord>>,
+}
+
+impl<R: Runtime> Run<'_, R> {
+    /// Build the servers ahead of their cells and run the cells, up to
+    /// `plan.jobs` at once; each cell lands in `results` in plan order as
+    /// it finishes, and `on` hears it.
+    async fn cells(
+        &self,
+        results: &mut Results,
+        on: &mut impl FnMut(Progressed<'_>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let progress = self.context.progress;
+        let run_bar = progress.run_bar(self.cells.len() as u64);
+        let mut cells: FuturesUnordered<_> =
+            self.cells.iter().map(|cell| self.cell(cell)).collect();
+        // Cells in plan order, whatever order they finish in.
+        let mut order: Vec<usize> = Vec::new();
+        let prepare_all = self.prepare_all();
+        tokio::pin!(prepare_all);
+        let watching = self.board.watch_host();
+        tokio::pin!(watching);
+        let mut preparing = true;
+        loop {
+            let finished = tokio::select! {
+                () = &mut prepare_all, if preparing => {
+                    preparing = false;
+                    continue;
+                }
+                () = &mut watching => continue,
+                finished = cells.next() => finished,
+            };
+            let Some(finished) = finished else { break };
+            let Some((index, mut cell)) = finished else {
+                continue;
+            };
+            let prepared = self.prepares.lock().unwrap().clone();
+            if let Some(record) = prepared.iter().find(|p| p.server == cell.server) {
+                cell.phases.prepare_secs = Some(record.secs);
+            }
+            run_bar.cell_done();
+            if !progress.draws_bars() {
+                progress.say(format!(
+                    "[{}/{}] {} / {}: {}",
+                    run_bar.done(),
+                    run_bar.total(),
+                    cell.server,
+                    cell.test,
+                    cell_text(&cell)
+                ));
+            }
+            let at = order.partition_point(|&i| i < index);
+            order.insert(at, index);
+            results.cells.insert(at, cell);
+            results.prepares = prepared;
+            on(Progressed::Cell(&results.cells[at]))?;
+        }
+        if preparing {
+            // Every cell ended before every server was prepared (interrupted).
+            prepare_all.await;
+        }
+        run_bar.finish();
+        Ok(())
+    }
+
+    /// One build at a time, in plan order, ahead of the cells that need
+    /// it; a server none of whose cells runs here (another shard's, or
+    /// every one skipped for its interface) is not built.
+    async fn prepare_all(&self) {
+        let (runtime, board, progress) = (self.runtime, self.board, self.context.progress);
+        for (index, server) in self.plan.servers.iter().enumerate() {
             if runtime.halt().is_cancelled() {
                 break;
             }
-            // A server none of whose cells runs here (another shard's, or
-            // every one skipped for its interface) is not built.
-            if !plans
+            if !self
+                .cells
                 .iter()
                 .any(|cell| cell.server_index == index && cell.unavailable().is_none())
             {
@@ -170,11 +271,11 @@ pub async fn run<R: Runtime>(
                     _ => progress.say(format!("{}: {error}", server.name)),
                 }
             }
-            let _ = preparations[index].set(match outcome {
+            let _ = self.preparations[index].set(match outcome {
                 Ok(image) => Preparation::Ready(image),
                 Err(error) => Preparation::Failed(error),
             });
-            prepares.lock().unwrap().push(PrepareRecord {
+            self.prepares.lock().unwrap().push(PrepareRecord {
                 server: server.name.clone(),
                 started_secs: board.secs(began),
                 secs: began.elapsed().as_secs_f64(),
@@ -182,103 +283,62 @@ pub async fn run<R: Runtime>(
             });
             board.build_finished(index, ready);
         }
-    };
+    }
 
-    let names: Vec<String> = plans.iter().map(CellPlan::name).collect();
-    let cells = plans.iter().map(|cell_plan| {
-        let board = &board;
-        let preparations = &preparations;
-        let names = &names;
-        async move {
-            let server = cell_plan.server_index;
-            // A test that means nothing under the server's interface is
-            // skipped at once, with why, never sent.
-            let mut cell = if let Some(why) = cell_plan.unavailable() {
-                board.skip(cell_plan.index);
-                record::skipped(cell_plan.server, cell_plan.test, why)
-            } else {
-                let ready = board.prepared(cell_plan.index, runtime.halt()).await?;
-                let preparation = preparations[server].get()?;
-                match (ready, preparation) {
-                    (true, Preparation::Ready(image)) => {
-                        cell::run(runtime, board, &context, cell_plan, image).await?
-                    }
-                    (_, Preparation::Failed(RuntimeError::Interrupted)) => return None,
-                    (_, Preparation::Failed(error)) => {
-                        board.skip(cell_plan.index);
-                        record::failed(cell_plan.server, cell_plan.test, error)
-                    }
-                    (false, Preparation::Ready(_)) => return None,
+    /// One cell, once its server is built and the board admits it: run,
+    /// skipped (with why) or failed with its server's build; `None` when
+    /// the run stopped before it began.
+    async fn cell(&self, cell_plan: &CellPlan<'_>) -> Option<(usize, Cell)> {
+        let (runtime, board) = (self.runtime, self.board);
+        // A test that means nothing under the server's interface is
+        // skipped at once, with why, never sent.
+        let mut cell = if let Some(why) = cell_plan.unavailable() {
+            board.skip(cell_plan.index);
+            record::skipped(cell_plan.server, cell_plan.test, why)
+        } else {
+            let ready = board.prepared(cell_plan.index, runtime.halt()).await?;
+            let preparation = self.preparations[cell_plan.server_index].get()?;
+            match (ready, preparation) {
+                (true, Preparation::Ready(image)) => {
+                    cell::run(runtime, board, &self.context, cell_plan, image).await?
                 }
-            };
-            cell.seed = cell_plan.seed;
-            cell.verdict = Some(crate::results::verdict(&cell));
-            cell.run_id = runtime.run_id().to_string();
-            cell.repeat = cell_plan.repeat as u32;
-            let overlaps = board.overlaps(cell_plan.index);
-            cell.overlap = Overlap {
-                cells: overlaps.cells.iter().map(|&i| names[i].clone()).collect(),
-                builds: overlaps
-                    .builds
-                    .iter()
-                    .map(|&s| plan.servers[s].name.clone())
-                    .collect(),
-                ..cell.overlap
-            };
-            Some((cell_plan.index, cell))
-        }
-    });
-    let mut cells: FuturesUnordered<_> = cells.collect();
-    // Cells in plan order, whatever order they finish in.
-    let mut order: Vec<usize> = Vec::new();
-    tokio::pin!(prepare_all);
-    let watching = board.watch_host();
-    tokio::pin!(watching);
-    let mut preparing = true;
-    loop {
-        let finished = tokio::select! {
-            () = &mut prepare_all, if preparing => {
-                preparing = false;
-                continue;
+                (_, Preparation::Failed(RuntimeError::Interrupted)) => return None,
+                (_, Preparation::Failed(error)) => {
+                    board.skip(cell_plan.index);
+                    record::failed(cell_plan.server, cell_plan.test, error)
+                }
+                (false, Preparation::Ready(_)) => return None,
             }
-            () = &mut watching => continue,
-            finished = cells.next() => finished,
         };
-        let Some(finished) = finished else { break };
-        let Some((index, mut cell)) = finished else {
-            continue;
+        cell.seed = cell_plan.seed;
+        cell.verdict = Some(crate::results::verdict(&cell));
+        cell.run_id = runtime.run_id().to_string();
+        cell.repeat = cell_plan.repeat as u32;
+        let overlaps = board.overlaps(cell_plan.index);
+        cell.overlap = Overlap {
+            cells: overlaps
+                .cells
+                .iter()
+                .map(|&i| self.names[i].clone())
+                .collect(),
+            builds: overlaps
+                .builds
+                .iter()
+                .map(|&s| self.plan.servers[s].name.clone())
+                .collect(),
+            ..cell.overlap
         };
-        let prepared = prepares.lock().unwrap().clone();
-        if let Some(record) = prepared.iter().find(|p| p.server == cell.server) {
-            cell.phases.prepare_secs = Some(record.secs);
-        }
-        run_bar.cell_done();
-        if !progress.draws_bars() {
-            progress.say(format!(
-                "[{}/{}] {} / {}: {}",
-                run_bar.done(),
-                run_bar.total(),
-                cell.server,
-                cell.test,
-                cell_text(&cell)
-            ));
-        }
-        let at = order.partition_point(|&i| i < index);
-        order.insert(at, index);
-        results.cells.insert(at, cell);
-        results.prepares = prepared;
-        on(Progressed::Cell(&results.cells[at]))?;
+        Some((cell_plan.index, cell))
     }
-    if preparing {
-        // Every cell ended before every server was prepared (interrupted).
-        prepare_all.await;
-    }
-    drop(cells);
-    run_bar.finish();
+}
+
+/// The run's own figures: builds, wall and idle time, labour's CPU, a lost
+/// engine; then the document is settled as complete or interrupted.
+fn finish<R: Runtime>(results: &mut Results, run: &Run<'_, R>, cpu_before: f64) {
     let end = Instant::now();
-    results.prepares = prepares.lock().unwrap().clone();
-    results.wall_secs = board.secs(end);
-    results.orchestration_secs = board.idle_secs(end);
+    results.prepares = run.prepares.lock().unwrap().clone();
+    results.wall_secs = run.board.secs(end);
+    results.orchestration_secs = run.board.idle_secs(end);
     results.orchestration_share = if results.wall_secs > 0.0 {
         results.orchestration_secs / results.wall_secs
     } else {
@@ -287,10 +347,8 @@ pub async fn run<R: Runtime>(
     let cpu = client::process::Usage::of_self().cpu_secs - cpu_before;
     results.labour_cpu_secs = Some(cpu);
     results.labour_cpu_share = (results.wall_secs > 0.0).then(|| cpu / results.wall_secs);
-    results.engine_lost = runtime.lost();
-    results.finish(cancel.is_cancelled());
-    on(Progressed::Finished(&results))?;
-    Ok(results)
+    results.engine_lost = run.runtime.lost();
+    results.finish(run.context.cancel.is_cancelled());
 }
 
 #[cfg(test)]

@@ -117,7 +117,7 @@ fn overlaps(window: (Instant, Instant), from: Instant, to: Option<Instant>) -> b
 
 impl Board {
     /// A board for these cells over `servers` servers, at most `jobs` at once.
-    pub fn new(slots: Vec<Slot>, servers: usize, jobs: usize) -> Self {
+    pub(super) fn new(slots: Vec<Slot>, servers: usize, jobs: usize) -> Self {
         let cells = slots.len();
         Board {
             jobs: jobs.max(1),
@@ -172,12 +172,12 @@ impl Board {
     }
 
     /// Server `server`'s preparation began.
-    pub fn build_started(&self, server: usize) {
+    pub(super) fn build_started(&self, server: usize) {
         self.update(|state| state.builds[server] = Some((Instant::now(), None)));
     }
 
     /// Server `server`'s preparation ended, ready or not.
-    pub fn build_finished(&self, server: usize, ready: bool) {
+    pub(super) fn build_finished(&self, server: usize, ready: bool) {
         self.update(|state| {
             if let Some((_, end)) = &mut state.builds[server] {
                 *end = Some(Instant::now());
@@ -192,12 +192,12 @@ impl Board {
 
     /// Server `server` has no cell in this run (another shard's): nothing
     /// waits for it.
-    pub fn not_needed(&self, server: usize) {
+    pub(super) fn not_needed(&self, server: usize) {
         self.update(|state| state.prepared[server] = Prepared::Ready);
     }
 
     /// Wait until cell `index`'s server is prepared; whether it is ready.
-    pub async fn prepared(&self, index: usize, cancel: &CancellationToken) -> Option<bool> {
+    pub(super) async fn prepared(&self, index: usize, cancel: &CancellationToken) -> Option<bool> {
         let server = self.slots[index].server;
         self.wait_for(cancel, |state| match state.prepared[server] {
             Prepared::Pending => None,
@@ -209,7 +209,7 @@ impl Board {
 
     /// Take cell `index` off the queue without running it (its server
     /// could not be prepared).
-    pub fn skip(&self, index: usize) {
+    pub(super) fn skip(&self, index: usize) {
         self.update(|state| state.waiting[index] = false);
     }
 
@@ -243,7 +243,7 @@ impl Board {
 
     /// Wait until cell `index` may start its server, and take its job;
     /// `None` when the run is cancelled first.
-    pub async fn admit(&self, index: usize, cancel: &CancellationToken) -> Option<()> {
+    pub(super) async fn admit(&self, index: usize, cancel: &CancellationToken) -> Option<()> {
         self.wait_for(cancel, |state| {
             if !self.may_start(state, index) {
                 return None;
@@ -259,14 +259,14 @@ impl Board {
 
     /// For a throughput cell: wait until no other server is being torn
     /// down, so that nothing else loads the host during its load.
-    pub async fn quiet(&self, cancel: &CancellationToken) -> Option<()> {
+    pub(super) async fn quiet(&self, cancel: &CancellationToken) -> Option<()> {
         self.wait_for(cancel, |state| (state.tearing_down == 0).then_some(()))
             .await
     }
 
     /// Sample the host's CPU every [`HOST_SAMPLE`] for admission, for as
     /// long as it is polled.
-    pub async fn watch_host(&self) {
+    pub(super) async fn watch_host(&self) {
         let mut before = host_cpu();
         loop {
             tokio::time::sleep(HOST_SAMPLE).await;
@@ -278,13 +278,13 @@ impl Board {
     }
 
     /// Cell `index` begins its load.
-    pub fn load_started(&self, index: usize) {
+    pub(super) fn load_started(&self, index: usize) {
         self.update(|state| state.times[index].load = Some((Instant::now(), None)));
     }
 
     /// Cell `index` no longer needs its job (its load ended, or its server
     /// never got as far); its teardown follows off the critical path.
-    pub fn release(&self, index: usize) {
+    pub(super) fn release(&self, index: usize) {
         self.update(|state| {
             let times = &mut state.times[index];
             if let Some((_, end)) = &mut times.load {
@@ -299,7 +299,7 @@ impl Board {
     }
 
     /// Cell `index`'s server is gone.
-    pub fn torn_down(&self, index: usize) {
+    pub(super) fn torn_down(&self, index: usize) {
         self.update(|state| {
             state.tearing_down -= 1;
             state.times[index].done = Some(Instant::now());
@@ -309,7 +309,7 @@ impl Board {
     /// What overlapped cell `index`'s load: the other cells that were
     /// between their start and their teardown's end at some point of it,
     /// and the servers being prepared.
-    pub fn overlaps(&self, index: usize) -> Overlaps {
+    pub(super) fn overlaps(&self, index: usize) -> Overlaps {
         let state = self.state.lock().unwrap();
         let Some((from, Some(to))) = state.times[index].load else {
             return Overlaps::default();
@@ -338,12 +338,12 @@ impl Board {
     }
 
     /// Seconds from the origin until `at`.
-    pub fn secs(&self, at: Instant) -> f64 {
+    pub(super) fn secs(&self, at: Instant) -> f64 {
         at.duration_since(self.origin).as_secs_f64()
     }
 
     /// Seconds between the origin and `end` in which no cell was loading.
-    pub fn idle_secs(&self, end: Instant) -> f64 {
+    pub(super) fn idle_secs(&self, end: Instant) -> f64 {
         let state = self.state.lock().unwrap();
         let mut windows: Vec<(Instant, Instant)> = state
             .times

@@ -10,14 +10,14 @@ use sha2::{Digest, Sha256};
 use crate::images::Images;
 
 /// The pins people edit, in a server's folder.
-pub const PINS_FILE: &str = "requirements.txt";
+pub(crate) const PINS_FILE: &str = "requirements.txt";
 /// The lock made from them, in the same folder.
-pub const LOCK_FILE: &str = "requirements.lock";
+pub(crate) const LOCK_FILE: &str = "requirements.lock";
 /// The lock's line that records the pins it was made from.
 const PINS_DIGEST_LINE: &str = "# requirements.txt sha256: ";
 
 /// Lowercase hex of the sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|byte| format!("{byte:02x}"))
@@ -27,7 +27,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// The sha256 of `server`'s lock, once it is known to be the lock of its
 /// pins; `Ok(None)` for a server without pins (it installs nothing). The
 /// error is one line saying what is wrong and how to mend it.
-pub fn lock_digest(images: &Images, server: &str) -> Result<Option<String>, String> {
+pub(crate) fn lock_digest(images: &Images, server: &str) -> Result<Option<String>, String> {
     let Ok(pins) = images.read(&format!("{server}/{PINS_FILE}")) else {
         return Ok(None);
     };

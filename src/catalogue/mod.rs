@@ -11,15 +11,16 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use lock::{LOCK_FILE, PINS_FILE, lock_digest, sha256_hex};
-pub use options::{Knob, KnobSetting, KnobSource, KnobSpec, OPTIONS_PLACEHOLDER};
+pub(crate) use lock::{LOCK_FILE, PINS_FILE, lock_digest};
+pub(crate) use options::OPTIONS_PLACEHOLDER;
+pub use options::{Knob, KnobSetting, KnobSource, KnobSpec};
 
 use crate::behaviour::Interface;
 use crate::images::{Images, ImagesError};
 use crate::plan::Limits;
 
 /// Path of the catalogue inside the images tree.
-pub const CATALOGUE_FILE: &str = "servers.yaml";
+pub(crate) const CATALOGUE_FILE: &str = "servers.yaml";
 
 /// One server labour knows how to build and start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -117,7 +118,7 @@ pub struct Unavailable {
 }
 
 /// The only Python other than 3 a server may name.
-pub const PYTHON27: &str = "2.7";
+pub(crate) const PYTHON27: &str = "2.7";
 
 impl Server {
     /// Whether it runs on Python 2.7 rather than Python 3.
@@ -126,7 +127,7 @@ impl Server {
     }
 
     /// The Python it runs on, for listings: `2.7` or `3`.
-    pub fn python_label(&self) -> &str {
+    pub(crate) fn python_label(&self) -> &str {
         self.python.as_deref().unwrap_or("3")
     }
 
@@ -140,7 +141,7 @@ impl Server {
     }
 
     /// The start command with the bind address filled in.
-    pub fn command_for(&self, host: &str, port: u16) -> Vec<String> {
+    pub(crate) fn command_for(&self, host: &str, port: u16) -> Vec<String> {
         self.command
             .iter()
             .map(|arg| {
@@ -161,7 +162,7 @@ struct CatalogueFile {
 
 /// The catalogue could not be read or is inconsistent.
 #[derive(Debug, Error)]
-pub enum CatalogueError {
+pub(crate) enum CatalogueError {
     /// The file is missing or unreadable.
     #[error(transparent)]
     Images(#[from] ImagesError),
@@ -193,8 +194,14 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
+    /// The servers built into labour (`images/servers.yaml`, checked by
+    /// labour's tests).
+    pub fn embedded() -> Self {
+        Catalogue::load(&Images::Embedded).expect("the built-in catalogue is checked by the tests")
+    }
+
     /// Read and check `servers.yaml` from `images`.
-    pub fn load(images: &Images) -> Result<Self, CatalogueError> {
+    pub(crate) fn load(images: &Images) -> Result<Self, CatalogueError> {
         let file = match images {
             Images::Embedded => CATALOGUE_FILE.to_string(),
             Images::Directory(dir) => dir.join(CATALOGUE_FILE).display().to_string(),
@@ -367,7 +374,7 @@ impl Catalogue {
     }
 
     /// The server called `name`.
-    pub fn get(&self, name: &str) -> Option<&Server> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Server> {
         self.servers.iter().find(|server| server.name == name)
     }
 

@@ -42,7 +42,7 @@ impl Knob {
     ];
 
     /// The value `options` asks for this knob.
-    pub fn asked(self, options: &KnobOptions) -> Option<u64> {
+    pub(crate) fn asked(self, options: &KnobOptions) -> Option<u64> {
         match self {
             Knob::Workers => options.workers,
             Knob::Threads => options.threads,
@@ -56,7 +56,7 @@ impl Knob {
     /// user gives none: only the listen queue has one
     /// ([`DEFAULT_BACKLOG`]); the others keep each server's own default
     /// (or the catalogue's).
-    pub fn labour_default(self) -> Option<u64> {
+    pub(crate) fn labour_default(self) -> Option<u64> {
         match self {
             Knob::Backlog => Some(DEFAULT_BACKLOG),
             _ => None,
@@ -64,12 +64,12 @@ impl Knob {
     }
 
     /// Whether the host's `net.core.somaxconn` caps it.
-    pub fn capped_by_somaxconn(self) -> bool {
+    pub(crate) fn capped_by_somaxconn(self) -> bool {
         self == Knob::Backlog
     }
 
     /// The `bench` flag that sets it.
-    pub fn flag(self) -> &'static str {
+    pub(crate) fn flag(self) -> &'static str {
         match self {
             Knob::Workers => "--workers",
             Knob::Threads => "--threads",
@@ -145,14 +145,14 @@ pub struct KnobSetting {
 }
 
 /// Placeholder element of a command that the knob arguments replace.
-pub const OPTIONS_PLACEHOLDER: &str = "{options}";
+pub(crate) const OPTIONS_PLACEHOLDER: &str = "{options}";
 
 impl Server {
     /// This server with `asked` applied: the command's `{options}` element
     /// replaced by the knob arguments, and `settings_used` saying, knob by
     /// knob, what was used and what the server could not take. `somaxconn`
     /// is the host's `net.core.somaxconn`, which caps the listen queue.
-    pub fn configure(&self, asked: &KnobOptions, somaxconn: Option<u64>) -> Server {
+    pub(crate) fn configure(&self, asked: &KnobOptions, somaxconn: Option<u64>) -> Server {
         let mut args = Vec::new();
         let mut used = Vec::new();
         for knob in Knob::ALL {
@@ -251,7 +251,7 @@ impl Server {
     }
 
     /// The value in force of `knob`, when labour passed one.
-    pub fn setting_in_force(&self, knob: Knob) -> Option<u64> {
+    pub(crate) fn setting_in_force(&self, knob: Knob) -> Option<u64> {
         self.settings_used
             .iter()
             .find(|s| s.knob == knob && s.applied)
@@ -259,7 +259,7 @@ impl Server {
     }
 
     /// Knobs asked for that this server cannot take, with why.
-    pub fn ignored_settings(&self) -> impl Iterator<Item = &KnobSetting> {
+    pub(crate) fn ignored_settings(&self) -> impl Iterator<Item = &KnobSetting> {
         self.settings_used
             .iter()
             .filter(|s| !s.applied && s.source == KnobSource::Flag)
@@ -267,14 +267,14 @@ impl Server {
 
     /// Knobs applied with another value than asked or defaulted (capped at
     /// `net.core.somaxconn`, raised to the server's least), with why.
-    pub fn adjusted_settings(&self) -> impl Iterator<Item = &KnobSetting> {
+    pub(crate) fn adjusted_settings(&self) -> impl Iterator<Item = &KnobSetting> {
         self.settings_used
             .iter()
             .filter(|s| s.applied && s.note.is_some())
     }
 
     /// The knobs it takes, for listings: `workers=2 threads max_requests`.
-    pub fn knobs_summary(&self) -> String {
+    pub(crate) fn knobs_summary(&self) -> String {
         let knobs: Vec<String> = self
             .options
             .iter()

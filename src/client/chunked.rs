@@ -5,7 +5,7 @@
 //! end.
 
 /// The longest chunk-size or trailer line accepted, CRLF included.
-pub const MAX_LINE: usize = 4096;
+pub(super) const MAX_LINE: usize = 4096;
 
 /// Where the decoder is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,11 +24,11 @@ enum State {
 
 /// The body's framing is broken.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid(pub String);
+pub(super) struct Invalid(pub String);
 
 /// What one call to [`Decoder::feed`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fed {
+pub(super) struct Fed {
     /// Bytes of the input used; the rest (after the body's end) belongs
     /// to the next response.
     pub consumed: usize,
@@ -38,7 +38,7 @@ pub struct Fed {
 
 /// A chunked body's decoder.
 #[derive(Debug, Clone)]
-pub struct Decoder {
+pub(super) struct Decoder {
     state: State,
 }
 
@@ -50,14 +50,14 @@ impl Default for Decoder {
 
 impl Decoder {
     /// Whether the whole body (last chunk and trailer) has been read.
-    pub fn is_done(&self) -> bool {
+    pub(super) fn is_done(&self) -> bool {
         self.state == State::Done
     }
 
     /// Decode what `input` holds. A line that has not ended yet is left
     /// unconsumed: feed it again with more bytes after it. A line longer
     /// than [`MAX_LINE`] is invalid.
-    pub fn feed(&mut self, input: &[u8]) -> Result<Fed, Invalid> {
+    pub(super) fn feed(&mut self, input: &[u8]) -> Result<Fed, Invalid> {
         let mut at = 0;
         let mut body = 0;
         loop {

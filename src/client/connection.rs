@@ -19,7 +19,7 @@ use super::chunked;
 use crate::behaviour::Outcome;
 
 /// Header the stress application puts on every response.
-pub const WORKER_HEADER: &str = "x-labour-worker";
+pub(super) const WORKER_HEADER: &str = "x-labour-worker";
 /// Response headers parsed at most.
 const MAX_HEADERS: usize = 64;
 /// Largest response head accepted.
@@ -29,7 +29,7 @@ const READ_CHUNK: usize = 64 * 1024;
 
 /// What one exchange produced.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Exchange {
+pub(super) struct Exchange {
     /// How it ended.
     pub outcome: Outcome,
     /// `X-Labour-Worker`, if headers arrived.
@@ -47,7 +47,7 @@ pub struct Exchange {
 
 impl Exchange {
     /// An exchange that ended before any response.
-    pub fn failed(outcome: Outcome, detail: String) -> Self {
+    pub(super) fn failed(outcome: Outcome, detail: String) -> Self {
         Exchange {
             outcome,
             worker_pid: None,
@@ -60,7 +60,7 @@ impl Exchange {
 
 /// What to send, prepared once per kind of request.
 #[derive(Debug, Clone, Copy)]
-pub struct Target<'a> {
+pub(super) struct Target<'a> {
     /// The request line and headers, ready to write.
     pub head: &'a [u8],
     /// A body to send after the head (its length is in the head).
@@ -74,7 +74,12 @@ pub struct Target<'a> {
 }
 
 /// The request head for `GET path` (or a POST of `upload` bytes).
-pub fn request_head(path: &str, host: &str, upload: Option<u64>, keep_alive: bool) -> Vec<u8> {
+pub(super) fn request_head(
+    path: &str,
+    host: &str,
+    upload: Option<u64>,
+    keep_alive: bool,
+) -> Vec<u8> {
     let method = if upload.is_some() { "POST" } else { "GET" };
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: labour/{}\r\n",
@@ -93,14 +98,14 @@ pub fn request_head(path: &str, host: &str, upload: Option<u64>, keep_alive: boo
 }
 
 /// An open connection and its read buffer; dropping it closes the socket.
-pub struct Connection {
+pub(super) struct Connection {
     stream: TcpStream,
     buffer: Vec<u8>,
 }
 
 impl Connection {
     /// Connect to `address`.
-    pub async fn open(address: SocketAddr) -> Result<Self, Exchange> {
+    pub(super) async fn open(address: SocketAddr) -> Result<Self, Exchange> {
         let stream = TcpStream::connect(address)
             .await
             .map_err(|error| Exchange::failed(classify_io(&error), error.to_string()))?;
@@ -287,7 +292,7 @@ async fn read_body(connection: &mut Connection, framing: Framing) -> Result<u64,
 /// or the last one cannot be reused. On any failure, and after every
 /// response that does not keep the connection, it is dropped so the next
 /// request starts afresh.
-pub async fn exchange(
+pub(super) async fn exchange(
     slot: &mut Option<Connection>,
     address: SocketAddr,
     target: Target<'_>,
@@ -399,7 +404,7 @@ async fn talk(connection: &mut Connection, target: Target<'_>, began: Instant) -
 }
 
 /// An I/O error while connecting or talking.
-pub fn classify_io(error: &io::Error) -> Outcome {
+pub(super) fn classify_io(error: &io::Error) -> Outcome {
     match error.kind() {
         io::ErrorKind::ConnectionRefused => Outcome::Refused,
         io::ErrorKind::TimedOut => Outcome::Timeout,

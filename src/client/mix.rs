@@ -10,7 +10,7 @@ use crate::policy::PolicyKind;
 
 /// How an outcome is judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Judge {
+pub(crate) enum Judge {
     /// As the behaviour expects.
     Behaviour(Behaviour),
     /// Any complete 2xx answer.
@@ -19,7 +19,7 @@ pub enum Judge {
 
 impl Judge {
     /// Whether `outcome` is as expected.
-    pub fn is_expected(&self, outcome: &Outcome) -> bool {
+    pub(crate) fn is_expected(&self, outcome: &Outcome) -> bool {
         match self {
             Judge::Behaviour(behaviour) => behaviour.is_expected(outcome),
             Judge::Success => matches!(outcome, Outcome::Status(200..=299)),
@@ -29,7 +29,7 @@ impl Judge {
 
 /// One kind of request of a mix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MixItem {
+pub(crate) struct MixItem {
     /// Path and query.
     pub path: String,
     /// Bytes to POST, if any.
@@ -48,7 +48,7 @@ pub struct MixItem {
 
 /// Everything the workers need to know about what to send.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Mix {
+pub(crate) struct Mix {
     /// How workers pick from the items.
     pub policy: PolicyKind,
     /// The kinds of request.
@@ -59,7 +59,7 @@ pub struct Mix {
 
 impl Mix {
     /// A bench test's behaviours, for a server reached as `host`.
-    pub fn from_test(test: &TestSpec, host: &str) -> Mix {
+    pub(crate) fn from_test(test: &TestSpec, host: &str) -> Mix {
         Mix {
             policy: test.policy,
             host: host.to_string(),
@@ -79,7 +79,7 @@ impl Mix {
     }
 
     /// One `GET path` to `host`, any 2xx as expected.
-    pub fn single(host: &str, path: &str) -> Mix {
+    pub(crate) fn single(host: &str, path: &str) -> Mix {
         Mix {
             policy: PolicyKind::Repeat,
             host: host.to_string(),
@@ -95,7 +95,7 @@ impl Mix {
     }
 
     /// The items' weights, in order.
-    pub fn weights(&self) -> Vec<u32> {
+    pub(crate) fn weights(&self) -> Vec<u32> {
         self.items.iter().map(|item| item.weight).collect()
     }
 }

@@ -9,10 +9,10 @@ mod chunked;
 mod connection;
 mod mix;
 mod preflight;
-pub mod process;
-pub mod settle;
-pub mod slow;
-pub mod tally;
+pub(crate) mod process;
+pub(crate) mod settle;
+pub(crate) mod slow;
+pub(crate) mod tally;
 mod worker;
 
 use std::net::SocketAddr;
@@ -24,11 +24,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::plan::LoadSpec;
 
-pub use mix::Mix;
-pub use preflight::{PreflightCheck, preflight};
-pub use process::Usage;
-pub use tally::Tally;
-pub use worker::{Shared, split};
+pub(crate) use mix::Mix;
+pub(crate) use preflight::{PreflightCheck, preflight};
+pub(crate) use process::Usage;
+pub(crate) use tally::Tally;
+pub(crate) use worker::{Shared, split};
 
 use process::{Job, run_job, run_processes};
 
@@ -36,11 +36,11 @@ use process::{Job, run_job, run_processes};
 /// its next request, so a server that is restarting is not met by
 /// thousands of refused requests in a millisecond (each still counts as a
 /// failure).
-pub const REFUSED_PAUSE: Duration = Duration::from_millis(10);
+pub(crate) const REFUSED_PAUSE: Duration = Duration::from_millis(10);
 
 /// Why a load ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoadEnd {
+pub(crate) enum LoadEnd {
     /// Every request was sent and its outcome counted.
     Requests,
     /// Its time ([`LoadSpec::duration`]) ran out first.
@@ -58,7 +58,7 @@ pub enum LoadEnd {
 
 /// What one client run measured.
 #[derive(Debug, Clone)]
-pub struct ClientRun {
+pub(crate) struct ClientRun {
     /// Everything counted; times are relative to `started`.
     pub tally: Tally,
     /// When the load started, by the wall clock (to line up with events).
@@ -82,7 +82,7 @@ pub struct ClientRun {
 
 /// Where worker processes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Launcher {
+pub(crate) enum Launcher {
     /// Every connection in this process, whatever `processes` says.
     InProcess,
     /// Worker processes started from this executable (labour itself).
@@ -91,7 +91,7 @@ pub enum Launcher {
 
 impl Launcher {
     /// labour's own executable, when it can be found.
-    pub fn current() -> Launcher {
+    pub(crate) fn current() -> Launcher {
         std::env::current_exe().map_or(Launcher::InProcess, Launcher::Executable)
     }
 }
@@ -113,7 +113,7 @@ const WATCHDOG_TICK: Duration = Duration::from_millis(100);
 
 /// Send `mix` to `address` as `load` says, seeded by `seed`, until done or
 /// `cancel` is cancelled. `shared` shows the progress as it goes.
-pub async fn run(
+pub(crate) async fn run(
     mix: &Mix,
     address: SocketAddr,
     load: &LoadSpec,

@@ -11,7 +11,7 @@ use crate::plan::TestSpec;
 
 /// One behaviour asked once, and what came back.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PreflightCheck {
+pub(crate) struct PreflightCheck {
     /// `Name?params`.
     pub behaviour: String,
     /// What came back.
@@ -23,7 +23,7 @@ pub struct PreflightCheck {
 }
 
 /// Ask each pre-flight behaviour of `test` once, on its own connection.
-pub async fn preflight(
+pub(crate) async fn preflight(
     test: &TestSpec,
     address: SocketAddr,
     timeout: Duration,

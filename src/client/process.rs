@@ -23,7 +23,7 @@ use super::worker::{Prepared, Shared, WorkerContext, WorkerSpec, worker_loop};
 use crate::plan::LoadSpec;
 
 /// The hidden subcommand that runs a worker process.
-pub const WORKER_SUBCOMMAND: &str = "load-worker";
+pub(crate) const WORKER_SUBCOMMAND: &str = "load-worker";
 /// How often a worker process reports progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// Time the processes get to start before the load begins.
@@ -31,7 +31,7 @@ const START_DELAY: Duration = Duration::from_millis(50);
 
 /// What one worker process is asked to do.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Job {
+pub(crate) struct Job {
     /// Where the server listens.
     pub address: SocketAddr,
     /// What to send.
@@ -53,7 +53,7 @@ pub struct Job {
 
 /// CPU time and peak memory of a process.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Usage {
+pub(crate) struct Usage {
     /// User and system CPU seconds.
     pub cpu_secs: f64,
     /// Peak resident memory in bytes.
@@ -62,7 +62,7 @@ pub struct Usage {
 
 impl Usage {
     /// This process's own usage so far.
-    pub fn of_self() -> Usage {
+    pub(crate) fn of_self() -> Usage {
         // SAFETY: getrusage only writes the struct it is given.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
@@ -77,7 +77,7 @@ impl Usage {
 
     /// `self` and `other` together: CPU adds up, and so does the memory
     /// of processes that run side by side.
-    pub fn plus(self, other: Usage) -> Usage {
+    pub(crate) fn plus(self, other: Usage) -> Usage {
         Usage {
             cpu_secs: self.cpu_secs + other.cpu_secs,
             peak_rss_bytes: self.peak_rss_bytes + other.peak_rss_bytes,
@@ -119,7 +119,7 @@ fn local_instant(unix_nanos: u64) -> Instant {
 }
 
 /// Run `job`'s connections in this process until done or `stop`.
-pub async fn run_job(
+pub(crate) async fn run_job(
     job: &Job,
     started: Instant,
     stop: &CancellationToken,
@@ -152,7 +152,7 @@ pub async fn run_job(
 
 /// The hidden subcommand: read a job on stdin, run it, write progress and
 /// the tally on stdout. `stop` on stdin, or stdin closing, ends it early.
-pub fn serve_job() -> anyhow::Result<()> {
+pub(crate) fn serve_job() -> anyhow::Result<()> {
     let stdin = std::io::stdin();
     let mut line = String::new();
     stdin.lock().read_line(&mut line)?;
@@ -217,7 +217,7 @@ fn write_line(message: &Message) -> std::io::Result<()> {
 
 /// What the worker processes of one run produced.
 #[derive(Debug)]
-pub struct ProcessesRun {
+pub(crate) struct ProcessesRun {
     /// Their tallies, merged.
     pub tally: Tally,
     /// Their CPU and memory, together.
@@ -247,7 +247,7 @@ impl Counts {
 }
 
 /// Run `workers` spread over `processes` copies of `exe`.
-pub async fn run_processes(
+pub(crate) async fn run_processes(
     exe: &Path,
     template: Job,
     processes: usize,

@@ -23,17 +23,17 @@
 use std::time::Duration;
 
 /// The least load before a cell may settle.
-pub const MIN_TIME: Duration = Duration::from_secs(3);
+pub(crate) const MIN_TIME: Duration = Duration::from_secs(3);
 /// The least number of requests counted before a cell may settle.
-pub const MIN_REQUESTS: u64 = 200;
+pub(crate) const MIN_REQUESTS: u64 = 200;
 /// The failure share the verdict turns on (the seed's 10%).
-pub const THRESHOLD: f64 = 0.10;
+pub(crate) const THRESHOLD: f64 = 0.10;
 /// How narrow the rate's interval must be, as a share of the rate.
-pub const RATE_PRECISION: f64 = 0.05;
+pub(crate) const RATE_PRECISION: f64 = 0.05;
 /// The batches the load so far is cut into for the rate's interval.
-pub const BATCHES: usize = 10;
+pub(crate) const BATCHES: usize = 10;
 /// The counts are noted at this resolution.
-pub const TICK: Duration = Duration::from_millis(100);
+pub(crate) const TICK: Duration = Duration::from_millis(100);
 /// The normal quantile of a two-sided 95% interval.
 const Z: f64 = 1.96;
 /// Student's t quantile of a two-sided 95% interval, [`BATCHES`] - 1
@@ -41,7 +41,7 @@ const Z: f64 = 1.96;
 const T_9: f64 = 2.262;
 
 /// The 95% Wilson score interval of `failed` out of `done`.
-pub fn wilson(failed: u64, done: u64) -> (f64, f64) {
+pub(crate) fn wilson(failed: u64, done: u64) -> (f64, f64) {
     if done == 0 {
         return (0.0, 1.0);
     }
@@ -55,7 +55,7 @@ pub fn wilson(failed: u64, done: u64) -> (f64, f64) {
 
 /// The mean of `rates` and the half width of its 95% interval (Student's
 /// t with [`BATCHES`] - 1 degrees of freedom; `None` for another count).
-pub fn rate_interval(rates: &[f64]) -> Option<(f64, f64)> {
+pub(crate) fn rate_interval(rates: &[f64]) -> Option<(f64, f64)> {
     if rates.len() != BATCHES {
         return None;
     }
@@ -67,14 +67,14 @@ pub fn rate_interval(rates: &[f64]) -> Option<(f64, f64)> {
 
 /// What the rule watches: the requests counted at each tick.
 #[derive(Debug, Default)]
-pub struct Settling {
+pub(crate) struct Settling {
     /// Requests counted by the end of each whole tick.
     counted: Vec<u64>,
 }
 
 impl Settling {
     /// Note the counts at `elapsed`; whether the answer is now known.
-    pub fn settled(&mut self, elapsed: Duration, done: u64, failed: u64) -> bool {
+    pub(crate) fn settled(&mut self, elapsed: Duration, done: u64, failed: u64) -> bool {
         let ticks = (elapsed.as_nanos() / TICK.as_nanos()) as usize;
         while self.counted.len() < ticks {
             self.counted.push(done);

@@ -23,7 +23,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What slow connections met.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SlowCount {
+pub(crate) struct SlowCount {
     /// Connections the server accepted.
     pub opened: u64,
     /// Connections refused or not accepted within 5 s.
@@ -93,7 +93,7 @@ async fn connect(address: SocketAddr, buffer: Option<u32>) -> Option<TcpStream> 
 
 /// `connections` clients that send `GET /PlainResponse` one byte every
 /// `interval`, then header bytes forever, until `stop`.
-pub async fn slow_clients(
+pub(crate) async fn slow_clients(
     address: SocketAddr,
     host: &str,
     connections: u32,
@@ -150,7 +150,7 @@ pub async fn slow_clients(
 
 /// `connections` readers that ask for `path` (a big body) and read `rate`
 /// bytes a second of it, until `stop`.
-pub async fn slow_readers(
+pub(crate) async fn slow_readers(
     address: SocketAddr,
     host: &str,
     path: &str,

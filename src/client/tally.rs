@@ -13,19 +13,19 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::behaviour::Outcome;
 
 /// Width of one timeline bucket.
-pub const TIMELINE_BUCKET: Duration = Duration::from_millis(100);
+pub(crate) const TIMELINE_BUCKET: Duration = Duration::from_millis(100);
 /// Resolution of the availability record (recovery and downtime).
-pub const AVAILABILITY_RESOLUTION: Duration = Duration::from_millis(1);
+pub(crate) const AVAILABILITY_RESOLUTION: Duration = Duration::from_millis(1);
 /// Width of one bucket of the innocent failures' record (losses per fault).
-pub const LOSS_BUCKET: Duration = Duration::from_millis(10);
+pub(crate) const LOSS_BUCKET: Duration = Duration::from_millis(10);
 /// Requests that began before a mark plus this and ended after it minus
 /// this are kept: the act the mark stands for happens within this of it,
 /// whatever the clocks of labour and its client processes.
-pub const MARK_WINDOW: Duration = Duration::from_millis(500);
+pub(crate) const MARK_WINDOW: Duration = Duration::from_millis(500);
 /// Requests kept per mark and worker, at most.
 const MARK_KEPT: usize = 100_000;
 /// Failure samples kept per (behaviour, outcome).
-pub const SAMPLES_PER_KIND: usize = 3;
+pub(crate) const SAMPLES_PER_KIND: usize = 3;
 /// Highest latency a histogram records, in microseconds (one hour).
 const LATENCY_MAX_US: u64 = 3_600_000_000;
 /// A connect that took longer than this waited for the kernel to send its
@@ -37,11 +37,11 @@ const LATENCY_MAX_US: u64 = 3_600_000_000;
 /// of a second of real time) and labour's clock starts just before the
 /// SYN leaves; a connect on a loopback or LAN that did not wait for a retry
 /// takes milliseconds, nowhere near it.
-pub const CONNECT_STALL: Duration = Duration::from_millis(900);
+pub(crate) const CONNECT_STALL: Duration = Duration::from_millis(900);
 
 /// The id of request number `number` (from 0) on connection `connection`:
 /// unique in a cell, sent in `X-Labour-Request`.
-pub fn request_id(connection: usize, number: u64) -> u64 {
+pub(crate) fn request_id(connection: usize, number: u64) -> u64 {
     ((connection as u64) << 32) | (number & 0xffff_ffff)
 }
 
@@ -50,7 +50,7 @@ pub fn request_id(connection: usize, number: u64) -> u64 {
 /// [`Tally::fates`]: lower case for a misbehaving request, upper case for
 /// an innocent one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Fate {
+pub(crate) enum Fate {
     /// It came back as expected, with an answer (a status).
     Expected,
     /// It ended as expected with no answer: a misbehaving request whose
@@ -73,7 +73,7 @@ pub enum Fate {
 
 impl Fate {
     /// Every fate, in the order of their letters.
-    pub const ALL: [Fate; 8] = [
+    pub(crate) const ALL: [Fate; 8] = [
         Fate::Expected,
         Fate::ExpectedClosed,
         Fate::Refused,
@@ -85,7 +85,7 @@ impl Fate {
     ];
 
     /// The fate of a request that ended in `outcome`.
-    pub fn of(outcome: &Outcome, expected: bool) -> Fate {
+    pub(crate) fn of(outcome: &Outcome, expected: bool) -> Fate {
         match outcome {
             Outcome::Status(_) | Outcome::WrongBody(_) if expected => Fate::Expected,
             _ if expected => Fate::ExpectedClosed,
@@ -100,12 +100,12 @@ impl Fate {
     }
 
     /// Whether the request came back as expected.
-    pub fn expected(self) -> bool {
+    pub(crate) fn expected(self) -> bool {
         matches!(self, Fate::Expected | Fate::ExpectedClosed)
     }
 
     /// Its letter in [`Tally::fates`].
-    pub fn letter(self, innocent: bool) -> char {
+    pub(crate) fn letter(self, innocent: bool) -> char {
         let letter = match self {
             Fate::Expected => 'e',
             Fate::ExpectedClosed => 'x',
@@ -124,7 +124,7 @@ impl Fate {
     }
 
     /// The fate and whether the request was innocent, from its letter.
-    pub fn from_letter(letter: char) -> Option<(Fate, bool)> {
+    pub(crate) fn from_letter(letter: char) -> Option<(Fate, bool)> {
         let lower = letter.to_ascii_lowercase();
         let fate = Fate::ALL.into_iter().find(|f| f.letter(false) == lower)?;
         Some((fate, letter.is_ascii_uppercase()))
@@ -133,7 +133,7 @@ impl Fate {
 
 /// One request's result, as the worker loop hands it over.
 #[derive(Debug, Clone)]
-pub struct Record {
+pub(crate) struct Record {
     /// Its id ([`request_id`]).
     pub id: u64,
     /// Index of the behaviour in the test's mix.
@@ -167,7 +167,7 @@ pub struct Record {
 /// A latency histogram in microseconds (HdrHistogram, 3 significant
 /// digits, 1 µs to an hour), mergeable and serialisable.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Latency(pub Histogram<u64>);
+pub(crate) struct Latency(pub Histogram<u64>);
 
 impl Default for Latency {
     fn default() -> Self {
@@ -180,13 +180,13 @@ impl Default for Latency {
 
 impl Latency {
     /// Count one latency.
-    pub fn record(&mut self, latency: Duration) {
+    pub(crate) fn record(&mut self, latency: Duration) {
         let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         self.0.saturating_record(micros.max(1));
     }
 
     /// Add `other`'s counts.
-    pub fn merge(&mut self, other: &Latency) {
+    pub(crate) fn merge(&mut self, other: &Latency) {
         self.0
             .add(&other.0)
             .expect("histograms with the same bounds add");
@@ -218,7 +218,7 @@ impl<'de> Deserialize<'de> for Latency {
 
 /// Counts for one kind of request of the mix.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct BehaviourTally {
+pub(crate) struct BehaviourTally {
     /// Requests per outcome.
     pub outcomes: BTreeMap<Outcome, u64>,
     /// Requests that came back as expected.
@@ -241,14 +241,14 @@ impl BehaviourTally {
     }
 
     /// Requests sent with this behaviour.
-    pub fn requests(&self) -> u64 {
+    pub(crate) fn requests(&self) -> u64 {
         self.outcomes.values().sum()
     }
 }
 
 /// A failure kept as an example.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Sample {
+pub(crate) struct Sample {
     /// Index of the behaviour in the mix.
     pub mix_index: usize,
     /// How the request ended.
@@ -264,13 +264,13 @@ pub struct Sample {
 /// One bit per millisecond: whether something happened in it. Memory
 /// grows with the length of a run (2 KiB a minute), not with its requests.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct MsBits {
+pub(crate) struct MsBits {
     words: Vec<u64>,
 }
 
 impl MsBits {
     /// Mark millisecond `ms`.
-    pub fn set(&mut self, ms: usize) {
+    pub(crate) fn set(&mut self, ms: usize) {
         let word = ms / 64;
         if self.words.len() <= word {
             self.words.resize(word + 1, 0);
@@ -279,19 +279,19 @@ impl MsBits {
     }
 
     /// Whether millisecond `ms` is marked.
-    pub fn get(&self, ms: usize) -> bool {
+    pub(crate) fn get(&self, ms: usize) -> bool {
         self.words
             .get(ms / 64)
             .is_some_and(|word| word & (1 << (ms % 64)) != 0)
     }
 
     /// Milliseconds covered (one past the last that could be marked).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.words.len() * 64
     }
 
     /// The first marked millisecond at or after `from`.
-    pub fn next_set(&self, from: usize) -> Option<usize> {
+    pub(crate) fn next_set(&self, from: usize) -> Option<usize> {
         let mut index = from / 64;
         let mut word = *self.words.get(index)? & (!0u64 << (from % 64));
         loop {
@@ -304,7 +304,7 @@ impl MsBits {
     }
 
     /// Mark every millisecond from `from` to `to`, both included.
-    pub fn set_range(&mut self, from: usize, to: usize) {
+    pub(crate) fn set_range(&mut self, from: usize, to: usize) {
         if to < from {
             return;
         }
@@ -323,7 +323,12 @@ impl MsBits {
     /// The stretches of at least `least` milliseconds, below `end`, that
     /// are marked in `self` and in no millisecond of `unless`: as
     /// (first, one past the last) milliseconds.
-    pub fn runs_unless(&self, unless: &MsBits, least: usize, end: usize) -> Vec<(usize, usize)> {
+    pub(crate) fn runs_unless(
+        &self,
+        unless: &MsBits,
+        least: usize,
+        end: usize,
+    ) -> Vec<(usize, usize)> {
         let mut runs = Vec::new();
         let mut open: Option<usize> = None;
         for ms in 0..end.min(self.len()) + 1 {
@@ -343,7 +348,7 @@ impl MsBits {
     }
 
     /// Mark everything `other` marks.
-    pub fn union(&mut self, other: &MsBits) {
+    pub(crate) fn union(&mut self, other: &MsBits) {
         if self.words.len() < other.words.len() {
             self.words.resize(other.words.len(), 0);
         }
@@ -355,7 +360,7 @@ impl MsBits {
 
 /// A request around a mark: when it began and ended, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct AroundMark {
+pub(crate) struct AroundMark {
     /// Its id ([`request_id`]).
     #[serde(default)]
     pub id: u64,
@@ -369,7 +374,7 @@ pub struct AroundMark {
 
 /// Everything a client (or one of its workers) counted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Tally {
+pub(crate) struct Tally {
     /// Per behaviour, indexed like the mix.
     pub behaviours: Vec<BehaviourTally>,
     /// Worker pids seen, with when each was first seen.
@@ -438,10 +443,10 @@ pub struct Tally {
 }
 
 /// Start value of a sequence digest (FNV-1a's offset basis).
-pub const SEQUENCE_START: u64 = 0xcbf2_9ce4_8422_2325;
+pub(crate) const SEQUENCE_START: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// The digest of a sequence so far, after one more mix index.
-pub fn sequence_step(digest: u64, mix_index: usize) -> u64 {
+pub(crate) fn sequence_step(digest: u64, mix_index: usize) -> u64 {
     let mut hash = digest;
     for byte in (mix_index as u64).to_le_bytes() {
         hash ^= u64::from(byte);
@@ -452,7 +457,7 @@ pub fn sequence_step(digest: u64, mix_index: usize) -> u64 {
 
 impl Tally {
     /// An empty tally for a mix of `mix_len` behaviours.
-    pub fn new(mix_len: usize) -> Self {
+    pub(crate) fn new(mix_len: usize) -> Self {
         Tally {
             behaviours: (0..mix_len).map(|_| BehaviourTally::new()).collect(),
             worker_pids: BTreeMap::new(),
@@ -478,7 +483,7 @@ impl Tally {
     }
 
     /// Watch `marks`: keep the requests in flight around each.
-    pub fn watching(mut self, marks: &[Duration]) -> Self {
+    pub(crate) fn watching(mut self, marks: &[Duration]) -> Self {
         self.marks = marks.to_vec();
         self.around_marks = vec![Vec::new(); marks.len()];
         self
@@ -487,7 +492,7 @@ impl Tally {
     /// One digest of what every connection sent, in order: equal for two
     /// runs exactly when each connection sent the same requests in the
     /// same order.
-    pub fn sequence_digest(&self) -> u64 {
+    pub(crate) fn sequence_digest(&self) -> u64 {
         let parts: Vec<[u8; 24]> = self
             .sequences
             .iter()
@@ -504,7 +509,7 @@ impl Tally {
     }
 
     /// Count one request.
-    pub fn record(&mut self, record: Record) {
+    pub(crate) fn record(&mut self, record: Record) {
         let behaviour = &mut self.behaviours[record.mix_index];
         *behaviour.outcomes.entry(record.outcome).or_insert(0) += 1;
         if record.expected {
@@ -593,17 +598,17 @@ impl Tally {
 
     /// A connection that sent its first request at `began` ended its loop
     /// at `ended`.
-    pub fn connection_ended(&mut self, began: Duration, ended: Duration) {
+    pub(crate) fn connection_ended(&mut self, began: Duration, ended: Duration) {
         self.connection_spans.push((began, ended.max(began)));
     }
 
     /// Connects that stalled.
-    pub fn connect_stalls(&self) -> u64 {
+    pub(crate) fn connect_stalls(&self) -> u64 {
         self.behaviours.iter().map(|b| b.connect_stalls).sum()
     }
 
     /// Time spent in stalled connects, summed over connections.
-    pub fn connect_stalled_time(&self) -> Duration {
+    pub(crate) fn connect_stalled_time(&self) -> Duration {
         self.stalled_connects
             .iter()
             .map(|(began, ended)| ended.saturating_sub(*began))
@@ -615,7 +620,7 @@ impl Tally {
     /// which no request could reach the server because the kernel held
     /// every client back for a SYN retry. While any one connection could
     /// still send, the time counts as the server's.
-    pub fn all_stalled_time(&self) -> Duration {
+    pub(crate) fn all_stalled_time(&self) -> Duration {
         // +1/-1 of connections sending, and of stalled connects, at each
         // instant something changes.
         let mut changes: Vec<(Duration, i64, i64)> = Vec::new();
@@ -646,7 +651,7 @@ impl Tally {
     /// A request that began at `began` and was still in flight when the
     /// load ended at `ended`: not a request counted, but one the marks it
     /// straddles saw not come back.
-    pub fn unfinished(&mut self, id: u64, began: Duration, ended: Duration, innocent: bool) {
+    pub(crate) fn unfinished(&mut self, id: u64, began: Duration, ended: Duration, innocent: bool) {
         if innocent {
             let ms = |at: Duration| (at.as_millis() / AVAILABILITY_RESOLUTION.as_millis()) as usize;
             self.innocent_waiting_ms.set_range(ms(began), ms(ended));
@@ -687,7 +692,7 @@ impl Tally {
     }
 
     /// Add another worker's tally into this one.
-    pub fn merge(&mut self, other: Tally) {
+    pub(crate) fn merge(&mut self, other: Tally) {
         for (mine, theirs) in self.behaviours.iter_mut().zip(other.behaviours) {
             for (outcome, count) in theirs.outcomes {
                 *mine.outcomes.entry(outcome).or_insert(0) += count;
@@ -742,12 +747,12 @@ impl Tally {
     }
 
     /// Requests counted.
-    pub fn requests(&self) -> u64 {
+    pub(crate) fn requests(&self) -> u64 {
         self.behaviours.iter().map(BehaviourTally::requests).sum()
     }
 
     /// Requests that came back as expected.
-    pub fn expected(&self) -> u64 {
+    pub(crate) fn expected(&self) -> u64 {
         self.behaviours.iter().map(|b| b.expected).sum()
     }
 }

@@ -23,14 +23,14 @@ use crate::policy::Policy;
 
 /// How much later than `timeout` a request may be cut: the request timer
 /// is moved on at most once per this much time, not for every request.
-pub const TIMER_SLACK: Duration = Duration::from_millis(5);
+pub(super) const TIMER_SLACK: Duration = Duration::from_millis(5);
 
 /// A start later than this after its scheduled time counts as late.
-pub const LATE_TOLERANCE: Duration = Duration::from_millis(1);
+pub(super) const LATE_TOLERANCE: Duration = Duration::from_millis(1);
 
 /// One connection's share of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WorkerSpec {
+pub(crate) struct WorkerSpec {
     /// This connection's number in the whole run, from 0.
     pub index: usize,
     /// Connections in the whole run (the policy offsets by it).
@@ -41,7 +41,7 @@ pub struct WorkerSpec {
 
 /// Split the run's requests over its connections, the remainder to the
 /// first ones; connections with nothing to send are left out.
-pub fn split(load: &LoadSpec) -> Vec<WorkerSpec> {
+pub(crate) fn split(load: &LoadSpec) -> Vec<WorkerSpec> {
     let workers = load.concurrency.max(1);
     (0..workers)
         .map(|index| WorkerSpec {
@@ -59,7 +59,7 @@ pub fn split(load: &LoadSpec) -> Vec<WorkerSpec> {
 /// What the workers of one process share: counts for progress and the
 /// give-up watchdog.
 #[derive(Debug, Default)]
-pub struct Shared {
+pub(crate) struct Shared {
     done: AtomicU64,
     failed: AtomicU64,
     last_expected_ms: AtomicU64,
@@ -69,12 +69,12 @@ pub struct Shared {
 impl Shared {
     /// The load starts (started) at `at`: every time the client counts is
     /// since then.
-    pub fn set_started(&self, at: Instant) {
+    pub(crate) fn set_started(&self, at: Instant) {
         let _ = self.started.set(at);
     }
 
     /// When the load starts, once the client has settled it.
-    pub fn started(&self) -> Option<Instant> {
+    pub(crate) fn started(&self) -> Option<Instant> {
         self.started.get().copied()
     }
 
@@ -89,22 +89,22 @@ impl Shared {
     }
 
     /// Requests done so far.
-    pub fn done(&self) -> u64 {
+    pub(crate) fn done(&self) -> u64 {
         self.done.load(Ordering::Relaxed)
     }
 
     /// Requests not as expected so far.
-    pub fn failed(&self) -> u64 {
+    pub(crate) fn failed(&self) -> u64 {
         self.failed.load(Ordering::Relaxed)
     }
 
     /// When an answer last came back as expected, since the start.
-    pub fn last_expected(&self) -> Duration {
+    pub(crate) fn last_expected(&self) -> Duration {
         Duration::from_millis(self.last_expected_ms.load(Ordering::Relaxed))
     }
 
     /// Set the counts from elsewhere (the sum of worker processes).
-    pub fn set(&self, done: u64, failed: u64, last_expected: Duration) {
+    pub(crate) fn set(&self, done: u64, failed: u64, last_expected: Duration) {
         self.done.store(done, Ordering::Relaxed);
         self.failed.store(failed, Ordering::Relaxed);
         let ms = u64::try_from(last_expected.as_millis()).unwrap_or(u64::MAX);
@@ -114,14 +114,14 @@ impl Shared {
 
 /// The header that carries a request's id to the application, which logs
 /// it (`images/app/labour_app.py`): 16 lowercase hex digits.
-pub const REQUEST_ID_HEADER: &str = "X-Labour-Request";
+pub(crate) const REQUEST_ID_HEADER: &str = "X-Labour-Request";
 /// Digits of a request id on the wire.
 const ID_DIGITS: usize = 16;
 
 /// A mix made ready to send: request heads and upload bodies, built once;
 /// each head ends with the request id header, its digits patched in per
 /// request.
-pub struct Prepared {
+pub(super) struct Prepared {
     heads: Vec<Vec<u8>>,
     uploads: Vec<Option<Vec<u8>>>,
 }
@@ -148,7 +148,7 @@ fn patch_id(head: &mut [u8], id: u64) {
 
 impl Prepared {
     /// The bytes of every kind of request of `mix`.
-    pub fn new(mix: &Mix, keep_alive: bool) -> Result<Self, String> {
+    pub(super) fn new(mix: &Mix, keep_alive: bool) -> Result<Self, String> {
         if let Some(bad) = mix
             .host
             .chars()
@@ -186,7 +186,7 @@ impl Prepared {
 
 /// What a worker loop needs besides its share.
 #[derive(Clone, Copy)]
-pub struct WorkerContext<'a> {
+pub(super) struct WorkerContext<'a> {
     /// Where the server listens.
     pub address: SocketAddr,
     /// What to send.
@@ -218,7 +218,7 @@ async fn sleep_until(at: Instant, stop: &CancellationToken) -> bool {
 }
 
 /// One connection's loop: its share of requests, one at a time.
-pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
+pub(super) async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
     let WorkerContext {
         address,
         mix,

@@ -5,17 +5,19 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
+use tokio_util::sync::CancellationToken;
+
 use super::report::emit;
-use super::{Finish, cancel_on_signals, container_flags, report_ignored_settings, sweep_leftovers};
+use super::{Finish, cancel_on_signals, connect, report_ignored_settings, with_build_logs};
 use crate::bench::{self, Progress, Progressed};
 use crate::catalogue::Catalogue;
 use crate::cli::BenchArgs;
 use crate::client::Launcher;
 use crate::images::Images;
 use crate::report::{Format, JsonReport, PlanText, Report};
-use crate::results::Journal;
-use crate::runtime::{AnyRuntime, Runtime};
-use crate::scenario::{self, Plan, ScenarioFile, Source};
+use crate::results::{Journal, Results};
+use crate::runtime::{Connection, Runtime, RuntimeChoice};
+use crate::scenario::{self, Plan};
 
 fn check_output_path(path: &Path) -> anyhow::Result<()> {
     let dir = match path.parent() {
@@ -35,44 +37,54 @@ fn check_output_path(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The plan the flags and the scenario file describe.
+/// The plan the flags and the scenario file describe, and the images its
+/// servers build from; the output files are checked before anything runs.
 pub(super) fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
     let images = Images::new(args.container.images.clone());
     let catalogue = Catalogue::load(&images)?;
-    let mut flags = container_flags(&args.container, &args.knobs);
-    flags.servers = args.servers.clone();
-    flags.tests = args.tests.clone();
-    flags.load = args.load.clone();
-    flags.seed = args.seed;
-    flags.jobs = args.jobs;
-    flags.repeat = args.repeat;
-    flags.shard = args.shard;
-    flags.thresholds = args.thresholds.clone();
-    let file = match &args.scenario {
-        Some(path) => Some((path.as_path(), ScenarioFile::read(path)?)),
-        None => None,
-    };
-    let source = file
-        .as_ref()
-        .map(|(path, (file, text))| Source { path, file, text });
-    let plan = scenario::plan(&flags, source, &catalogue)?;
-    if let Some(output) = &args.output {
-        check_output_path(output)?;
-    }
-    for report in &args.report {
-        check_output_path(report)?;
-        if Format::of_path(report).is_none() {
-            bail!(
-                "--report {}: the extension says no format (use .html, .md, .csv, .txt or .json)",
-                report.display()
-            );
-        }
+    let flags = with_build_logs(args.flags());
+    let (plan, _) = scenario::plan_file(&flags, args.scenario.as_deref(), &catalogue)?;
+    for path in args
+        .output
+        .iter()
+        .chain(args.report.iter().map(|r| &r.path))
+    {
+        check_output_path(path)?;
     }
     Ok((plan, images))
 }
 
+/// Run every cell of `plan` where `runtime` says, as `labour bench` does,
+/// and return the results document (see [`crate::results`]). The runtime
+/// is connected first (an error when `RuntimeChoice::Docker` and no engine
+/// answers), and every server the run started is removed on every way
+/// out. Nothing is printed; the client's connections run in this process.
+pub async fn run(plan: &Plan, runtime: RuntimeChoice) -> anyhow::Result<Results> {
+    let progress = Progress::new(true);
+    let cancel = CancellationToken::new();
+    let runtime = connect(
+        runtime,
+        &Connection::default(),
+        plan.container.clone(),
+        Images::Embedded,
+        &cancel,
+        &progress,
+    )
+    .await?;
+    let context = bench::Context {
+        cancel: &cancel,
+        progress: &progress,
+        launcher: &Launcher::InProcess,
+    };
+    let outcome = bench::run(plan, &runtime, context, |_| Ok(())).await;
+    let removed = runtime.shutdown().await;
+    let results = outcome?;
+    removed.context("removing this run's servers")?;
+    Ok(results)
+}
+
 /// Run the plan the flags describe and print the report.
-pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
+pub(super) async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
     let (plan, images) = plan(&args)?;
     if args.dry_run {
         let bytes = match args.format {
@@ -84,19 +96,15 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
     }
     let progress = Progress::new(args.quiet);
     let cancel = cancel_on_signals(progress.clone())?;
-    let runtime = AnyRuntime::connect(
+    let runtime = connect(
         args.container.runtime,
         &args.container.engine.connection(),
         plan.container.clone(),
         images,
-        cancel.clone(),
+        &cancel,
+        &progress,
     )
     .await?;
-    progress.say(format!("runtime: {}", runtime.selection()));
-    for note in runtime.notes() {
-        progress.say(note);
-    }
-    sweep_leftovers(&runtime, &progress).await;
     progress.say(format!(
         "run {}: {} server(s) x {} test(s), seed {}",
         runtime.run_id(),
@@ -144,9 +152,9 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
 
     let rendered = args.format.report().render(&results)?;
     std::io::stdout().write_all(&rendered)?;
-    for path in &args.report {
-        let format = Format::of_path(path).expect("checked before the run");
-        let bytes = format.report().render(&results)?;
+    for report in &args.report {
+        let bytes = report.format.report().render(&results)?;
+        let path = &report.path;
         emit(&bytes, Some(path)).with_context(|| format!("--report {}", path.display()))?;
         progress.say(format!("report written to {}", path.display()));
     }

@@ -5,41 +5,35 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-use super::{Finish, cancel_on_signals, container_flags, sweep_leftovers};
+use super::{Finish, cancel_on_signals, connect, with_build_logs};
 use crate::bench::Progress;
 use crate::catalogue::Catalogue;
 use crate::cli::BuildArgs;
 use crate::images::Images;
-use crate::plan::options::KnobOptions;
-use crate::runtime::{AnyRuntime, Runtime, RuntimeError};
+use crate::runtime::{Runtime, RuntimeError};
 use crate::scenario;
 
 /// Lines of a failed build shown on stderr.
 const FAILED_BUILD_LINES: usize = 15;
 
 /// Build every selected server's image; one line per image on stdout.
-pub async fn build(args: BuildArgs) -> anyhow::Result<Finish> {
+pub(super) async fn build(args: BuildArgs) -> anyhow::Result<Finish> {
     let images = Images::new(args.container.images.clone());
     let catalogue = Catalogue::load(&images)?;
-    let mut flags = container_flags(&args.container, &KnobOptions::default());
-    flags.servers = args.servers.clone();
+    let flags = with_build_logs(args.flags());
     let servers = scenario::resolve_servers(&flags, &catalogue)?;
     let progress = Progress::new(args.quiet);
     let cancel = cancel_on_signals(progress.clone())?;
     let options = scenario::container_options(&flags, None);
-    let runtime = AnyRuntime::connect(
+    let runtime = connect(
         args.container.runtime,
         &args.container.engine.connection(),
         options,
         images,
-        cancel.clone(),
+        &cancel,
+        &progress,
     )
     .await?;
-    progress.say(format!("runtime: {}", runtime.selection()));
-    for note in runtime.notes() {
-        progress.say(note);
-    }
-    sweep_leftovers(&runtime, &progress).await;
     let mut failed = Vec::new();
     let mut stdout = std::io::stdout();
     for server in &servers {

@@ -14,7 +14,7 @@ use crate::runtime::docker::DockerRuntime;
 use crate::runtime::{Runtime, RuntimeError, Swept, local};
 
 /// Sweep, and say what went.
-pub async fn clean(args: &CleanArgs) -> anyhow::Result<Finish> {
+pub(super) async fn clean(args: &CleanArgs) -> anyhow::Result<Finish> {
     let options = RunOptions::default().resolve();
     let mut swept = Swept::default();
     let mut own_run = String::new();

@@ -9,7 +9,7 @@ use crate::report::{
 use crate::results::{Results, differences};
 
 /// Compare two runs; a regression beyond the threshold is exit status 1.
-pub fn compare_files(args: &CompareArgs) -> anyhow::Result<Finish> {
+pub(super) fn compare_files(args: &CompareArgs) -> anyhow::Result<Finish> {
     let base = Results::read(&args.base)?;
     let new = Results::read(&args.new)?;
     let mismatches = interface_mismatches(&base, &new);

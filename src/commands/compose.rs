@@ -11,7 +11,7 @@ use crate::images::Images;
 use crate::runtime::docker::compose::ComposeFile;
 
 /// Write the compose file of the catalogue's servers.
-pub fn compose(args: &ComposeArgs) -> anyhow::Result<Finish> {
+pub(super) fn compose(args: &ComposeArgs) -> anyhow::Result<Finish> {
     let catalogue = Catalogue::load(&Images::new(args.images.clone()))?;
     let text = ComposeFile::of_catalogue(&catalogue)
         .map_err(anyhow::Error::msg)?

@@ -10,7 +10,6 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use clap::Parser;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -233,7 +232,7 @@ fn judge(args: Vec<String>) -> Result<Verdict, String> {
     let (done, verdict) = mpsc::channel();
     let shown = args.join(" ");
     std::thread::spawn(move || {
-        let outcome = std::panic::catch_unwind(|| match Cli::try_parse_from(&args) {
+        let outcome = std::panic::catch_unwind(|| match Cli::try_parse_args(&args) {
             Err(error) => Verdict::Refused(error.to_string()),
             Ok(Cli {
                 command: Command::Bench(bench),
@@ -258,8 +257,8 @@ fn class(refusal: &str, file: Option<&str>) -> Result<&'static str, String> {
         return Err(format!("an empty refusal: {refusal:?}"));
     }
     if refusal.starts_with("error: ") || refusal.contains("\n\nFor more information") {
-        // clap's: its first line names the flag, or the value.
-        return Ok("flag refused by clap");
+        // The flag parser's: its first line names the flag, or the value.
+        return Ok("flag refused by the parser");
     }
     if refusal.lines().count() > 1 {
         return Err(format!("a refusal of more than one line: {refusal:?}"));

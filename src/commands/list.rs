@@ -11,10 +11,10 @@ use crate::report::{
     BehavioursText, JsonReport, Report, ServersText, TestsText, behaviours_document,
     servers_document,
 };
-use crate::scenario::{self, Flags, ScenarioFile, Source, named_tests};
+use crate::scenario::{self, named_tests};
 
 /// Print the servers, tests or behaviours, as text or JSON.
-pub fn list(args: &ListArgs) -> anyhow::Result<Finish> {
+pub(super) fn list(args: &ListArgs) -> anyhow::Result<Finish> {
     let out = match args.what {
         ListWhat::Servers if args.matrix => matrix(args)?,
         ListWhat::Servers => {
@@ -38,36 +38,22 @@ pub fn list(args: &ListArgs) -> anyhow::Result<Finish> {
 /// JSON for a CI matrix.
 fn matrix(args: &ListArgs) -> anyhow::Result<Vec<u8>> {
     let catalogue = Catalogue::load(&Images::new(args.images.clone()))?;
-    let flags = Flags {
-        servers: args.servers.clone(),
-        tests: args.tests.clone(),
-        seed: Some(0),
-        ..Flags::default()
-    };
-    let file = match &args.scenario {
-        Some(path) => Some((path.as_path(), ScenarioFile::read(path)?)),
-        None => None,
-    };
-    let source = file
-        .as_ref()
-        .map(|(path, (file, text))| Source { path, file, text });
-    let plan = scenario::plan(&flags, source, &catalogue)?;
-    let value =
-        if args.tests.is_some() || file.as_ref().is_some_and(|(_, (f, _))| f.tests.is_some()) {
-            serde_json::Value::Array(
-                plan.cells()
-                    .iter()
-                    .map(|key| {
-                        serde_json::json!({
-                            "server": plan.servers[key.server].name,
-                            "test": plan.tests[key.test].name,
-                        })
+    let (plan, file) = scenario::plan_file(&args.flags(), args.scenario.as_deref(), &catalogue)?;
+    let value = if args.tests.is_some() || file.as_ref().is_some_and(|file| file.tests.is_some()) {
+        serde_json::Value::Array(
+            plan.cells()
+                .iter()
+                .map(|key| {
+                    serde_json::json!({
+                        "server": plan.servers[key.server].name,
+                        "test": plan.tests[key.test].name,
                     })
-                    .collect(),
-            )
-        } else {
-            serde_json::json!(plan.servers.iter().map(|s| &s.name).collect::<Vec<_>>())
-        };
+                })
+                .collect(),
+        )
+    } else {
+        serde_json::json!(plan.servers.iter().map(|s| &s.name).collect::<Vec<_>>())
+    };
     let mut line = serde_json::to_vec(&value)?;
     line.push(b'\n');
     Ok(line)

@@ -10,7 +10,7 @@ use http::Uri;
 use super::{Finish, cancel_on_signals};
 use crate::cli::{LoadCommandArgs, LoadFormat};
 use crate::client::{self, Launcher, Mix, Shared, Usage};
-use crate::plan::options::LoadDefaults;
+use crate::plan::options::{LoadDefaults, LoadOptions};
 use crate::progress::Progress;
 use crate::report::{JsonReport, LoadText, Report};
 use crate::results::{LatencySummary, LoadResults};
@@ -46,7 +46,7 @@ async fn target(url: &str) -> anyhow::Result<(SocketAddr, String, String)> {
 }
 
 /// Load the URL and print what came back.
-pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
+pub(super) async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
     // A plain load generator keeps connections open, has no time budget
     // unless given one, and does not give up on a slow target.
     let defaults = LoadDefaults {
@@ -55,8 +55,7 @@ pub async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
         give_up: false,
         settle: false,
     };
-    let spec = args
-        .load
+    let spec = LoadOptions::from(args.load.clone())
         .resolve(defaults)
         .map_err(|problem| anyhow::anyhow!(problem))?;
     let (address, host, path) = target(&args.url).await?;

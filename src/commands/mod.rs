@@ -13,22 +13,26 @@ mod load;
 mod report;
 mod serve;
 
+pub use bench::run;
+
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::bench::Progress;
 use crate::catalogue::Server;
-use crate::cli::{Cli, Command, ContainerArgs};
-use crate::plan::options::KnobOptions;
-use crate::runtime::AnyRuntime;
+use crate::cli::{Cli, Command};
+use crate::images::Images;
+use crate::plan::ContainerOptions;
+use crate::runtime::{AnyRuntime, Connection, RuntimeChoice};
 use crate::scenario::Flags;
 
 /// How a successful invocation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Finish {
+pub(crate) enum Finish {
     /// Everything ran.
     Success,
     /// The run completed and a threshold failed.
@@ -39,7 +43,7 @@ pub enum Finish {
 
 impl Finish {
     /// The process exit status.
-    pub fn exit_code(self) -> u8 {
+    pub(crate) fn exit_code(self) -> u8 {
         match self {
             Finish::Success => 0,
             Finish::ThresholdFailed => 1,
@@ -48,8 +52,23 @@ impl Finish {
     }
 }
 
+/// The command line in `args`, parsed, run, and ended with its exit status.
+pub(crate) fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match dispatch(Cli::parse_args(args)) {
+        Ok(finish) => ExitCode::from(finish.exit_code()),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// Run one parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<Finish> {
+fn dispatch(cli: Cli) -> anyhow::Result<Finish> {
     match cli.command {
         Command::List(args) => list::list(&args),
         Command::Bench(args) => {
@@ -95,16 +114,11 @@ fn default_build_log_dir() -> Option<PathBuf> {
     crate::runtime::labour_cache_dir().map(|dir| dir.join("build-logs"))
 }
 
-/// The flags every command that runs servers shares, as plan flags.
-fn container_flags(container: &ContainerArgs, knobs: &KnobOptions) -> Flags {
-    let mut run = container.run.clone();
-    run.build_logs = run.build_logs.or_else(default_build_log_dir);
-    Flags {
-        knobs: knobs.clone(),
-        run,
-        limits: container.limits.clone(),
-        ..Flags::default()
-    }
+/// `flags` with the build-log directory when none is given: the flag's
+/// default, which beats the scenario file's as the flag itself would.
+fn with_build_logs(mut flags: Flags) -> Flags {
+    flags.run.build_logs = flags.run.build_logs.or_else(default_build_log_dir);
+    flags
 }
 
 /// Say which asked-for settings a server cannot take, and which it takes
@@ -131,9 +145,23 @@ fn report_ignored_settings(servers: &[Server], progress: &Progress) {
     }
 }
 
-/// Remove what earlier runs on this host left behind (their labour is
-/// gone), and say so in one line. A failure to sweep is said, not fatal.
-async fn sweep_leftovers(runtime: &AnyRuntime, progress: &Progress) {
+/// The runtime `choice` names, connected: says which it is and what it
+/// noticed, then removes what earlier runs on this host left behind (their
+/// labour is gone). Every command that runs servers starts here.
+async fn connect(
+    choice: RuntimeChoice,
+    connection: &Connection,
+    options: ContainerOptions,
+    images: Images,
+    cancel: &CancellationToken,
+    progress: &Progress,
+) -> anyhow::Result<AnyRuntime> {
+    let runtime = AnyRuntime::connect(choice, connection, options, images, cancel.clone()).await?;
+    progress.say(format!("runtime: {}", runtime.selection()));
+    for note in runtime.notes() {
+        progress.say(note);
+    }
+    // A failure to sweep is said, not fatal.
     match runtime.sweep(false).await {
         Ok(swept) if swept.is_empty() => {}
         Ok(swept) => progress.say(format!(
@@ -144,6 +172,7 @@ async fn sweep_leftovers(runtime: &AnyRuntime, progress: &Progress) {
             "could not look for earlier runs' leftovers: {error}"
         )),
     }
+    Ok(runtime)
 }
 
 /// A token cancelled by the first SIGINT, SIGTERM or SIGHUP: the run

@@ -13,7 +13,7 @@ use crate::report::Format;
 use crate::results::{Results, merge};
 
 /// `files`, read and merged into one document.
-pub fn read_all(files: &[PathBuf], force: bool) -> anyhow::Result<Results> {
+pub(super) fn read_all(files: &[PathBuf], force: bool) -> anyhow::Result<Results> {
     let mut documents = Vec::new();
     for file in files {
         documents.push((file.display().to_string(), Results::read(file)?));
@@ -22,7 +22,7 @@ pub fn read_all(files: &[PathBuf], force: bool) -> anyhow::Result<Results> {
 }
 
 /// Write `bytes` to `path` atomically, or to stdout without a path.
-pub fn emit(bytes: &[u8], path: Option<&Path>) -> anyhow::Result<()> {
+pub(super) fn emit(bytes: &[u8], path: Option<&Path>) -> anyhow::Result<()> {
     match path {
         None => std::io::stdout().write_all(bytes)?,
         Some(path) => {
@@ -46,7 +46,7 @@ pub fn emit(bytes: &[u8], path: Option<&Path>) -> anyhow::Result<()> {
 }
 
 /// Render saved results.
-pub fn report(args: &ReportArgs) -> anyhow::Result<Finish> {
+pub(super) fn report(args: &ReportArgs) -> anyhow::Result<Finish> {
     let format = match (args.format, &args.output) {
         (Some(format), _) => format,
         (None, Some(path)) => Format::of_path(path).with_context(|| {
@@ -71,7 +71,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<Finish> {
 }
 
 /// Merge saved results into one document.
-pub fn merge_files(args: &MergeArgs) -> anyhow::Result<Finish> {
+pub(super) fn merge_files(args: &MergeArgs) -> anyhow::Result<Finish> {
     let results = read_all(&args.files, args.force)?;
     let mut bytes = serde_json::to_vec_pretty(&results)?;
     bytes.push(b'\n');

@@ -4,38 +4,33 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use super::{Finish, cancel_on_signals, container_flags, report_ignored_settings, sweep_leftovers};
+use super::{Finish, cancel_on_signals, connect, report_ignored_settings, with_build_logs};
 use crate::bench::Progress;
 use crate::catalogue::Catalogue;
 use crate::cli::ServeArgs;
 use crate::images::Images;
-use crate::runtime::{AnyRuntime, Runtime};
-use crate::scenario::{self, Selection};
+use crate::runtime::Runtime;
+use crate::scenario;
 
 /// Build and start one server, print its URL, and wait for Ctrl-C.
-pub async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
+pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<Finish> {
     let images = Images::new(args.container.images.clone());
     let catalogue = Catalogue::load(&images)?;
-    let mut flags = container_flags(&args.container, &args.options);
-    flags.servers = Some(Selection::Named(vec![args.server.clone()]));
+    let flags = with_build_logs(args.flags());
     let server = scenario::resolve_servers(&flags, &catalogue)?.remove(0);
     let progress = Progress::new(false);
     report_ignored_settings(std::slice::from_ref(&server), &progress);
     let cancel = cancel_on_signals(progress.clone())?;
     let options = scenario::container_options(&flags, None);
-    let runtime = AnyRuntime::connect(
+    let runtime = connect(
         args.container.runtime,
         &args.container.engine.connection(),
         options,
         images,
-        cancel.clone(),
+        &cancel,
+        &progress,
     )
     .await?;
-    progress.say(format!("runtime: {}", runtime.selection()));
-    for note in runtime.notes() {
-        progress.say(note);
-    }
-    sweep_leftovers(&runtime, &progress).await;
     let served = async {
         let image = runtime
             .prepare(&server, &|step| {

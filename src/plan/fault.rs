@@ -9,24 +9,24 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Most faults one test may declare.
-pub const MAX_FAULTS: usize = 16;
+pub(crate) const MAX_FAULTS: usize = 16;
 /// Most times a repeating fault fires in one cell.
-pub const MAX_FIRINGS: u32 = 1000;
+pub(crate) const MAX_FIRINGS: u32 = 1000;
 /// Most slow connections one fault opens.
-pub const MAX_SLOW_CONNECTIONS: u32 = 1000;
+pub(crate) const MAX_SLOW_CONNECTIONS: u32 = 1000;
 /// Slow connections of a fault unless told.
-pub const DEFAULT_SLOW_CONNECTIONS: u32 = 20;
+pub(crate) const DEFAULT_SLOW_CONNECTIONS: u32 = 20;
 /// Between two bytes of a slow client unless told.
-pub const DEFAULT_SLOW_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_SLOW_INTERVAL: Duration = Duration::from_secs(1);
 /// The body a slow reader asks for unless told.
-pub const DEFAULT_SLOW_BODY: u64 = 16 << 20;
+pub(crate) const DEFAULT_SLOW_BODY: u64 = 16 << 20;
 /// Bytes a slow reader reads a second unless told.
-pub const DEFAULT_SLOW_RATE: u64 = 1024;
+pub(crate) const DEFAULT_SLOW_RATE: u64 = 1024;
 /// The shortest `every`: a fault needs time to act.
-pub const MIN_EVERY: Duration = Duration::from_millis(100);
+pub(crate) const MIN_EVERY: Duration = Duration::from_millis(100);
 /// The load of a test with faults runs this long after its last fault's
 /// first firing ends, unless told: long enough to see the server recover.
-pub const RECOVERY_WINDOW: Duration = Duration::from_secs(4);
+pub(crate) const RECOVERY_WINDOW: Duration = Duration::from_secs(4);
 
 /// A signal sent to a worker or a server.
 #[derive(
@@ -84,7 +84,7 @@ impl Signal {
     }
 
     /// The signal's number on Linux.
-    pub fn number(self) -> i32 {
+    pub(crate) fn number(self) -> i32 {
         match self {
             Signal::Kill => 9,
             Signal::Term => 15,
@@ -223,7 +223,7 @@ impl FaultAction {
     /// How long one firing lasts: its duration for stop-worker and pause,
     /// the rest of the load for slow clients and readers, an instant
     /// otherwise.
-    pub fn lasts(&self) -> Lasts {
+    pub(crate) fn lasts(&self) -> Lasts {
         match self {
             FaultAction::StopWorker { duration } | FaultAction::Pause { duration } => {
                 Lasts::For(*duration)
@@ -236,7 +236,7 @@ impl FaultAction {
 
 /// How long a firing lasts.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Lasts {
+pub(crate) enum Lasts {
     /// An instant.
     Instant,
     /// This long.
@@ -263,7 +263,7 @@ pub struct FaultSpec {
 
 impl FaultSpec {
     /// The times it fires, after the load began, within `within`.
-    pub fn firings(&self, within: Duration) -> Vec<Duration> {
+    pub(crate) fn firings(&self, within: Duration) -> Vec<Duration> {
         let mut times = Vec::new();
         let mut at = self.at;
         while at < within && times.len() < MAX_FIRINGS as usize {

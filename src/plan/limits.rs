@@ -8,13 +8,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Where Linux says the longest listen queue it grants.
-pub const SOMAXCONN_FILE: &str = "/proc/sys/net/core/somaxconn";
+pub(crate) const SOMAXCONN_FILE: &str = "/proc/sys/net/core/somaxconn";
 
 /// This host's `net.core.somaxconn`: the kernel silently shortens any
 /// longer listen queue to it (and uWSGI refuses one longer). `None` where
 /// it cannot be read (not Linux). With a remote engine (`DOCKER_HOST`) it
 /// is this host's, not the engine's.
-pub fn somaxconn() -> Option<u64> {
+pub(crate) fn somaxconn() -> Option<u64> {
     parse_somaxconn(&std::fs::read_to_string(SOMAXCONN_FILE).ok()?)
 }
 

@@ -40,7 +40,7 @@ pub struct LoadSpec {
     /// and nginx's default upstream did.
     #[serde(default)]
     pub keep_alive: bool,
-    /// End the load once its answer is known (see [`crate::client::settle`]):
+    /// End the load once its answer is known (the client's settle rule):
     /// the failure share's interval wholly on one side of the seed's 10%
     /// and the rate's narrow. Off for a test with faults or a behaviour
     /// that adds up (see `TestSpec::may_settle`).
@@ -63,12 +63,12 @@ fn one() -> usize {
 }
 
 /// The number of CPUs, the seed's number of request processes.
-pub fn cpus() -> usize {
+pub(crate) fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Default for LoadSpec {
-    /// A bench cell's load when nothing is said (see [`super::options`],
+    /// A bench cell's load when nothing is said (see `plan::options`,
     /// where every default is written).
     fn default() -> Self {
         super::options::LoadOptions::default()
@@ -79,7 +79,7 @@ impl Default for LoadSpec {
 
 impl LoadSpec {
     /// The load in words: `1000 requests over 8 connections, within 45.0 s`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut text = match (self.requests, self.duration) {
             (Some(requests), _) => format!("{requests} requests"),
             (None, Some(duration)) => format!("{:.1} s", duration.as_secs_f64()),

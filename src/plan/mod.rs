@@ -5,14 +5,17 @@
 //! Nothing here imports the runtime, the client or the results.
 
 mod container;
-pub mod fault;
+pub(crate) mod fault;
 mod limits;
 mod load;
-pub mod options;
+pub(crate) mod options;
 mod test;
 
+pub use crate::policy::PolicyKind;
 pub use container::{ContainerOptions, NetworkMode};
 pub use fault::{FaultAction, FaultSpec, Signal};
-pub use limits::{Limits, RestartPolicy, SOMAXCONN_FILE, somaxconn};
-pub use load::{LoadSpec, cpus};
+pub(crate) use limits::somaxconn;
+pub use limits::{Limits, RestartPolicy};
+pub use load::LoadSpec;
+pub(crate) use load::cpus;
 pub use test::{MixEntry, TestSpec, Thresholds};

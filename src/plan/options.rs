@@ -1,7 +1,7 @@
 //! Options as people give them: every knob of a concern (the load, how
 //! servers run, their limits, the thresholds, the server knobs) in one
-//! all-optional struct that the command line (clap) and scenario files
-//! (serde) both read. Each option is declared once, with its range (one
+//! all-optional struct that scenario files (serde) read and the command
+//! line's flags (`cli.rs`) convert into. Each option is declared once, with its range (one
 //! parse function that both use, so a file accepts exactly what a flag
 //! accepts) and its default (shown in `--help`, applied by `resolve`).
 //! Layers merge with [`Layer::or`]: flags over the test, over the file,
@@ -18,58 +18,58 @@ use super::{ContainerOptions, Limits, LoadSpec, NetworkMode, RestartPolicy, Thre
 use crate::units::{parse_bytes, parse_duration};
 
 /// Requests per cell unless told.
-pub const DEFAULT_REQUESTS: u64 = 1000;
+pub(crate) const DEFAULT_REQUESTS: u64 = 1000;
 /// Connections unless told.
-pub const DEFAULT_CONCURRENCY: u64 = 8;
+pub(crate) const DEFAULT_CONCURRENCY: u64 = 8;
 /// Longest wait for one answer unless told (the seed's).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A bench cell's time budget unless told: long enough to see gunicorn's
 /// default 30 s worker timeout fire and the worker come back.
-pub const DEFAULT_CELL_TIME: Duration = Duration::from_secs(45);
+pub(crate) const DEFAULT_CELL_TIME: Duration = Duration::from_secs(45);
 /// The give-up time, unless told, is this share of the load's time budget.
-pub const GIVE_UP_SHARE_OF_BUDGET: f64 = 0.8;
+pub(crate) const GIVE_UP_SHARE_OF_BUDGET: f64 = 0.8;
 /// Give-up time unless told, for a load without a time budget.
-pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(60);
 /// Base image unless told: the official Python image.
-pub const DEFAULT_BASE_IMAGE: &str = "python:3.12-slim";
+pub(crate) const DEFAULT_BASE_IMAGE: &str = "python:3.12-slim";
 /// Base image of the Python 2.7 servers unless told.
-pub const DEFAULT_BASE_IMAGE_PY27: &str = "python:2.7-slim";
+pub(crate) const DEFAULT_BASE_IMAGE_PY27: &str = "python:2.7-slim";
 /// labour's offline base (`images/base/build.sh`), used unless told where
 /// the engine has it and not [`DEFAULT_BASE_IMAGE`].
-pub const OFFLINE_BASE_IMAGE: &str = "labour/base:bookworm";
+pub(crate) const OFFLINE_BASE_IMAGE: &str = "labour/base:bookworm";
 /// labour's offline Python 2.7 base (`images/base/build-py27.sh`).
-pub const OFFLINE_BASE_IMAGE_PY27: &str = "labour/base:bullseye-py27";
+pub(crate) const OFFLINE_BASE_IMAGE_PY27: &str = "labour/base:bullseye-py27";
 /// Readiness deadline unless told.
-pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Stop grace unless told.
-pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Network of server containers unless told.
-pub const DEFAULT_NETWORK: NetworkMode = NetworkMode::Auto;
+pub(crate) const DEFAULT_NETWORK: NetworkMode = NetworkMode::Auto;
 /// Restart policy unless told.
-pub const DEFAULT_RESTART: RestartPolicy = RestartPolicy::OnFailure { max_retries: None };
+pub(crate) const DEFAULT_RESTART: RestartPolicy = RestartPolicy::OnFailure { max_retries: None };
 /// Whether servers get an init process unless told.
-pub const DEFAULT_INIT: bool = true;
+pub(crate) const DEFAULT_INIT: bool = true;
 /// The least stretch of innocent requests waiting with none back that is a
 /// stall (`--stall`).
-pub const DEFAULT_STALL: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_STALL: Duration = Duration::from_secs(1);
 /// Whether a bench cell ends once its answer is known (`--settle`).
-pub const DEFAULT_SETTLE: bool = true;
+pub(crate) const DEFAULT_SETTLE: bool = true;
 /// A server container's memory limit unless told: a leaking server is
 /// OOM-killed instead of taking the host down (the Leak test's 400 MiB of
 /// leaks reach it).
-pub const DEFAULT_MEMORY: u64 = 256 << 20;
+pub(crate) const DEFAULT_MEMORY: u64 = 256 << 20;
 /// A server container's pids limit unless told: a server that forks or
 /// spawns threads without end is stopped there.
-pub const DEFAULT_PIDS_LIMIT: u64 = 512;
+pub(crate) const DEFAULT_PIDS_LIMIT: u64 = 512;
 /// The listen queue (listen(2) backlog) every server that has the setting
 /// is started with unless told; unlike the other knobs, whose default is
 /// each server's own, one for all, so that no server drops connections
 /// because its own default queue (wsgiref's and cheroot's 5) is short.
 /// Capped at the host's `net.core.somaxconn` (see [`super::somaxconn`]).
-pub const DEFAULT_BACKLOG: u64 = 1024;
+pub(crate) const DEFAULT_BACKLOG: u64 = 1024;
 
 /// How a default reads in `--help`.
-pub trait ShowDefault {
+pub(crate) trait ShowDefault {
     /// The default, as a user would type it.
     fn show(&self) -> String;
 }
@@ -111,7 +111,7 @@ impl ShowDefault for NetworkMode {
 }
 
 /// A size as Docker writes it (`256m`, `1g`), for `--help`.
-pub struct Size(pub u64);
+pub(crate) struct Size(pub u64);
 
 impl ShowDefault for Size {
     fn show(&self) -> String {
@@ -124,13 +124,13 @@ impl ShowDefault for Size {
     }
 }
 
-/// `help` with its default appended, as clap writes defaults.
-pub fn with_default(help: &str, default: &dyn ShowDefault) -> String {
+/// `help` with its default appended, as `--help` writes defaults.
+pub(crate) fn with_default(help: &str, default: &dyn ShowDefault) -> String {
     format!("{} [default: {}]", plain_help(help), default.show())
 }
 
-/// `help` as clap writes it: no trailing full stop.
-pub fn plain_help(help: &str) -> &str {
+/// `help` as `--help` writes it: no trailing full stop.
+pub(crate) fn plain_help(help: &str) -> &str {
     help.trim().trim_end_matches('.')
 }
 
@@ -138,7 +138,7 @@ pub fn plain_help(help: &str) -> &str {
 /// floats as YAML numbers, booleans as booleans, and everything with a
 /// unit (durations, sizes, shares, policies) as a string or a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScalarKind {
+pub(crate) enum ScalarKind {
     /// A whole number (`u64`).
     Integer,
     /// A number (`f64`).
@@ -150,7 +150,7 @@ pub enum ScalarKind {
 }
 
 /// The kind of scalar a value type is written as.
-pub trait Scalarish {
+pub(crate) trait Scalarish {
     /// Its kind.
     const KIND: ScalarKind;
 }
@@ -176,7 +176,7 @@ text_scalars!(Duration, String, PathBuf, RestartPolicy, NetworkMode);
 /// A scalar option's value in a scenario file, read through the same parse
 /// function as its flag, so the file accepts exactly what the flag accepts
 /// and the error points at the value itself.
-pub struct Scalar<T>(pub ScalarKind, pub fn(&str) -> Result<T, String>);
+pub(crate) struct Scalar<T>(pub ScalarKind, pub fn(&str) -> Result<T, String>);
 
 impl<'de, T> DeserializeSeed<'de> for Scalar<T> {
     type Value = Option<T>;
@@ -255,7 +255,7 @@ impl<'de, T> Visitor<'de> for ScalarVisitor<T> {
 
 /// A map key that must be one of `.0`: an unknown key is an error raised
 /// while reading the key itself, so it points at the key.
-pub struct Key(pub &'static [&'static str]);
+pub(crate) struct Key(pub &'static [&'static str]);
 
 impl<'de> DeserializeSeed<'de> for Key {
     type Value = String;
@@ -285,7 +285,7 @@ impl<'de> DeserializeSeed<'de> for Key {
 
 /// A set of options read from a map (a scenario file's section, or a
 /// test's entry that also has keys of its own).
-pub trait Layer: Default + Sized {
+pub(crate) trait Layer: Default + Sized {
     /// The keys it takes, for "expected one of" errors.
     const FIELDS: &'static [&'static str];
 
@@ -302,7 +302,7 @@ pub trait Layer: Default + Sized {
 }
 
 /// Deserialize a map of `L`'s keys only; an unknown key is an error.
-pub fn deserialize_layer<'de, L: Layer, D: Deserializer<'de>>(d: D) -> Result<L, D::Error> {
+pub(crate) fn deserialize_layer<'de, L: Layer, D: Deserializer<'de>>(d: D) -> Result<L, D::Error> {
     struct LayerVisitor<L>(PhantomData<L>);
 
     impl<'de, L: Layer> Visitor<'de> for LayerVisitor<L> {
@@ -328,32 +328,46 @@ pub fn deserialize_layer<'de, L: Layer, D: Deserializer<'de>>(d: D) -> Result<L,
     d.deserialize_any(LayerVisitor(PhantomData))
 }
 
-/// Declares an all-optional set of options: the struct (clap `Args`, and
-/// serde through [`Layer`]), each field once with its flag attributes, its
-/// parse function and, where it has one, its default for `--help`.
+/// Declares an all-optional set of options: the struct (read from a
+/// scenario file through [`Layer`]), each field once with its help, its
+/// parse function and, where it has one, its default for `--help`. The
+/// command line's flags (`cli.rs`) take each field's parser and help from
+/// here: `LoadOptions::requests` parses `--requests` as the file's
+/// `requests:` is parsed, and `LoadOptions::help("requests")` is its help.
 macro_rules! options {
     (
         $(#[$outer:meta])*
         pub struct $name:ident {
             $(
                 #[doc = $doc:literal]
-                #[arg($($arg:tt)*)]
                 $field:ident: $ty:ty $(as $kind:ident)? = $parse:path $(, default $default:expr)?;
             )*
         }
     ) => {
         $(#[$outer])*
-        #[derive(Debug, Clone, Default, PartialEq, clap::Args)]
-        pub struct $name {
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub(crate) struct $name {
             $(
                 #[doc = $doc]
-                #[arg(
-                    $($arg)*,
-                    value_parser = $parse,
-                    help = options!(@help $doc $(, $default)?)
-                )]
-                pub $field: Option<$ty>,
+                pub(crate) $field: Option<$ty>,
             )*
+        }
+
+        impl $name {
+            $(
+                #[doc = concat!("Parse `", stringify!($field), "` as its flag and the scenario file do.")]
+                pub(crate) fn $field(text: &str) -> Result<$ty, String> {
+                    $parse(text)
+                }
+            )*
+
+            /// A field's help for `--help`, its default appended.
+            pub(crate) fn help(field: &str) -> String {
+                match field {
+                    $(stringify!($field) => options!(@help $doc $(, $default)?),)*
+                    other => unreachable!("{} has no option {other}", stringify!($name)),
+                }
+            }
         }
 
         impl Layer for $name {
@@ -385,7 +399,7 @@ macro_rules! options {
             }
         }
     };
-    (@help $doc:literal) => { plain_help($doc) };
+    (@help $doc:literal) => { plain_help($doc).to_string() };
     (@kind $ty:ty) => { <$ty as Scalarish>::KIND };
     (@kind $ty:ty, $kind:ident) => { ScalarKind::$kind };
     (@help $doc:literal, $default:expr) => { with_default($doc, &$default) };
@@ -427,32 +441,32 @@ fn seconds_within(low: Duration, high: Duration, text: &str) -> Result<Duration,
 }
 
 /// Requests per cell: 1 to a billion.
-pub fn parse_requests(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_requests(text: &str) -> Result<u64, String> {
     within("a number of requests", 1, 1_000_000_000)(whole(text)?, text)
 }
 
 /// Connections: 1 to 100 000.
-pub fn parse_concurrency(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_concurrency(text: &str) -> Result<u64, String> {
     within("a number of connections", 1, 100_000)(whole(text)?, text)
 }
 
 /// Worker processes of the client: 1 to 1024.
-pub fn parse_processes(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_processes(text: &str) -> Result<u64, String> {
     within("a number of processes", 1, 1024)(whole(text)?, text)
 }
 
 /// Runs of each cell: 1 to 100.
-pub fn parse_repeat(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_repeat(text: &str) -> Result<u64, String> {
     within("a number of runs", 1, 100)(whole(text)?, text)
 }
 
 /// Cells at once: 1 to 256.
-pub fn parse_jobs(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_jobs(text: &str) -> Result<u64, String> {
     within("a number of jobs", 1, 256)(whole(text)?, text)
 }
 
 /// How long a load may send: 1 ms to a week.
-pub fn parse_load_time(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_load_time(text: &str) -> Result<Duration, String> {
     seconds_within(
         Duration::from_millis(1),
         Duration::from_secs(7 * 24 * 3600),
@@ -461,7 +475,7 @@ pub fn parse_load_time(text: &str) -> Result<Duration, String> {
 }
 
 /// A timeout or a wait: 1 ms to a day.
-pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_timeout(text: &str) -> Result<Duration, String> {
     seconds_within(
         Duration::from_millis(1),
         Duration::from_secs(24 * 3600),
@@ -470,17 +484,17 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
 }
 
 /// A stall threshold: 10 ms (the client's resolution is 1 ms) to an hour.
-pub fn parse_stall(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_stall(text: &str) -> Result<Duration, String> {
     seconds_within(Duration::from_millis(10), Duration::from_secs(3600), text)
 }
 
 /// A stop grace: 0 to an hour (Docker takes whole seconds).
-pub fn parse_grace(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_grace(text: &str) -> Result<Duration, String> {
     seconds_within(Duration::ZERO, Duration::from_secs(3600), text)
 }
 
 /// Open-loop rate: 0.01 to ten million requests per second.
-pub fn parse_rate(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(rate) if rate.is_finite() => {
             within("a number of requests per second", 0.01, 10_000_000.0)(rate, text)
@@ -492,7 +506,7 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
 }
 
 /// A yes or no.
-pub fn parse_bool(text: &str) -> Result<bool, String> {
+pub(crate) fn parse_bool(text: &str) -> Result<bool, String> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "on" | "1" => Ok(true),
         "false" | "no" | "off" | "0" => Ok(false),
@@ -504,7 +518,7 @@ pub fn parse_bool(text: &str) -> Result<bool, String> {
 const NO_LIMIT: u64 = 0;
 
 /// A memory limit: 6 MiB (Docker's least) to 1 TiB, or `none`.
-pub fn parse_memory(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_memory(text: &str) -> Result<u64, String> {
     if text.trim() == "none" {
         return Ok(NO_LIMIT);
     }
@@ -519,7 +533,7 @@ pub fn parse_memory(text: &str) -> Result<u64, String> {
 }
 
 /// A CPU limit: 0.01 to 1024 CPUs.
-pub fn parse_cpus(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_cpus(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(cpus) if cpus.is_finite() && cpus > 0.0 => {
             within("a number of CPUs", 0.01, 1024.0)(cpus, text)
@@ -529,7 +543,7 @@ pub fn parse_cpus(text: &str) -> Result<f64, String> {
 }
 
 /// A pids limit: 16 to a million, or `none`.
-pub fn parse_pids(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_pids(text: &str) -> Result<u64, String> {
     if text.trim() == "none" {
         return Ok(NO_LIMIT);
     }
@@ -537,12 +551,12 @@ pub fn parse_pids(text: &str) -> Result<u64, String> {
 }
 
 /// `no`, `on-failure`, `on-failure:N` or `always`.
-pub fn parse_restart(text: &str) -> Result<RestartPolicy, String> {
+pub(crate) fn parse_restart(text: &str) -> Result<RestartPolicy, String> {
     text.trim().parse()
 }
 
 /// `auto`, `bridge` or `host`.
-pub fn parse_network(text: &str) -> Result<NetworkMode, String> {
+pub(crate) fn parse_network(text: &str) -> Result<NetworkMode, String> {
     match text.trim() {
         "auto" => Ok(NetworkMode::Auto),
         "bridge" => Ok(NetworkMode::Bridge),
@@ -552,7 +566,7 @@ pub fn parse_network(text: &str) -> Result<NetworkMode, String> {
 }
 
 /// A name: not empty, no control characters or spaces.
-pub fn parse_name(text: &str) -> Result<String, String> {
+pub(crate) fn parse_name(text: &str) -> Result<String, String> {
     let name = text.trim();
     if name.is_empty() {
         return Err("an empty name".into());
@@ -566,7 +580,7 @@ pub fn parse_name(text: &str) -> Result<String, String> {
 }
 
 /// A directory.
-pub fn parse_dir(text: &str) -> Result<PathBuf, String> {
+pub(crate) fn parse_dir(text: &str) -> Result<PathBuf, String> {
     if text.trim().is_empty() {
         return Err("an empty path".into());
     }
@@ -574,7 +588,7 @@ pub fn parse_dir(text: &str) -> Result<PathBuf, String> {
 }
 
 /// `0.1` or `"10%"`, between 0 and 1.
-pub fn parse_ratio(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_ratio(text: &str) -> Result<f64, String> {
     let value = match text.trim().strip_suffix('%') {
         Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
         None => text.trim().parse::<f64>(),
@@ -586,27 +600,27 @@ pub fn parse_ratio(text: &str) -> Result<f64, String> {
 }
 
 /// Worker processes of a server: 1 to 1024.
-pub fn parse_workers(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_workers(text: &str) -> Result<u64, String> {
     within("a number of workers", 1, 1024)(whole(text)?, text)
 }
 
 /// Threads per worker: 1 to 10 000.
-pub fn parse_threads(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_threads(text: &str) -> Result<u64, String> {
     within("a number of threads", 1, 10_000)(whole(text)?, text)
 }
 
 /// A worker timeout in whole seconds: 1 to a day.
-pub fn parse_worker_timeout(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_worker_timeout(text: &str) -> Result<u64, String> {
     within("a number of seconds", 1, 86_400)(whole(text)?, text)
 }
 
 /// Requests before a worker is recycled: 1 to a billion.
-pub fn parse_max_requests(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_max_requests(text: &str) -> Result<u64, String> {
     within("a number of requests", 1, 1_000_000_000)(whole(text)?, text)
 }
 
 /// A listen queue length: 1 to 65535.
-pub fn parse_backlog(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_backlog(text: &str) -> Result<u64, String> {
     within("a listen queue length", 1, 65_535)(whole(text)?, text)
 }
 
@@ -615,37 +629,26 @@ options! {
     /// own keys).
     pub struct LoadOptions {
         #[doc = "Requests per server and test; with a time limit too, whichever ends first."]
-        #[arg(long, short = 'n', value_name = "N")]
         requests: u64 = parse_requests, default DEFAULT_REQUESTS;
         #[doc = "Send for this long (30s, 2m), without a number of requests."]
-        #[arg(long, short = 'd', value_name = "DURATION")]
         duration: Duration = parse_load_time;
         #[doc = "A cell's time budget: its load ends at its request count or when this is spent, whichever comes first, and the cell says which (ended_by). Long enough to see a server's 30 s worker timeout fire and the worker come back."]
-        #[arg(long, value_name = "DURATION", conflicts_with = "duration")]
         cell_time: Duration = parse_load_time, default DEFAULT_CELL_TIME;
         #[doc = "Open loop: this many requests per second over all connections, each on a schedule; latency counts from when a request was meant to start, so a stalled server cannot hide its stall (wrk2-style) [default: closed loop]."]
-        #[arg(long, short = 'r', value_name = "REQ/S")]
         rate: f64 = parse_rate;
         #[doc = "Connections sending requests at once."]
-        #[arg(long, short = 'c', value_name = "N")]
         concurrency: u64 = parse_concurrency, default DEFAULT_CONCURRENCY;
         #[doc = "Worker processes the connections are spread over, as the seed forked them [default: the number of CPUs]."]
-        #[arg(long, short = 'p', value_name = "N")]
         processes: u64 = parse_processes;
         #[doc = "Longest wait for one complete answer; a request past it counts as a timeout."]
-        #[arg(long, value_name = "DURATION")]
         timeout: Duration = parse_timeout, default DEFAULT_TIMEOUT;
         #[doc = "Stop a cell's load when nothing has come back as expected for this long: the server is unresponsive [default: 80% of the cell's time budget]."]
-        #[arg(long, value_name = "DURATION")]
         give_up_after: Duration = parse_timeout;
         #[doc = "Reuse connections (HTTP keep-alive); without it each request has its own connection and asks for Connection: close, as the seed's client and nginx's default upstream do [default: false for bench, true for load]."]
-        #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
         keep_alive: bool = parse_bool;
         #[doc = "End a cell's load of a number of requests once its answer is known: after 3 s and 200 requests, when the 95% interval of its failure share lies wholly on one side of 10% and the 95% interval of its rate is within 5% of it (ended_by: settled); off runs every cell to its count or budget. Never for a test with faults or with a behaviour that adds up (leaks, wedges)."]
-        #[arg(long, value_name = "on|off")]
         settle: bool = parse_bool, default DEFAULT_SETTLE;
         #[doc = "A stretch at least this long in which innocent requests waited and none came back is a stall; a cell within 10% that has one is stalled, not held."]
-        #[arg(long, value_name = "DURATION")]
         stall: Duration = parse_stall, default DEFAULT_STALL;
     }
 }
@@ -655,25 +658,18 @@ options! {
     /// scenario).
     pub struct RunOptions {
         #[doc = "Network of the server containers: bridge publishes the server's port on the server address only (127.0.0.1 for a local engine); host makes the server bind that address on a free port; auto is bridge where the engine has Docker's bridge network and host where it has none (said at the start and recorded)."]
-        #[arg(long, env = "LABOUR_NETWORK", value_name = "auto|bridge|host")]
         network: NetworkMode = parse_network, default DEFAULT_NETWORK;
         #[doc = "Base image every server image builds FROM [default: python:3.12-slim; on an engine without it that has labour's offline base labour/base:bookworm (images/base/build.sh, made by scripts/docker-host.sh), that one, said at the start]."]
-        #[arg(long, env = "LABOUR_BASE_IMAGE", value_name = "IMAGE")]
         base_image: String = parse_name;
         #[doc = "Base image the Python 2.7 servers (the seed's cogen, fapws3 and the *-py27 variants) build FROM [default: python:2.7-slim, or labour/base:bullseye-py27 (images/base/build-py27.sh) as for --base-image]."]
-        #[arg(long, env = "LABOUR_BASE_IMAGE_PY27", value_name = "IMAGE")]
         base_image_py27: String = parse_name;
         #[doc = "Network used while building images [default: host with --network host, Docker's default otherwise]."]
-        #[arg(long, env = "LABOUR_BUILD_NETWORK", value_name = "NETWORK")]
         build_network: String = parse_name;
         #[doc = "Longest wait for a started server to answer its first request."]
-        #[arg(long, value_name = "DURATION")]
         ready_timeout: Duration = parse_timeout, default DEFAULT_READY_TIMEOUT;
         #[doc = "Grace between SIGTERM and SIGKILL when stopping a server."]
-        #[arg(long, value_name = "DURATION")]
         stop_timeout: Duration = parse_grace, default DEFAULT_STOP_TIMEOUT;
         #[doc = "Keep each server's full build log in DIR/SERVER.log [default: ~/.cache/labour/build-logs]."]
-        #[arg(long, env = "LABOUR_BUILD_LOGS", value_name = "DIR")]
         build_logs: PathBuf = parse_dir;
     }
 }
@@ -683,22 +679,16 @@ options! {
     /// every server or one).
     pub struct LimitOptions {
         #[doc = "Memory limit of each server container, as Docker writes it (64m, 1g), or none; not enforced by the local runtime, which says so."]
-        #[arg(long, short = 'm', value_name = "SIZE")]
         memory: u64 as Text = parse_memory, default Size(DEFAULT_MEMORY);
         #[doc = "Memory plus swap limit [default: equal to --memory, so no swap]."]
-        #[arg(long, value_name = "SIZE")]
         memory_swap: u64 as Text = parse_memory;
         #[doc = "CPU limit of each server container, in CPUs (0.5, 2); Docker only."]
-        #[arg(long, value_name = "CPUS")]
         cpus: f64 = parse_cpus;
         #[doc = "Largest number of processes and threads in each server container, or none; Docker only."]
-        #[arg(long, value_name = "N")]
         pids_limit: u64 as Text = parse_pids, default DEFAULT_PIDS_LIMIT;
         #[doc = "What the engine (or the local runtime) does when a server exits: no, on-failure, on-failure:N (at most N restarts) or always."]
-        #[arg(long, value_name = "POLICY")]
         restart: RestartPolicy = parse_restart, default DEFAULT_RESTART;
         #[doc = "Run an init process in each server container (reaps zombies, forwards signals); without it a server running as PID 1 ignores its own SIGSEGV and looks falsely robust."]
-        #[arg(long, value_name = "BOOL")]
         init: bool = parse_bool, default DEFAULT_INIT;
     }
 }
@@ -708,10 +698,8 @@ options! {
     /// (`thresholds:` in a scenario).
     pub struct ThresholdOptions {
         #[doc = "Fail the run (exit status 1) when a cell has a larger share of requests not as expected: 0.1 or 10%."]
-        #[arg(long = "max-failure", value_name = "SHARE")]
         max_failure_ratio: f64 as Text = parse_ratio;
         #[doc = "Fail the run (exit status 1) when a cell has a larger share of innocent requests (PlainResponse) that failed: 0.01 or 1%."]
-        #[arg(long = "max-innocent-failure", value_name = "SHARE")]
         max_innocent_failure_ratio: f64 as Text = parse_ratio;
     }
 }
@@ -721,26 +709,21 @@ options! {
     /// server in a scenario); a server without one says so in the results.
     pub struct KnobOptions {
         #[doc = "Worker processes [default: per server, see `labour list servers`]."]
-        #[arg(long, value_name = "N")]
         workers: u64 = parse_workers;
         #[doc = "Threads per worker process."]
-        #[arg(long, value_name = "N")]
         threads: u64 = parse_threads;
         #[doc = "Seconds before the server kills and replaces a stuck worker (gunicorn --timeout, uWSGI --harakiri...)."]
-        #[arg(long, value_name = "SECONDS")]
         worker_timeout: u64 = parse_worker_timeout;
         #[doc = "Requests after which the server recycles a worker."]
-        #[arg(long, value_name = "N")]
         max_requests: u64 = parse_max_requests;
         #[doc = "Listen queue length (the listen(2) backlog) of every server that has the setting: connections the kernel holds until the server accepts them; past it, it drops them and the client retries a second later. Capped at the host's net.core.somaxconn."]
-        #[arg(long, value_name = "N")]
         backlog: u64 = parse_backlog, default DEFAULT_BACKLOG;
     }
 }
 
 /// What a load defaults to where its options say nothing.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LoadDefaults {
+pub(crate) struct LoadDefaults {
     /// The time budget without `duration` or `cell_time`.
     pub budget: Option<Duration>,
     /// Keep-alive.
@@ -754,7 +737,7 @@ pub struct LoadDefaults {
 impl LoadDefaults {
     /// A bench cell's: a budget of [`DEFAULT_CELL_TIME`], a new connection
     /// per request, give up on an unresponsive server.
-    pub const BENCH: LoadDefaults = LoadDefaults {
+    pub(crate) const BENCH: LoadDefaults = LoadDefaults {
         budget: Some(DEFAULT_CELL_TIME),
         keep_alive: false,
         give_up: true,
@@ -766,7 +749,7 @@ impl LoadOptions {
     /// The load these options describe; requests and duration come as a
     /// pair from whichever layer set either (merge layers with
     /// [`Layer::or`] only after pairing, see `scenario`).
-    pub fn resolve(&self, defaults: LoadDefaults) -> Result<LoadSpec, String> {
+    pub(crate) fn resolve(&self, defaults: LoadDefaults) -> Result<LoadSpec, String> {
         if self.duration.is_some() && self.cell_time.is_some() {
             return Err(
                 "duration and cell_time both limit the load's time: give one (duration sends for \
@@ -804,7 +787,7 @@ impl LoadOptions {
 
     /// These options with `fallback`'s where these have none, requests and
     /// duration taken together from the first that sets either.
-    pub fn over(self, fallback: LoadOptions) -> LoadOptions {
+    pub(crate) fn over(self, fallback: LoadOptions) -> LoadOptions {
         let paired = self.requests.is_some() || self.duration.is_some();
         let time_set = self.duration.is_some() || self.cell_time.is_some();
         let (requests, duration) = if paired {
@@ -828,7 +811,7 @@ impl LoadOptions {
 
 impl RunOptions {
     /// How servers are built and run.
-    pub fn resolve(&self) -> ContainerOptions {
+    pub(crate) fn resolve(&self) -> ContainerOptions {
         ContainerOptions {
             network: self.network.unwrap_or(DEFAULT_NETWORK),
             base_image: self.base_image.clone(),
@@ -843,7 +826,7 @@ impl RunOptions {
 
 impl LimitOptions {
     /// The complete limits, or why these cannot be.
-    pub fn resolve(&self) -> Result<Limits, String> {
+    pub(crate) fn resolve(&self) -> Result<Limits, String> {
         let limit = |given: Option<u64>, default: u64| match given.unwrap_or(default) {
             NO_LIMIT => None,
             value => Some(value),
@@ -874,7 +857,7 @@ impl LimitOptions {
 
 impl ThresholdOptions {
     /// The thresholds.
-    pub fn resolve(&self) -> Thresholds {
+    pub(crate) fn resolve(&self) -> Thresholds {
         Thresholds {
             max_failure_ratio: self.max_failure_ratio,
             max_innocent_failure_ratio: self.max_innocent_failure_ratio,

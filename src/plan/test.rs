@@ -49,7 +49,7 @@ pub struct TestSpec {
     pub faults: Vec<FaultSpec>,
     /// How long the load of a test with faults runs (its request count
     /// does not end it); `None`: past its faults' first firings by
-    /// [`super::fault::RECOVERY_WINDOW`].
+    /// the recovery window (4 s).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -70,14 +70,14 @@ impl TestSpec {
     /// Whether its cells may end once their answer is known: not with
     /// faults (their load runs to see the server recover), nor with a
     /// behaviour whose effect adds up over the load.
-    pub fn may_settle(&self) -> bool {
+    pub(crate) fn may_settle(&self) -> bool {
         self.faults.is_empty() && !self.mix.iter().any(|m| m.behaviour.accumulates())
     }
 
     /// Why this test means nothing to a server of `interface`: the first
     /// behaviour of its mix that interface's application does not have,
     /// and why (a cell of it is skipped with this reason); `None`: it runs.
-    pub fn unavailable_under(&self, interface: Interface) -> Option<String> {
+    pub(crate) fn unavailable_under(&self, interface: Interface) -> Option<String> {
         self.mix.iter().find_map(|entry| {
             entry.behaviour.unavailable_under(interface).map(|why| {
                 format!(
@@ -92,7 +92,7 @@ impl TestSpec {
     /// How long the load of a test with faults runs unless the run says:
     /// its own `runs_for`, else until [`super::fault::RECOVERY_WINDOW`]
     /// after the last fault's first firing has ended.
-    pub fn fault_duration(&self) -> std::time::Duration {
+    pub(crate) fn fault_duration(&self) -> std::time::Duration {
         use super::fault::{Lasts, RECOVERY_WINDOW};
         self.runs_for.unwrap_or_else(|| {
             let last_end = self
@@ -120,7 +120,7 @@ pub struct Thresholds {
 
 impl Thresholds {
     /// Whether any threshold is set.
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.max_failure_ratio.is_some() || self.max_innocent_failure_ratio.is_some()
     }
 }

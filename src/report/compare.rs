@@ -18,7 +18,7 @@ use crate::units::format_bytes;
 
 /// One figure on both sides.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Change {
+pub(crate) struct Change {
     /// The base run's value (the median of its runs, with `--repeat`).
     pub base: Option<f64>,
     /// The new run's.
@@ -42,20 +42,20 @@ impl Change {
     }
 
     /// `new - base`, where both have a value.
-    pub fn delta(&self) -> Option<f64> {
+    pub(crate) fn delta(&self) -> Option<f64> {
         Some(self.new? - self.base?)
     }
 
     /// Whether the change is more than twice the run-to-run noise; `None`
     /// without repeated runs on both sides.
-    pub fn beyond_noise(&self) -> Option<bool> {
+    pub(crate) fn beyond_noise(&self) -> Option<bool> {
         Some(self.delta()?.abs() > 2.0 * self.noise?)
     }
 }
 
 /// One server x test in both runs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Compared {
+pub(crate) struct Compared {
     /// Server name.
     pub server: String,
     /// Test name.
@@ -85,7 +85,7 @@ pub struct Compared {
 
 /// Two runs side by side.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     /// The most f% or innocent f% may grow, as a share.
     pub max_regression: f64,
     /// The cells both runs have, in the new run's order.
@@ -98,7 +98,7 @@ pub struct Comparison {
 
 impl Comparison {
     /// The cells that regressed, in words.
-    pub fn regressions(&self) -> Vec<String> {
+    pub(crate) fn regressions(&self) -> Vec<String> {
         self.cells
             .iter()
             .filter(|c| c.regressed)
@@ -163,7 +163,7 @@ fn figures(results: &Results, cell: &Cell) -> [Option<Spread>; 5] {
 /// The cells both runs have whose server speaks WSGI in one and ASGI in
 /// the other, in words: a WSGI cell is never compared with an ASGI one
 /// (`labour compare` refuses the pair of documents).
-pub fn interface_mismatches(base: &Results, new: &Results) -> Vec<String> {
+pub(crate) fn interface_mismatches(base: &Results, new: &Results) -> Vec<String> {
     let mut mismatches = Vec::new();
     for cell in &new.cells {
         let (was, is) = (
@@ -191,7 +191,7 @@ pub fn interface_mismatches(base: &Results, new: &Results) -> Vec<String> {
 
 /// `base` and `new` cell by cell; a cell regressed when its f% or innocent
 /// f% grew by more than `max_regression` (a share: 0.01 is one point).
-pub fn compare(base: &Results, new: &Results, max_regression: f64) -> Comparison {
+pub(crate) fn compare(base: &Results, new: &Results, max_regression: f64) -> Comparison {
     let key = |c: &Cell| format!("{} / {}", c.server, c.test);
     let firsts = |results: &Results| -> Vec<Cell> {
         let mut seen: Vec<Cell> = Vec::new();
@@ -370,7 +370,7 @@ fn tail(comparison: &Comparison, out: &mut String, bullet: &str) {
 }
 
 /// The comparison as a text table.
-pub struct CompareTable;
+pub(crate) struct CompareTable;
 
 impl Report<Comparison> for CompareTable {
     fn render(&self, comparison: &Comparison) -> anyhow::Result<Vec<u8>> {
@@ -390,7 +390,7 @@ impl Report<Comparison> for CompareTable {
 }
 
 /// The comparison as Markdown, for a pull-request comment.
-pub struct CompareMarkdown;
+pub(crate) struct CompareMarkdown;
 
 impl Report<Comparison> for CompareMarkdown {
     fn render(&self, comparison: &Comparison) -> anyhow::Result<Vec<u8>> {

@@ -184,12 +184,12 @@ const COLUMNS: &[Column] = &[
 ];
 
 /// The CSV header, in order.
-pub fn csv_columns() -> Vec<&'static str> {
+pub(crate) fn csv_columns() -> Vec<&'static str> {
     COLUMNS.iter().map(|(name, _)| *name).collect()
 }
 
 /// Renders one row per cell.
-pub struct CsvReport;
+pub(crate) struct CsvReport;
 
 impl Report for CsvReport {
     fn render(&self, results: &Results) -> anyhow::Result<Vec<u8>> {

@@ -24,7 +24,7 @@ use crate::behaviour::Outcome;
 use crate::results::{Cell, CellStatus, DISQUALIFYING_FAILURE_RATIO, Results, Verdict};
 
 /// The version of Apache ECharts in `html/vendor/echarts/`.
-pub const ECHARTS_VERSION: &str = "5.6.0";
+pub(crate) const ECHARTS_VERSION: &str = "5.6.0";
 
 const TEMPLATE: &str = include_str!("html/template.html");
 const STYLE: &str = include_str!("html/report.css");
@@ -45,7 +45,7 @@ const APP_JS: [&str; 8] = [
 ];
 
 /// Renders the results as one self-contained HTML page.
-pub struct HtmlReport;
+pub(crate) struct HtmlReport;
 
 /// What the page reads: the lean document and the texts worded in Rust.
 #[derive(Serialize)]

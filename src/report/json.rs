@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::Report;
 
 /// Renders a whole document as JSON.
-pub struct JsonReport;
+pub(crate) struct JsonReport;
 
 impl<D: Serialize + ?Sized> Report<D> for JsonReport {
     fn render(&self, document: &D) -> anyhow::Result<Vec<u8>> {

@@ -10,7 +10,7 @@ use crate::plan::TestSpec;
 use crate::plan::options::DEFAULT_BACKLOG;
 
 /// The servers as a table; with `all`, the unavailable ones too.
-pub struct ServersText {
+pub(crate) struct ServersText {
     /// Also the seed's servers that cannot be installed, and why.
     pub all: bool,
 }
@@ -22,7 +22,7 @@ impl Report<Catalogue> for ServersText {
 }
 
 /// The named tests and their mixes.
-pub struct TestsText;
+pub(crate) struct TestsText;
 
 impl Report<[TestSpec]> for TestsText {
     fn render(&self, tests: &[TestSpec]) -> anyhow::Result<Vec<u8>> {
@@ -31,7 +31,7 @@ impl Report<[TestSpec]> for TestsText {
 }
 
 /// The behaviours, their parameters and what counts as expected.
-pub struct BehavioursText;
+pub(crate) struct BehavioursText;
 
 impl Report<[BehaviourSpec]> for BehavioursText {
     fn render(&self, specs: &[BehaviourSpec]) -> anyhow::Result<Vec<u8>> {
@@ -41,7 +41,7 @@ impl Report<[BehaviourSpec]> for BehavioursText {
 
 /// The servers as a document (`list servers --json`); with `all`, the
 /// seed's servers that cannot be installed too.
-pub fn servers_document(catalogue: &Catalogue, all: bool) -> Value {
+pub(crate) fn servers_document(catalogue: &Catalogue, all: bool) -> Value {
     let mut value = json!({ "servers": catalogue.servers() });
     if all {
         value["unavailable"] = json!(catalogue.unavailable());
@@ -146,7 +146,7 @@ fn servers_text(catalogue: &Catalogue, all: bool) -> String {
 }
 
 /// The behaviours as a document (`list behaviours --json`).
-pub fn behaviours_document() -> Value {
+pub(crate) fn behaviours_document() -> Value {
     let behaviours: Vec<serde_json::Value> = SPECS
         .iter()
         .map(|spec| {

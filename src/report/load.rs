@@ -7,7 +7,7 @@ use crate::results::{LatencySummary, LoadResults};
 use crate::units::format_bytes;
 
 /// Renders a load's figures as lines.
-pub struct LoadText;
+pub(crate) struct LoadText;
 
 impl Report<LoadResults> for LoadText {
     fn render(&self, report: &LoadResults) -> anyhow::Result<Vec<u8>> {

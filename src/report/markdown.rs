@@ -12,7 +12,7 @@ use super::table::{
 use crate::results::{EndedBy, Results, Verdict};
 
 /// Renders the run as Markdown.
-pub struct MarkdownReport;
+pub(crate) struct MarkdownReport;
 
 /// `text` safe inside a Markdown table cell.
 pub(super) fn escape(text: &str) -> String {

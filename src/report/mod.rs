@@ -13,33 +13,35 @@ mod load;
 mod markdown;
 mod plain;
 mod plan;
-pub mod table;
+pub(crate) mod table;
 
 use std::path::Path;
 
-pub use compare::{
-    Change, CompareMarkdown, CompareTable, Compared, Comparison, compare, interface_mismatches,
+pub(crate) use compare::{CompareMarkdown, CompareTable, compare, interface_mismatches};
+pub(crate) use csv::CsvReport;
+#[cfg(test)]
+use csv::csv_columns;
+pub(crate) use html::HtmlReport;
+pub(crate) use json::JsonReport;
+pub(crate) use list::{
+    BehavioursText, ServersText, TestsText, behaviours_document, servers_document,
 };
-pub use csv::{CsvReport, csv_columns};
-pub use html::{ECHARTS_VERSION, HtmlReport};
-pub use json::JsonReport;
-pub use list::{BehavioursText, ServersText, TestsText, behaviours_document, servers_document};
-pub use load::LoadText;
-pub use markdown::MarkdownReport;
-pub use plain::PlainReport;
-pub use plan::PlanText;
-pub use table::TableReport;
+pub(crate) use load::LoadText;
+pub(crate) use markdown::MarkdownReport;
+pub(crate) use plain::PlainReport;
+pub(crate) use plan::PlanText;
+pub(crate) use table::TableReport;
 
 use crate::results::Results;
 
 /// A way to show a document (by default, a run's results).
-pub trait Report<D: ?Sized = Results> {
+pub(crate) trait Report<D: ?Sized = Results> {
     /// Render `document` into bytes.
     fn render(&self, document: &D) -> anyhow::Result<Vec<u8>>;
 }
 
 /// The formats a results document renders in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// The seed's table of failure percent and requests/sec, then what
     /// each server process did, latency, and the failure breakdown.
@@ -61,8 +63,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// `results` rendered in this format, as `labour report --format`
+    /// writes it.
+    pub fn render(self, results: &Results) -> anyhow::Result<Vec<u8>> {
+        self.report().render(results)
+    }
+
     /// The renderer for this format.
-    pub fn report(self) -> Box<dyn Report> {
+    pub(crate) fn report(self) -> Box<dyn Report> {
         match self {
             Format::Table => Box::new(TableReport),
             Format::Plain => Box::new(PlainReport),
@@ -75,7 +83,7 @@ impl Format {
 
     /// The format a file's extension names: `.txt`, `.md`, `.csv`,
     /// `.html`, `.json`.
-    pub fn of_path(path: &Path) -> Option<Format> {
+    pub(crate) fn of_path(path: &Path) -> Option<Format> {
         let extension = path.extension()?.to_str()?.to_ascii_lowercase();
         Some(match extension.as_str() {
             "txt" | "text" => Format::Table,

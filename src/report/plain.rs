@@ -9,7 +9,7 @@ use super::table::{percent_text, verdict};
 use crate::results::Results;
 
 /// Renders the seed's plain report.
-pub struct PlainReport;
+pub(crate) struct PlainReport;
 
 impl Report for PlainReport {
     fn render(&self, results: &Results) -> anyhow::Result<Vec<u8>> {

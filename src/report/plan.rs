@@ -9,7 +9,7 @@ use crate::scenario::Plan;
 use crate::units::format_bytes;
 
 /// Renders a plan in words.
-pub struct PlanText;
+pub(crate) struct PlanText;
 
 impl Report<Plan> for PlanText {
     fn render(&self, plan: &Plan) -> anyhow::Result<Vec<u8>> {

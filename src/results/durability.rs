@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Outages kept in detail per cell; the count and total cover them all.
-pub const OUTAGES_KEPT: usize = 50;
+pub(crate) const OUTAGES_KEPT: usize = 50;
 
 /// When an event happened relative to the load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -51,7 +51,7 @@ pub enum EventAction {
 
 impl EventAction {
     /// The action called `name` by the engine.
-    pub fn named(name: &str) -> Self {
+    pub(crate) fn named(name: &str) -> Self {
         match name {
             "create" => EventAction::Create,
             "start" => EventAction::Start,
@@ -68,7 +68,7 @@ impl EventAction {
     }
 
     /// Its name, as the engine writes it.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             EventAction::Create => "create",
             EventAction::Start => "start",
@@ -178,7 +178,7 @@ pub struct Durability {
     pub downtime_secs: f64,
     /// How many such stretches.
     pub outages: u64,
-    /// The first [`OUTAGES_KEPT`] of them.
+    /// The first 50 of them.
     pub outage_list: Vec<Outage>,
     /// When the server went down for good (it died and the restart policy
     /// did not bring it back), seconds since the load started.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// How late a firing may land before its cell is no measurement of its
 /// test: past it, the fault hit the server at another moment of the load
 /// than the one declared, and cells of two servers would not compare.
-pub const LATE_FIRING: f64 = 0.5;
+pub(crate) const LATE_FIRING: f64 = 0.5;
 
 /// One firing of a fault.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -24,7 +24,7 @@ pub struct FaultRecord {
     #[serde(default)]
     pub planned_at_secs: f64,
     /// Seconds from when it was due until it landed (a restart: began).
-    /// A firing later than [`LATE_FIRING`] is not the test's fault: its
+    /// A firing later than half a second is not the test's fault: its
     /// cell says so (status `fault_late`).
     #[serde(default)]
     pub late_secs: f64,

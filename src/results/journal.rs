@@ -32,7 +32,7 @@ enum Message {
 }
 
 /// A results file kept whole as cells finish.
-pub struct Journal {
+pub(crate) struct Journal {
     path: PathBuf,
     sender: Option<mpsc::Sender<Message>>,
     thread: Option<JoinHandle<std::io::Result<()>>>,
@@ -41,7 +41,7 @@ pub struct Journal {
 impl Journal {
     /// Start the file at `path` with `header` (its cells left out) and the
     /// thread that keeps it.
-    pub fn create(path: &Path, header: &Results) -> std::io::Result<Journal> {
+    pub(crate) fn create(path: &Path, header: &Results) -> std::io::Result<Journal> {
         let (file, after_header) = write_header(path, header)?;
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -59,7 +59,7 @@ impl Journal {
 
     /// Append `cell` (on the writer thread). An error of the writer (a full
     /// disk) comes back here once the thread has stopped on it.
-    pub fn append(&mut self, cell: &Cell) -> std::io::Result<()> {
+    pub(crate) fn append(&mut self, cell: &Cell) -> std::io::Result<()> {
         let sent = self
             .sender
             .as_ref()
@@ -73,7 +73,7 @@ impl Journal {
     }
 
     /// Write `results` whole, in place of the journal, and wait for it.
-    pub fn finish(mut self, results: &Results) -> std::io::Result<()> {
+    pub(crate) fn finish(mut self, results: &Results) -> std::io::Result<()> {
         if let Some(sender) = self.sender.take() {
             // A writer that stopped on an error says so when joined.
             let _ = sender.send(Message::Finish(Box::new(results.clone())));

@@ -32,7 +32,7 @@ pub struct LatencySummary {
 
 impl LatencySummary {
     /// Summarise a histogram of microseconds.
-    pub fn from_micros(histogram: &Histogram<u64>) -> Self {
+    pub(crate) fn from_micros(histogram: &Histogram<u64>) -> Self {
         if histogram.is_empty() {
             return LatencySummary::default();
         }

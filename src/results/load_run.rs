@@ -10,7 +10,7 @@ use crate::plan::LoadSpec;
 
 /// What a `labour load` run measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoadResults {
+pub(crate) struct LoadResults {
     /// labour's version.
     pub labour_version: String,
     /// The URL loaded.

@@ -65,7 +65,7 @@ fn run_label(repeat: u32) -> String {
 }
 
 /// The oldest `schema_version` this labour reads.
-pub const OLDEST_READ: u32 = 2;
+pub(super) const OLDEST_READ: u32 = 2;
 
 impl Results {
     /// Read a document written by `bench --output` (or `merge`).
@@ -145,7 +145,10 @@ fn differences(first: &Results, other: &Results) -> Vec<String> {
 /// Join `documents` (each with a name for errors) into one. Documents that
 /// were not measured alike are refused unless `force` (the differences are
 /// then recorded); a cell in two documents is always refused.
-pub fn merge(documents: Vec<(String, Results)>, force: bool) -> Result<Results, ResultsError> {
+pub(crate) fn merge(
+    documents: Vec<(String, Results)>,
+    force: bool,
+) -> Result<Results, ResultsError> {
     let key = |c: &super::Cell| (c.server.clone(), c.test.clone(), c.repeat);
     let mut documents = documents.into_iter();
     let Some((first_name, mut merged)) = documents.next() else {

@@ -18,20 +18,24 @@ use std::time::SystemTime;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use durability::OUTAGES_KEPT;
 pub use durability::{
-    Durability, EventAction, EventRecord, OUTAGES_KEPT, Outage, Phase, Recovery, ResourceSample,
-    Resources,
+    Durability, EventAction, EventRecord, Outage, Phase, Recovery, ResourceSample, Resources,
 };
-pub use fault::{FaultRecord, GracefulRecord, LATE_FIRING, SlowRecord};
+pub(crate) use fault::LATE_FIRING;
+pub use fault::{FaultRecord, GracefulRecord, SlowRecord};
 pub use funnel::Funnel;
-pub use journal::Journal;
+pub(crate) use journal::Journal;
 pub use load::{
     BehaviourResult, FailureSample, LatencySplit, LatencySummary, Timeline, WorkerSeen,
 };
-pub use load_run::LoadResults;
-pub use merge::{ResultsError, merge};
-pub use provenance::{BaseImageDigest, differences};
-pub use verdict::{STALLS_KEPT, StallRecord, Stalls, Verdict, verdict};
+pub(crate) use load_run::LoadResults;
+pub use merge::ResultsError;
+pub(crate) use merge::merge;
+pub use provenance::BaseImageDigest;
+pub(crate) use provenance::differences;
+pub(crate) use verdict::{STALLS_KEPT, verdict};
+pub use verdict::{StallRecord, Stalls, Verdict};
 
 use crate::behaviour::{Interface, Outcome};
 use crate::catalogue::Server;
@@ -43,7 +47,7 @@ pub const SCHEMA_VERSION: u32 = 4;
 
 /// A cell is reported as `Failed` when more than this share of its
 /// requests came back not as expected (the seed's 10%).
-pub const DISQUALIFYING_FAILURE_RATIO: f64 = 0.10;
+pub(crate) const DISQUALIFYING_FAILURE_RATIO: f64 = 0.10;
 
 /// One run: environment, scenario, seed and a cell per server x test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -176,7 +180,7 @@ pub struct Engine {
 
 impl Engine {
     /// The runtime's name: `docker` or `local`.
-    pub fn runtime_name(&self) -> &'static str {
+    pub(crate) fn runtime_name(&self) -> &'static str {
         match self.runtime {
             RuntimeKind::Docker => "docker",
             RuntimeKind::Local => "local",
@@ -229,7 +233,7 @@ pub struct Spread {
 
 impl Spread {
     /// The spread of `values`; `None` when there are none.
-    pub fn of(values: &[f64]) -> Option<Spread> {
+    pub(crate) fn of(values: &[f64]) -> Option<Spread> {
         if values.is_empty() {
             return None;
         }
@@ -433,7 +437,7 @@ pub enum CellStatus {
     /// the server never took a connection): no measurement, and an error
     /// of the run (see `error` for why).
     NoLoad,
-    /// A fault landed later than [`LATE_FIRING`] after its declared time
+    /// A fault landed later than half a second after its declared time
     /// (every firing's lateness is in `faults`): the cell measured another
     /// moment than its test declares, so it is not a measurement of it.
     FaultLate,
@@ -450,7 +454,7 @@ impl CellStatus {
     }
 
     /// Whether the cell sent no load, for whatever reason.
-    pub fn sent_no_load(self) -> bool {
+    pub(crate) fn sent_no_load(self) -> bool {
         matches!(
             self,
             CellStatus::Error
@@ -660,7 +664,7 @@ impl Cell {
 
     /// A cell of the server and test of these names, with nothing measured
     /// yet.
-    pub fn named(server: &str, version: &str, test: &str, status: CellStatus) -> Self {
+    pub(crate) fn named(server: &str, version: &str, test: &str, status: CellStatus) -> Self {
         Cell {
             server: server.to_string(),
             server_version: version.to_string(),
@@ -710,7 +714,7 @@ impl Cell {
     }
 
     /// The thresholds this cell fails, in words.
-    pub fn threshold_failures(&self, thresholds: &Thresholds) -> Vec<String> {
+    pub(crate) fn threshold_failures(&self, thresholds: &Thresholds) -> Vec<String> {
         if !thresholds.any() {
             return Vec::new();
         }
@@ -762,7 +766,7 @@ impl Cell {
 
     /// The requests per second the table shows: excluding connect stalls
     /// where the document counted them, `requests_per_sec` otherwise.
-    pub fn shown_requests_per_sec(&self) -> f64 {
+    pub(crate) fn shown_requests_per_sec(&self) -> f64 {
         self.requests_per_sec_excluding_stalls
             .unwrap_or(self.requests_per_sec)
     }
@@ -770,7 +774,7 @@ impl Cell {
     /// Whether the shown requests per second leave out time in which
     /// every connection waited for a SYN retry (and so differ from
     /// `requests_per_sec`).
-    pub fn rate_excludes_stalls(&self) -> bool {
+    pub(crate) fn rate_excludes_stalls(&self) -> bool {
         self.requests_per_sec_excluding_stalls.is_some() && self.client.all_stalled_secs > 0.0
     }
 
@@ -782,7 +786,7 @@ impl Cell {
 
 /// The JSON Schema of the results document (checked in as
 /// `schema/results.schema.json`).
-pub fn json_schema() -> String {
+pub(crate) fn json_schema() -> String {
     let schema = schemars::schema_for!(Results);
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema serialises");
     text.push('\n');
@@ -790,7 +794,7 @@ pub fn json_schema() -> String {
 }
 
 /// Now, as RFC 3339 in UTC, to the second.
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
@@ -857,7 +861,7 @@ impl Results {
 
     /// Work out what follows from the cells: whether the plan is complete,
     /// the repeated runs' spreads, the thresholds failed.
-    pub fn settle(&mut self) {
+    pub(crate) fn settle(&mut self) {
         // A document from before verdicts: each cell's, from its figures.
         for cell in &mut self.cells {
             if cell.verdict.is_none() {
@@ -887,7 +891,7 @@ impl Results {
     }
 
     /// The tests of the scenario, in run order.
-    pub fn test_names(&self) -> Vec<&str> {
+    pub(crate) fn test_names(&self) -> Vec<&str> {
         self.scenario
             .tests
             .iter()
@@ -897,7 +901,7 @@ impl Results {
 
     /// The servers of the scenario that have at least one cell, in run
     /// order.
-    pub fn servers_that_ran(&self) -> Vec<&str> {
+    pub(crate) fn servers_that_ran(&self) -> Vec<&str> {
         self.scenario
             .servers
             .iter()
@@ -909,7 +913,7 @@ impl Results {
     /// The interface `server` speaks to the application, as the scenario
     /// recorded it (WSGI for a server it does not name, and in documents
     /// from before ASGI).
-    pub fn interface_of(&self, server: &str) -> Interface {
+    pub(crate) fn interface_of(&self, server: &str) -> Interface {
         self.scenario
             .servers
             .iter()
@@ -920,7 +924,7 @@ impl Results {
 
     /// Whether any server of the run speaks ASGI: the reports then show
     /// each server's interface beside it.
-    pub fn has_asgi(&self) -> bool {
+    pub(crate) fn has_asgi(&self) -> bool {
         self.scenario
             .servers
             .iter()
@@ -943,7 +947,7 @@ impl Results {
 
     /// Write the document to `path` atomically: a reader sees the old
     /// version or the new one, never half of one.
-    pub fn write_atomic(&self, path: &Path) -> std::io::Result<()> {
+    pub(crate) fn write_atomic(&self, path: &Path) -> std::io::Result<()> {
         let dir = match path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),

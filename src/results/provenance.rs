@@ -32,7 +32,7 @@ fn short(digest: &str) -> &str {
 /// (servers in both), or a base image (by position: Python 3's, then
 /// 2.7's), by name or by what the engine had under the name. One line
 /// each, naming both sides; empty when both were built alike.
-pub fn differences(base: &Results, new: &Results) -> Vec<String> {
+pub(crate) fn differences(base: &Results, new: &Results) -> Vec<String> {
     let mut lines = Vec::new();
     for server in &base.scenario.servers {
         let Some(other) = new.scenario.servers.iter().find(|s| s.name == server.name) else {

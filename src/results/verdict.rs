@@ -144,12 +144,12 @@ pub struct Stalls {
     /// Innocent requests still waiting for their answer when the load
     /// ended (not counted as requests).
     pub waiting_at_end: u64,
-    /// The first [`STALLS_KEPT`] stretches, as seconds since the load began.
+    /// The first 20 stretches, as seconds since the load began.
     pub list: Vec<StallRecord>,
 }
 
 /// How many stalls a cell lists.
-pub const STALLS_KEPT: usize = 20;
+pub(crate) const STALLS_KEPT: usize = 20;
 
 /// One stall.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -162,22 +162,20 @@ pub struct StallRecord {
 
 /// The verdict of `cell`, from its status, its failure share and its
 /// stalls, or for a graceful stop from what became of the requests in hand.
-pub fn verdict(cell: &Cell) -> Verdict {
+pub(crate) fn verdict(cell: &Cell) -> Verdict {
     let graceful = cell
         .faults
         .iter()
         .find_map(|fault| fault.graceful.as_ref()?.graceful);
-    match (cell.status, graceful) {
-        (
-            CellStatus::Completed | CellStatus::ServerDown | CellStatus::Unresponsive,
-            Some(graceful),
-        ) => {
-            return match graceful {
-                true => Verdict::Graceful,
-                false => Verdict::Abrupt,
-            };
-        }
-        _ => {}
+    if let (
+        CellStatus::Completed | CellStatus::ServerDown | CellStatus::Unresponsive,
+        Some(graceful),
+    ) = (cell.status, graceful)
+    {
+        return match graceful {
+            true => Verdict::Graceful,
+            false => Verdict::Abrupt,
+        };
     }
     match cell.status {
         CellStatus::Error | CellStatus::NoLoad | CellStatus::FaultLate | CellStatus::EngineLost => {

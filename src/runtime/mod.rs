@@ -6,13 +6,13 @@
 //! to the Docker API; `local/` runs servers as processes on this machine;
 //! `select.rs` picks one.
 
-pub mod docker;
+pub(crate) mod docker;
 pub(crate) mod emergency;
-pub mod local;
+pub(crate) mod local;
 pub(crate) mod owner;
 mod ports;
 mod probe;
-pub mod request_log;
+pub(crate) mod request_log;
 mod select;
 
 use std::future::Future;
@@ -24,25 +24,26 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
-pub use request_log::{AppLog, AppRequest};
-pub use select::{AnyRuntime, RuntimeChoice};
+pub(crate) use request_log::{AppLog, AppRequest};
+pub(crate) use select::AnyRuntime;
+pub use select::RuntimeChoice;
 
 use crate::catalogue::Server;
 
 /// Label every container and image labour creates carries: the run id.
-pub const RUN_LABEL: &str = "labour.run";
+pub(crate) const RUN_LABEL: &str = "labour.run";
 /// Label carrying the server name.
-pub const SERVER_LABEL: &str = "labour.server";
+pub(crate) const SERVER_LABEL: &str = "labour.server";
 /// Lines of a container's log kept when it stops or fails.
-pub const LOG_TAIL_LINES: usize = 100;
+pub(crate) const LOG_TAIL_LINES: usize = 100;
 /// The environment variable that tells the stress application a memory
 /// limit is in force (its value: the limit in bytes), so it lifts its own
 /// bounds on the behaviours that allocate.
-pub const MEMORY_LIMIT_ENV: &str = "LABOUR_MEMORY_LIMIT";
+pub(crate) const MEMORY_LIMIT_ENV: &str = "LABOUR_MEMORY_LIMIT";
 
 /// A built server image.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PreparedImage {
+pub(crate) struct PreparedImage {
     /// The server it is for.
     pub server: String,
     /// Its tag.
@@ -53,7 +54,7 @@ pub struct PreparedImage {
 
 /// A started server that answered its readiness probe.
 #[derive(Debug, Clone)]
-pub struct RunningServer {
+pub(crate) struct RunningServer {
     /// Container id.
     pub id: String,
     /// Container name.
@@ -72,7 +73,7 @@ pub struct RunningServer {
 
 /// Something the engine reported about a server's container.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ServerEvent {
+pub(crate) struct ServerEvent {
     /// When, by the engine's clock.
     pub at: SystemTime,
     /// The engine's action: `create`, `start`, `die`, `oom`, `kill`,
@@ -88,7 +89,7 @@ pub struct ServerEvent {
 
 /// One sample of a server's resource use.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StatsSample {
+pub(crate) struct StatsSample {
     /// When it was read.
     pub at: SystemTime,
     /// Memory in use, page cache excluded, in bytes.
@@ -101,7 +102,7 @@ pub struct StatsSample {
 
 /// What was left of a server once stopped and removed.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct StoppedServer {
+pub(crate) struct StoppedServer {
     /// Exit code of its main process, when it had exited.
     pub exit_code: Option<i64>,
     /// Whether the kernel OOM killer ended its last run.
@@ -126,11 +127,11 @@ pub struct StoppedServer {
     pub app_log: AppLog,
 }
 
-pub use crate::plan::Signal;
+pub(crate) use crate::plan::Signal;
 
 /// The engine and host the servers ran on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct EngineInfo {
+pub(crate) struct EngineInfo {
     /// Which runtime: `docker` or `local`.
     pub runtime: String,
     /// Why this runtime, in words (`--runtime`, or what `auto` found).
@@ -169,7 +170,7 @@ pub struct EngineInfo {
 
 /// The image the engine has under a base image's name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct BaseImageDigest {
+pub(crate) struct BaseImageDigest {
     /// The name it was asked by (`labour/base:bookworm`, `python@sha256:...`).
     pub image: String,
     /// The engine's image id (`sha256:...`): the same bytes on every host.
@@ -181,7 +182,7 @@ pub struct BaseImageDigest {
 
 /// How to reach the engine, beyond what the environment says.
 #[derive(Debug, Clone, Default)]
-pub struct Connection {
+pub(crate) struct Connection {
     /// The docker CLI context to use (`--context`).
     pub context: Option<String>,
     /// The address servers are reached at when it is not the engine's
@@ -191,7 +192,7 @@ pub struct Connection {
 
 /// A runtime operation failed.
 #[derive(Debug, Error)]
-pub enum RuntimeError {
+pub(crate) enum RuntimeError {
     /// No engine answers.
     #[error("no Docker engine answers at {endpoint}: {reason}")]
     Unreachable {
@@ -280,7 +281,7 @@ pub enum RuntimeError {
 
 impl RuntimeError {
     /// Log or build output that explains the failure, if any.
-    pub fn log_tail(&self) -> &[String] {
+    pub(crate) fn log_tail(&self) -> &[String] {
         match self {
             RuntimeError::Build { log_tail, .. }
             | RuntimeError::ExitedEarly { log_tail, .. }
@@ -292,7 +293,7 @@ impl RuntimeError {
 
 /// A fault's action on a running server, as a runtime carries it out.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Act {
+pub(crate) enum Act {
     /// Send `signal` to one worker: a process of the server with no child
     /// process, other than the init or keeper at the top (a one-process
     /// server's only process); `pick` chooses among them.
@@ -321,7 +322,7 @@ pub enum Act {
 
 /// What an act reached.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ActTarget {
+pub(crate) struct ActTarget {
     /// A process, when the act reached one.
     pub pid: Option<u32>,
     /// The target in words: `pid 12 (gunicorn)`, `the container`.
@@ -332,7 +333,7 @@ pub struct ActTarget {
 /// engine round trip and nothing to await, so a fault lands when it is due
 /// however busy the engine is. A runtime offers them for a running server
 /// when it can reach its processes (see [`Runtime::direct`]).
-pub trait DirectActs: Send + Sync {
+pub(crate) trait DirectActs: Send + Sync {
     /// Whether `act` is one of them (the others go through the runtime).
     fn can(&self, act: Act) -> bool;
     /// Carry out `act` now.
@@ -340,7 +341,7 @@ pub trait DirectActs: Send + Sync {
 }
 
 /// Somewhere servers can be built, started and stopped.
-pub trait Runtime: Sync {
+pub(crate) trait Runtime: Sync {
     /// Id of this run; every object created carries it as [`RUN_LABEL`].
     fn run_id(&self) -> &str;
 
@@ -418,7 +419,7 @@ pub trait Runtime: Sync {
 
 /// A process of a running server: its pid, its parent's and its name.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ServerProcess {
+pub(crate) struct ServerProcess {
     /// Its pid, as the runtime addresses it.
     pub pid: u32,
     /// Its parent's pid.
@@ -430,7 +431,7 @@ pub struct ServerProcess {
 /// The workers among `processes`: those under `top` (the init or keeper)
 /// with no child of their own; `top`'s only child when that is all there
 /// is. By pid.
-pub fn workers(processes: &[ServerProcess], top: u32) -> Vec<ServerProcess> {
+pub(crate) fn workers(processes: &[ServerProcess], top: u32) -> Vec<ServerProcess> {
     let mut under = vec![top];
     let mut found: Vec<&ServerProcess> = Vec::new();
     while let Some(parent) = under.pop() {
@@ -464,7 +465,7 @@ pub(crate) fn send_signal(pid: u32, signal: Signal) -> Result<(), std::io::Error
 }
 
 /// The processes of `/proc/<pid>/stat` lines: `pid (comm) state ppid ...`.
-pub fn parse_stat_lines(text: &str) -> Vec<ServerProcess> {
+pub(crate) fn parse_stat_lines(text: &str) -> Vec<ServerProcess> {
     text.lines()
         .filter_map(|line| {
             let open = line.find('(')?;
@@ -481,7 +482,7 @@ pub fn parse_stat_lines(text: &str) -> Vec<ServerProcess> {
 
 /// What a sweep removed: earlier runs' leftovers.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Swept {
+pub(crate) struct Swept {
     /// Containers, by name.
     pub containers: Vec<String>,
     /// Image tags that held an earlier run's images.
@@ -492,12 +493,12 @@ pub struct Swept {
 
 impl Swept {
     /// Whether nothing was left.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.containers.is_empty() && self.image_tags.is_empty() && self.process_groups.is_empty()
     }
 
     /// What was removed, in one line.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut parts = Vec::new();
         if !self.containers.is_empty() {
             parts.push(format!(
@@ -545,7 +546,7 @@ pub(crate) fn memory_limit_env(limits: &crate::plan::Limits) -> Option<(String, 
 
 /// labour's directory in the user's cache: `$XDG_CACHE_HOME/labour`, or
 /// `~/.cache/labour`.
-pub fn labour_cache_dir() -> Option<std::path::PathBuf> {
+pub(crate) fn labour_cache_dir() -> Option<std::path::PathBuf> {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .map(std::path::PathBuf::from)
         .filter(|dir| dir.is_absolute())

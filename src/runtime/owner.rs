@@ -8,13 +8,13 @@ use std::fmt;
 
 /// Label (and environment variable, for local processes) carrying the
 /// owner.
-pub const OWNER_LABEL: &str = "labour.owner";
+pub(crate) const OWNER_LABEL: &str = "labour.owner";
 /// The environment variable that marks every local server process.
-pub const OWNER_VARIABLE: &str = "LABOUR_OWNER";
+pub(crate) const OWNER_VARIABLE: &str = "LABOUR_OWNER";
 
 /// The labour process that made something.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
+pub(crate) struct Owner {
     /// The host's name.
     pub host: String,
     /// Its process id.
@@ -43,7 +43,7 @@ fn start_time(pid: u32) -> Option<u64> {
 
 impl Owner {
     /// This labour process.
-    pub fn current() -> Owner {
+    pub(crate) fn current() -> Owner {
         let pid = std::process::id();
         Owner {
             host: host_name(),
@@ -53,7 +53,7 @@ impl Owner {
     }
 
     /// An owner as written in a label: `host/pid/start`.
-    pub fn parse(text: &str) -> Option<Owner> {
+    pub(crate) fn parse(text: &str) -> Option<Owner> {
         let mut parts = text.rsplitn(3, '/');
         let start = parts.next()?.parse().ok()?;
         let pid = parts.next()?.parse().ok()?;
@@ -63,7 +63,7 @@ impl Owner {
 
     /// Whether this owner is gone: `None` when it lived on another host
     /// (this one cannot tell).
-    pub fn is_gone(&self) -> Option<bool> {
+    pub(crate) fn is_gone(&self) -> Option<bool> {
         if self.host != host_name() {
             return None;
         }

@@ -55,7 +55,7 @@ fn server_range((low, high): (u16, u16)) -> RangeInclusive<u16> {
 
 impl Ports {
     /// Ports outside this host's ephemeral range.
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         let locks = std::env::var_os("XDG_RUNTIME_DIR")
             .map(PathBuf::from)
             .filter(|dir| dir.is_absolute())
@@ -73,7 +73,7 @@ impl Ports {
 
     /// A port that no other server of this run or of another labour on
     /// this host holds, and that nothing listens on now.
-    pub fn take(&self) -> io::Result<Port> {
+    pub(super) fn take(&self) -> io::Result<Port> {
         let (start, end) = (*self.range.start(), *self.range.end());
         let span = u32::from(end - start) + 1;
         let offset = rand::random::<u32>() % span;

@@ -14,14 +14,14 @@ const HEAD_LIMIT: usize = 8192;
 
 /// What a ready server said about itself.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Ready {
+pub(super) struct Ready {
     /// The interpreter the stress application runs on (`X-Labour-Python`).
     pub python: Option<String>,
 }
 
 /// Ask `address` for `/PlainResponse` once; `Ok` when it answers 200
 /// within `timeout`, otherwise why not.
-pub async fn probe(address: SocketAddr, timeout: Duration) -> Result<Ready, String> {
+pub(super) async fn probe(address: SocketAddr, timeout: Duration) -> Result<Ready, String> {
     match tokio::time::timeout(timeout, probe_once(address)).await {
         Ok(result) => result,
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
@@ -90,7 +90,7 @@ impl Readiness<'_> {
     /// cancelled. After each failed probe `gone` says whether the server has
     /// exited (its error ends the wait); `log_tail` gives its last lines for
     /// a server that never answered.
-    pub async fn wait<G, T>(
+    pub(super) async fn wait<G, T>(
         &self,
         mut gone: impl FnMut() -> G,
         log_tail: impl FnOnce() -> T,

@@ -9,16 +9,16 @@
 use std::collections::BTreeMap;
 
 /// The variable that tells the application where to log its requests.
-pub const REQUEST_LOG_ENV: &str = "LABOUR_REQUEST_LOG";
+pub(crate) const REQUEST_LOG_ENV: &str = "LABOUR_REQUEST_LOG";
 /// Where the log is in a container (its writable layer, which outlives
 /// the server's processes until the container is removed).
-pub const CONTAINER_REQUEST_LOG: &str = "/tmp/labour-requests.log";
+pub(crate) const CONTAINER_REQUEST_LOG: &str = "/tmp/labour-requests.log";
 /// The most of a log labour reads: about 700,000 requests' lines.
-pub const REQUEST_LOG_MAX: u64 = 64 << 20;
+pub(crate) const REQUEST_LOG_MAX: u64 = 64 << 20;
 
 /// One request, as the application saw it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AppRequest {
+pub(crate) struct AppRequest {
     /// The worker process that ran it.
     pub pid: u32,
     /// When it reached the application: seconds since the Unix epoch, as
@@ -30,7 +30,7 @@ pub struct AppRequest {
 
 /// What the application logged, or why there is nothing to read.
 #[derive(Debug, Clone, PartialEq)]
-pub enum AppLog {
+pub(crate) enum AppLog {
     /// Read: each request by its id, and the lines that were not one.
     Read {
         /// The requests, by the id the client sent.
@@ -51,7 +51,7 @@ impl Default for AppLog {
 impl AppLog {
     /// Parse the text of a request log. A log that was never written (no
     /// request with an id reached the application) is read as empty.
-    pub fn parse(text: &[u8]) -> AppLog {
+    pub(crate) fn parse(text: &[u8]) -> AppLog {
         let mut requests: BTreeMap<u64, AppRequest> = BTreeMap::new();
         let mut bad_lines = 0;
         let mut finishes = Vec::new();

@@ -17,9 +17,7 @@ use crate::images::Images;
 use crate::plan::ContainerOptions;
 
 /// Which runtime to use.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RuntimeChoice {
     /// Docker when an engine answers, local processes otherwise.
@@ -32,7 +30,7 @@ pub enum RuntimeChoice {
 }
 
 /// The Docker or the local runtime, chosen at start.
-pub struct AnyRuntime {
+pub(crate) struct AnyRuntime {
     kind: Kind,
     selection: String,
 }
@@ -47,7 +45,7 @@ impl AnyRuntime {
     /// names. `auto` falls back to local processes when the engine's socket
     /// on this machine does not answer: an engine on another machine, or a
     /// context, that does not answer is an error.
-    pub async fn connect(
+    pub(crate) async fn connect(
         choice: RuntimeChoice,
         connection: &Connection,
         options: ContainerOptions,
@@ -100,7 +98,7 @@ impl AnyRuntime {
     }
 
     /// What one running server is: a `container`, or a `process group`.
-    pub fn unit(&self) -> &'static str {
+    pub(crate) fn unit(&self) -> &'static str {
         match &self.kind {
             Kind::Docker(_) => "container",
             Kind::Local(_) => "process group",
@@ -110,7 +108,7 @@ impl AnyRuntime {
     /// Remove what earlier runs on this host left: containers and image
     /// tags (with an engine), local process groups (always). With
     /// `all_runs`, every run's but this one's, whoever owns it.
-    pub async fn sweep(&self, all_runs: bool) -> Result<Swept, RuntimeError> {
+    pub(crate) async fn sweep(&self, all_runs: bool) -> Result<Swept, RuntimeError> {
         let mut swept = match &self.kind {
             Kind::Docker(runtime) => runtime.sweep(all_runs).await?,
             Kind::Local(_) => Swept::default(),
@@ -121,7 +119,7 @@ impl AnyRuntime {
 
     /// Where the engine is and what was settled for the user (network,
     /// base images), one line each; nothing for local processes.
-    pub fn notes(&self) -> Vec<String> {
+    pub(crate) fn notes(&self) -> Vec<String> {
         match &self.kind {
             Kind::Docker(runtime) => runtime.notes(),
             Kind::Local(_) => Vec::new(),
@@ -129,7 +127,7 @@ impl AnyRuntime {
     }
 
     /// Which runtime this is and why, in one line.
-    pub fn selection(&self) -> &str {
+    pub(crate) fn selection(&self) -> &str {
         &self.selection
     }
 }

@@ -19,7 +19,7 @@ use crate::policy::PolicyKind;
 
 /// A scenario file as written.
 #[derive(Debug, Default)]
-pub struct ScenarioFile {
+pub(crate) struct ScenarioFile {
     /// Seed of the request mix.
     pub seed: Option<u64>,
     /// Cells at once.
@@ -39,7 +39,7 @@ pub struct ScenarioFile {
 /// A server: its name, or its name with options and container limits.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServerEntry {
+pub(crate) struct ServerEntry {
     /// Catalogue name.
     #[serde(deserialize_with = "name")]
     pub name: String,
@@ -53,7 +53,7 @@ pub struct ServerEntry {
 
 /// A test: a named one, or a mix of behaviours, with its own load.
 #[derive(Debug, Default)]
-pub struct TestEntry {
+pub(crate) struct TestEntry {
     /// A named test's name, or this mix's name.
     pub name: String,
     /// One line for reports.
@@ -155,7 +155,7 @@ fn container_keys() -> &'static [&'static str] {
 /// One behaviour of a mix.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MixFile {
+pub(crate) struct MixFile {
     /// `Name` or `Name?param=value&...`.
     #[serde(deserialize_with = "name")]
     pub behaviour: String,
@@ -168,7 +168,7 @@ pub struct MixFile {
 /// `{at: 2s, every: 3s, action: kill-worker, signal: KILL}`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FaultFile {
+pub(crate) struct FaultFile {
     /// kill-worker, stop-worker, pause, restart, slow-clients,
     /// slow-readers or graceful-stop.
     #[serde(deserialize_with = "name")]
@@ -233,7 +233,7 @@ fn size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
 
 /// The container settings of every server, and their limits.
 #[derive(Debug, Default)]
-pub struct ContainerFile {
+pub(crate) struct ContainerFile {
     /// How servers are built and run.
     pub run: RunOptions,
     /// Their limits.
@@ -292,7 +292,7 @@ fn name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 /// A mix weight: 0 to a million, so no mix can sum past what the policies
 /// count in.
-pub fn parse_weight(text: &str) -> Result<u32, String> {
+pub(super) fn parse_weight(text: &str) -> Result<u32, String> {
     text.trim()
         .parse::<u32>()
         .ok()
@@ -301,7 +301,7 @@ pub fn parse_weight(text: &str) -> Result<u32, String> {
 }
 
 /// The largest weight of one behaviour in a mix.
-pub const MAX_WEIGHT: u32 = 1_000_000;
+pub(super) const MAX_WEIGHT: u32 = 1_000_000;
 
 impl Scalarish for u32 {
     const KIND: ScalarKind = ScalarKind::Integer;
@@ -343,7 +343,7 @@ where
 }
 
 /// An entry that can be written as its name alone.
-pub trait Named {
+pub(super) trait Named {
     /// The entry with this name and nothing else.
     fn with_name(name: &str) -> Self;
 }
@@ -405,7 +405,7 @@ struct RawScenario {
 
 /// Where `needle` first stands as a YAML scalar in `text`: (line, column),
 /// 1-based; for errors found after parsing.
-pub fn locate(text: &str, needle: &str) -> (usize, usize) {
+pub(super) fn locate(text: &str, needle: &str) -> (usize, usize) {
     if needle.is_empty() {
         return (1, 1);
     }
@@ -436,7 +436,7 @@ pub fn locate(text: &str, needle: &str) -> (usize, usize) {
 
 impl ScenarioFile {
     /// Parse `text`, read from `file` (named in errors as given).
-    pub fn parse(file: &Path, text: &str) -> Result<Self, ScenarioFileError> {
+    pub(crate) fn parse(file: &Path, text: &str) -> Result<Self, ScenarioFileError> {
         match serde_yaml::from_str::<serde_yaml::Value>(text) {
             Ok(serde_yaml::Value::Null) => return Ok(ScenarioFile::default()),
             Ok(serde_yaml::Value::Mapping(_)) | Err(_) => {}
@@ -476,7 +476,7 @@ impl ScenarioFile {
     }
 
     /// Read and parse `file`.
-    pub fn read(file: &Path) -> Result<(Self, String), ScenarioFileError> {
+    pub(crate) fn read(file: &Path) -> Result<(Self, String), ScenarioFileError> {
         let text = std::fs::read_to_string(file).map_err(|error| ScenarioFileError {
             file: file.display().to_string(),
             line: 1,

@@ -7,11 +7,10 @@ mod resolve;
 
 use thiserror::Error;
 
-pub use file::{ScenarioFile, ScenarioFileError};
+pub use file::ScenarioFileError;
 pub use named::named_tests;
-pub use resolve::{
-    Flags, PlanError, Source, container_options, default_jobs, plan, resolve_servers,
-};
+pub use resolve::PlanError;
+pub(crate) use resolve::{Flags, container_options, plan_file, resolve_servers};
 
 use crate::catalogue::{Catalogue, Server};
 use crate::plan::{ContainerOptions, TestSpec, Thresholds};
@@ -131,7 +130,7 @@ impl std::fmt::Display for Shard {
 
 /// One cell of a plan: indexes of its server and test, and its run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CellKey {
+pub(crate) struct CellKey {
     /// The server, in `Plan::servers`.
     pub server: usize,
     /// The test, in `Plan::tests`.
@@ -144,7 +143,7 @@ impl Plan {
     /// The cells this run takes: every server x test x run in plan order
     /// (server by server), or its shard's contiguous slice of them, so a
     /// shard builds few images.
-    pub fn cells(&self) -> Vec<CellKey> {
+    pub(crate) fn cells(&self) -> Vec<CellKey> {
         let all: Vec<CellKey> = (0..self.servers.len())
             .flat_map(|server| {
                 (0..self.tests.len()).flat_map(move |test| {
@@ -169,7 +168,7 @@ impl Plan {
 /// Resolve a server selection against the catalogue: a group's name
 /// (`seed`) stands for its servers; a server named twice (itself and in a
 /// group) runs once, where it first appears.
-pub fn select_servers(
+pub(crate) fn select_servers(
     selection: &Selection,
     catalogue: &Catalogue,
 ) -> Result<Vec<Server>, ScenarioError> {
@@ -208,7 +207,8 @@ pub(crate) fn resolve_server<'a>(
 }
 
 /// Resolve a test selection against the named tests.
-pub fn select_tests(selection: &Selection) -> Result<Vec<TestSpec>, ScenarioError> {
+#[cfg(test)]
+fn select_tests(selection: &Selection) -> Result<Vec<TestSpec>, ScenarioError> {
     let tests = named_tests();
     match selection {
         Selection::All => Ok(tests),
@@ -245,6 +245,8 @@ pub(crate) fn check_unique(kind: &'static str, names: &[String]) -> Result<(), S
 
 #[cfg(test)]
 mod tests {
+    use super::file::ScenarioFile;
+    use super::resolve::{Source, plan};
     use super::*;
 
     #[test]

@@ -24,7 +24,7 @@ use crate::policy::PolicyKind;
 
 /// What the command line said; `None` where it said nothing.
 #[derive(Debug, Clone, Default)]
-pub struct Flags {
+pub(crate) struct Flags {
     /// `--servers`.
     pub servers: Option<Selection>,
     /// `--tests`.
@@ -65,7 +65,7 @@ pub enum PlanError {
 
 /// A scenario file with its text, for errors that point into it.
 #[derive(Debug, Clone, Copy)]
-pub struct Source<'a> {
+pub(crate) struct Source<'a> {
     /// The file as given.
     pub path: &'a Path,
     /// What it says.
@@ -87,13 +87,13 @@ impl Source<'_> {
 }
 
 /// The container options: flags, then the file, then the defaults.
-pub fn container_options(flags: &Flags, file: Option<&ScenarioFile>) -> ContainerOptions {
+pub(crate) fn container_options(flags: &Flags, file: Option<&ScenarioFile>) -> ContainerOptions {
     let file = file.map(|f| f.container.run.clone()).unwrap_or_default();
     flags.run.clone().or(file).resolve()
 }
 
 /// The servers to run, configured and limited.
-pub fn servers(
+pub(super) fn servers(
     flags: &Flags,
     source: Option<Source<'_>>,
     catalogue: &Catalogue,
@@ -209,12 +209,15 @@ fn custom_test(
 }
 
 /// The servers the flags alone name (no scenario file).
-pub fn resolve_servers(flags: &Flags, catalogue: &Catalogue) -> Result<Vec<Server>, PlanError> {
+pub(crate) fn resolve_servers(
+    flags: &Flags,
+    catalogue: &Catalogue,
+) -> Result<Vec<Server>, PlanError> {
     servers(flags, None, catalogue)
 }
 
 /// The tests to run, each with its load.
-pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>, PlanError> {
+pub(super) fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>, PlanError> {
     let named = named_tests();
     let file_load = source.map(|s| s.file.load.clone()).unwrap_or_default();
     let global = flags
@@ -358,7 +361,7 @@ pub fn tests(flags: &Flags, source: Option<Source<'_>>) -> Result<Vec<TestSpec>,
 
 /// A fault as written in a scenario, checked: the action is known, it has
 /// what it needs and nothing it does not take.
-pub fn fault_spec(fault: &FaultFile) -> Result<FaultSpec, String> {
+pub(super) fn fault_spec(fault: &FaultFile) -> Result<FaultSpec, String> {
     let at = fault
         .at
         .ok_or("it needs `at`, when it first fires after the load began (2s)")?;
@@ -466,18 +469,61 @@ fn flags_decide_time(load: &LoadOptions) -> bool {
 /// Cells at once unless told, on a host with `cpus` CPUs. Most cells wait
 /// on sleeping, wedged or respawning workers rather than use the CPU, so a
 /// host runs several per CPU; throughput cells run alone whatever this is.
-pub fn default_jobs(cpus: usize) -> usize {
+pub(crate) fn default_jobs(cpus: usize) -> usize {
     (cpus * 4).clamp(2, 32)
 }
 
 /// The thresholds: flags, then the file.
-pub fn thresholds(flags: &Flags, file: Option<&ScenarioFile>) -> Thresholds {
+pub(super) fn thresholds(flags: &Flags, file: Option<&ScenarioFile>) -> Thresholds {
     let file = file.map(|f| f.thresholds.clone()).unwrap_or_default();
     flags.thresholds.clone().or(file).resolve()
 }
 
+/// The one road to a plan: `flags` over the scenario file at `path`, when
+/// there is one, over the defaults. The file comes back too, for what a
+/// command reads of it beyond the plan.
+pub(crate) fn plan_file(
+    flags: &Flags,
+    path: Option<&Path>,
+    catalogue: &Catalogue,
+) -> Result<(Plan, Option<ScenarioFile>), PlanError> {
+    let file = match path {
+        Some(path) => Some((path, ScenarioFile::read(path)?)),
+        None => None,
+    };
+    let source = file
+        .as_ref()
+        .map(|(path, (file, text))| Source { path, file, text });
+    let plan = plan(flags, source, catalogue)?;
+    Ok((plan, file.map(|(_, (file, _))| file)))
+}
+
+impl Plan {
+    /// The plan the scenario file at `path` describes, over labour's
+    /// defaults, with the servers labour knows: what `labour bench
+    /// --scenario FILE --dry-run` shows. An error points into the file
+    /// (line and column).
+    pub fn read(path: &Path) -> Result<Plan, PlanError> {
+        Ok(plan_file(&Flags::default(), Some(path), &Catalogue::embedded())?.0)
+    }
+
+    /// The plan a scenario written in YAML describes, as [`Plan::read`]
+    /// reads it from a file (see `scenarios/` for examples): for instance
+    /// `"servers: [waitress]\ntests: [Plain]\nload: {requests: 100}"`.
+    pub fn from_yaml(yaml: &str) -> Result<Plan, PlanError> {
+        let path = Path::new("<yaml>");
+        let file = ScenarioFile::parse(path, yaml)?;
+        let source = Source {
+            path,
+            file: &file,
+            text: yaml,
+        };
+        plan(&Flags::default(), Some(source), &Catalogue::embedded())
+    }
+}
+
 /// The whole plan.
-pub fn plan(
+pub(crate) fn plan(
     flags: &Flags,
     source: Option<Source<'_>>,
     catalogue: &Catalogue,

@@ -12,12 +12,11 @@ use serde_json::Value;
 
 use labour::behaviour::Interface;
 use labour::catalogue::Catalogue;
-use labour::images::Images;
 
 use crate::util::{bench, cell, containers_of_run, docker_available, load_events, run_id};
 
 fn asgi_servers() -> Vec<String> {
-    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    let catalogue = Catalogue::embedded();
     catalogue
         .servers()
         .iter()

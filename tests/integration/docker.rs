@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use labour::catalogue::Catalogue;
-use labour::images::Images;
 
 use crate::util::{
     Spawned, assert_valid, bench, bench_with_users, cell, containers_of_run, docker_available,
@@ -39,7 +38,7 @@ fn plain_comes_back_as_expected_on_every_server_run_as_a_non_root_user() {
     );
     assert_eq!(code, 0, "{results:#}");
     assert_eq!(results["complete"], true);
-    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    let catalogue = Catalogue::embedded();
     for server in catalogue.servers() {
         let name = server.name.as_str();
         let cell = cell(&results, name, "Plain");
@@ -212,7 +211,7 @@ fn sigsegv_kills_every_single_process_seed_server_on_python_2_7() {
     if !docker_available("sigsegv_kills_every_single_process_seed_server_on_python_2_7") {
         return;
     }
-    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    let catalogue = Catalogue::embedded();
     let servers: Vec<&str> = catalogue
         .servers()
         .iter()

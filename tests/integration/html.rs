@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use labour::report::{HtmlReport, Report};
+use labour::Format;
 use labour::results::{CellError, CellStatus, Results};
 use serde_json::{Value, json};
 
@@ -29,7 +29,7 @@ fn fixture() -> Results {
 }
 
 fn render(results: &Results) -> String {
-    String::from_utf8(HtmlReport.render(results).expect("renders")).expect("UTF-8")
+    String::from_utf8(Format::Html.render(results).expect("renders")).expect("UTF-8")
 }
 
 /// The browser, when one is installed; otherwise the test is skipped with

@@ -82,7 +82,7 @@ fn every_image_with_pins_installs_its_lock_by_hash() {
 fn the_vendored_concurrence_is_the_upstream_archive_its_notice_names() {
     let folder = images().join("concurrence");
     let tarball = std::fs::read(folder.join("concurrence-0.3.1-7b67f69.tar.gz")).unwrap();
-    let digest = labour::catalogue::sha256_hex(&tarball);
+    let digest = sha256_hex(&tarball);
     let notice = std::fs::read_to_string(folder.join("NOTICE.md")).unwrap();
     assert!(
         notice.replace('\n', " ").contains(&digest),
@@ -186,4 +186,18 @@ fn compare_warns_when_runs_were_built_from_other_locks_or_bases() {
         .filter(|line| line.starts_with("warning: "))
         .collect();
     assert_eq!(warnings.len(), 2, "one line per difference: {stderr}");
+}
+
+/// The sha256 of `bytes` in hex, as `sha256sum` prints it.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sha256sum runs");
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    text.split_whitespace().next().unwrap().to_string()
 }

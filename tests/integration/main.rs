@@ -13,6 +13,7 @@ mod compose;
 mod docker;
 mod durability;
 mod engines;
+mod examples;
 mod faults;
 mod funnel;
 mod html;

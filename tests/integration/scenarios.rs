@@ -7,9 +7,8 @@ use std::time::Duration;
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
+use labour::Plan;
 use labour::catalogue::Catalogue;
-use labour::images::Images;
-use labour::scenario::{self, Flags, ScenarioFile, Source};
 
 use crate::util::{bench, cell, docker_available, labour};
 
@@ -19,7 +18,7 @@ fn root() -> PathBuf {
 
 #[test]
 fn broken_scenarios_get_their_message_word_for_word() {
-    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    let catalogue = Catalogue::embedded();
     let mut known = catalogue.names();
     known.extend(catalogue.groups());
     let unknown_server = format!(
@@ -132,70 +131,69 @@ fn shipped() -> Vec<PathBuf> {
 
 #[test]
 fn every_shipped_scenario_makes_a_plan() {
-    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
     let files = shipped();
     assert!(files.len() >= 13, "one per named test and a realistic one");
     for path in files {
-        let (file, text) = ScenarioFile::read(&path).unwrap();
-        let source = Source {
-            path: &path,
-            file: &file,
-            text: &text,
-        };
-        let plan = scenario::plan(&Flags::default(), Some(source), &catalogue)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let plan = Plan::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(!plan.tests.is_empty() && !plan.servers.is_empty());
     }
 }
 
+/// The plan `labour bench ARGS --dry-run --format json` prints.
+fn dry_run(args: &[&str]) -> Value {
+    let output = labour()
+        .arg("bench")
+        .args(args)
+        .args(["--dry-run", "--format", "json"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 #[test]
 fn flags_override_the_file() {
-    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
-    let path = root().join("scenarios/realistic.yaml");
-    let (file, text) = ScenarioFile::read(&path).unwrap();
-    let source = Source {
-        path: &path,
-        file: &file,
-        text: &text,
-    };
-    let flags = Flags {
-        servers: Some("waitress".parse().unwrap()),
-        load: labour::plan::options::LoadOptions {
-            requests: Some(7),
-            ..Default::default()
-        },
-        seed: Some(1),
-        ..Flags::default()
-    };
-    let plan = scenario::plan(&flags, Some(source), &catalogue).unwrap();
-    assert_eq!(plan.seed, 1);
-    assert_eq!(plan.servers.len(), 1);
+    let plan = dry_run(&[
+        "--scenario",
+        "scenarios/realistic.yaml",
+        "--servers",
+        "waitress",
+        "--requests",
+        "7",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(plan["seed"], 1);
+    assert_eq!(plan["servers"].as_array().unwrap().len(), 1);
     // The file's options and limits for that server still hold.
-    let waitress = &plan.servers[0];
+    let waitress = &plan["servers"][0];
     assert!(
-        waitress.command.contains(&"--threads=8".to_string()),
+        waitress["command"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("--threads=8")),
         "{:?}",
-        waitress.command
+        waitress["command"]
     );
-    assert_eq!(waitress.limits.memory_bytes, Some(512 << 20));
-    let load = plan.tests[0].load();
+    assert_eq!(waitress["limits"]["memory_bytes"], 512 << 20);
+    let load = &plan["tests"][0]["load"];
     assert_eq!(
-        load.requests,
-        Some(7),
+        load["requests"], 7,
         "the flag beats the test's own requests"
     );
-    assert_eq!(load.concurrency, 16, "the test's own concurrency holds");
-    assert_eq!(
-        load.timeout,
-        Duration::from_secs(10),
-        "the file's load holds"
-    );
-    assert_eq!(plan.thresholds.max_innocent_failure_ratio, Some(0.01));
+    assert_eq!(load["concurrency"], 16, "the test's own concurrency holds");
+    assert_eq!(load["timeout"], 10.0, "the file's load holds");
+    assert_eq!(plan["thresholds"]["max_innocent_failure_ratio"], 0.01);
 }
 
 #[test]
 fn a_group_selects_its_servers_from_flags_and_from_files() {
-    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    let catalogue = Catalogue::embedded();
     let seed: Vec<String> = catalogue
         .resolve("seed")
         .unwrap()
@@ -203,33 +201,26 @@ fn a_group_selects_its_servers_from_flags_and_from_files() {
         .map(|s| s.name.clone())
         .collect();
     assert!(seed.contains(&"cogen".to_string()) && seed.contains(&"wsgiref".to_string()));
-    let flags = Flags {
-        servers: Some("seed".parse().unwrap()),
-        ..Flags::default()
-    };
-    let plan = scenario::plan(&flags, None, &catalogue).unwrap();
-    let names: Vec<&str> = plan.servers.iter().map(|s| s.name.as_str()).collect();
+    let plan = dry_run(&["--servers", "seed"]);
+    let names: Vec<&str> = plan["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, seed);
     assert_eq!(
-        plan.container.base_image_py27, None,
+        plan["container"]["base_image_py27"],
+        Value::Null,
         "settled by the engine"
     );
 
     // In a file: the group's entry gives its options and limits to every
     // member; a member named on its own keeps its own entry and runs once.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("seed.yaml");
     let text = "servers:\n  - name: seed\n    options: {threads: 3}\n    container: {memory: 128m}\n  \
                 - name: paste\n    options: {threads: 5}\ntests: [Plain]\n\
                 container: {base_image_py27: labour/base:bullseye-py27}\n";
-    std::fs::write(&path, text).unwrap();
-    let (file, text) = ScenarioFile::read(&path).unwrap();
-    let source = Source {
-        path: &path,
-        file: &file,
-        text: &text,
-    };
-    let plan = scenario::plan(&Flags::default(), Some(source), &catalogue).unwrap();
+    let plan = Plan::from_yaml(text).unwrap();
     let names: Vec<&str> = plan.servers.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, seed);
     let server = |name: &str| plan.servers.iter().find(|s| s.name == name).unwrap();

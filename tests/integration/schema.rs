@@ -4,16 +4,15 @@
 use std::time::Duration;
 
 use labour::catalogue::Catalogue;
-use labour::images::Images;
 use labour::plan::{ContainerOptions, Limits, LoadSpec, NetworkMode, RestartPolicy, Thresholds};
 use labour::results::{Cell, CellError, CellStatus, Engine, Results};
-use labour::scenario::{Plan, named_tests};
+use labour::{Plan, named_tests};
 
 use crate::util::assert_valid;
 
 #[test]
 fn a_results_document_follows_the_schema() {
-    let catalogue = Catalogue::load(&Images::Embedded).unwrap();
+    let catalogue = Catalogue::embedded();
     let mut plan = Plan {
         servers: catalogue.servers().to_vec(),
         tests: named_tests()

@@ -21,14 +21,14 @@ fn percent(part: u64, whole: u64) -> f64 {
 }
 
 /// One outcome's line: its count, the outcome, and its count per behaviour.
-pub type OutcomeRow<'a> = (u64, Outcome, Vec<(&'a str, u64)>);
+pub(crate) type OutcomeRow<'a> = (u64, Outcome, Vec<(&'a str, u64)>);
 
 /// What the breakdown calls a connect that waited for a SYN retry.
-pub const STALL_WORDS: &str = "connect stalled (SYN retry)";
+pub(crate) const STALL_WORDS: &str = "connect stalled (SYN retry)";
 
 /// The connect stalls of `cell`: how many, and how many per behaviour
 /// whose request made the connect; `None` when there were none.
-pub fn stall_row(cell: &Cell) -> Option<(u64, Vec<(&str, u64)>)> {
+pub(crate) fn stall_row(cell: &Cell) -> Option<(u64, Vec<(&str, u64)>)> {
     let stalls = cell.client.connects.stalls;
     (stalls > 0).then(|| {
         let split = cell
@@ -43,7 +43,7 @@ pub fn stall_row(cell: &Cell) -> Option<(u64, Vec<(&str, u64)>)> {
 
 /// How a stall line qualifies its count: not failures, and the time the
 /// stalled connects waited in all.
-pub fn stall_note(cell: &Cell) -> String {
+pub(crate) fn stall_note(cell: &Cell) -> String {
     format!(
         "not failures; {:.2} s waiting",
         cell.client.connects.stalled_secs
@@ -51,7 +51,7 @@ pub fn stall_note(cell: &Cell) -> String {
 }
 
 /// The failure breakdown of one cell, or nothing when all went as expected.
-pub fn render(cell: &Cell, out: &mut String) {
+pub(crate) fn render(cell: &Cell, out: &mut String) {
     let name = format!("{} / {}", cell.server, cell.test);
     if let Some(error) = &cell.error {
         let what = match cell.status {
@@ -97,7 +97,7 @@ pub fn render(cell: &Cell, out: &mut String) {
 
 /// The requests of `cell` not as expected, by outcome (most first) and,
 /// for each, by behaviour.
-pub fn rows(cell: &Cell) -> Vec<OutcomeRow<'_>> {
+pub(crate) fn rows(cell: &Cell) -> Vec<OutcomeRow<'_>> {
     let mut by_outcome: BTreeMap<Outcome, Vec<(&str, u64)>> = BTreeMap::new();
     for behaviour in &cell.behaviours {
         for (outcome, count) in &behaviour.unexpected {
@@ -117,7 +117,7 @@ pub fn rows(cell: &Cell) -> Vec<OutcomeRow<'_>> {
 
 /// The headline of a cell's failures: how many were not as expected, and
 /// how many innocent requests failed.
-pub fn summary(cell: &Cell) -> String {
+pub(crate) fn summary(cell: &Cell) -> String {
     format!(
         "{} of {} requests ({:.2}%) not as expected; innocent requests failed: {} of {} ({:.2}%)",
         cell.failed,

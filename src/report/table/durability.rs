@@ -57,7 +57,7 @@ fn stalls(cell: &Cell) -> String {
 }
 
 /// The columns of the durability table.
-pub const COLUMNS: [&str; 11] = [
+pub(crate) const COLUMNS: [&str; 11] = [
     "Server",
     "Test",
     "Dies",
@@ -72,7 +72,7 @@ pub const COLUMNS: [&str; 11] = [
 ];
 
 /// The cells the durability table shows: every one that sent load.
-pub fn cells(results: &Results) -> Vec<&Cell> {
+pub(crate) fn cells(results: &Results) -> Vec<&Cell> {
     results
         .cells
         .iter()
@@ -81,7 +81,7 @@ pub fn cells(results: &Results) -> Vec<&Cell> {
 }
 
 /// Where the table's figures come from, in words.
-pub fn heading(results: &Results) -> String {
+pub(crate) fn heading(results: &Results) -> String {
     let source = if results.environment.engine.runtime == RuntimeKind::Local {
         "server process deaths and restarts from labour's own supervision (no OOM kills \
          without a memory limit)"
@@ -97,7 +97,7 @@ pub fn heading(results: &Results) -> String {
 }
 
 /// One cell's row, under [`COLUMNS`].
-pub fn row(cell: &Cell) -> [String; 11] {
+pub(crate) fn row(cell: &Cell) -> [String; 11] {
     let durability = &cell.durability;
     [
         cell.server.clone(),
@@ -115,7 +115,7 @@ pub fn row(cell: &Cell) -> [String; 11] {
 }
 
 /// The durability table, for every cell that sent load.
-pub fn render(results: &Results, out: &mut String) {
+pub(crate) fn render(results: &Results, out: &mut String) {
     let cells = cells(results);
     if cells.is_empty() {
         return;

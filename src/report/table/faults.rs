@@ -10,7 +10,7 @@ use prettytable::{Cell as TableCell, Row, Table, format};
 use crate::results::{Cell, FaultRecord, Results};
 
 /// The columns of the faults table.
-pub const COLUMNS: [&str; 9] = [
+pub(crate) const COLUMNS: [&str; 9] = [
     "Server",
     "Test",
     "Fault",
@@ -23,7 +23,7 @@ pub const COLUMNS: [&str; 9] = [
 ];
 
 /// Where the figures come from, in words.
-pub const HEADING: &str = "Faults: each firing at its time after the load began, on what; the \
+pub(crate) const HEADING: &str = "Faults: each firing at its time after the load began, on what; the \
      innocent requests that failed while it lasted and after it until the next answer as \
      expected (or the next fault); the time to that answer; answers as expected a second in \
      the second before it and while it lasted (the second after, for an instant)";
@@ -69,7 +69,7 @@ fn also(fault: &FaultRecord) -> String {
 }
 
 /// The cells with faults.
-pub fn cells(results: &Results) -> Vec<&Cell> {
+pub(crate) fn cells(results: &Results) -> Vec<&Cell> {
     results
         .cells
         .iter()
@@ -78,7 +78,7 @@ pub fn cells(results: &Results) -> Vec<&Cell> {
 }
 
 /// One firing's row, under [`COLUMNS`].
-pub fn row(cell: &Cell, fault: &FaultRecord) -> [String; 9] {
+pub(crate) fn row(cell: &Cell, fault: &FaultRecord) -> [String; 9] {
     let at = match fault.until_secs {
         Some(until) => format!("{} - {}", secs(fault.at_secs), secs(until)),
         None => secs(fault.at_secs),
@@ -106,7 +106,7 @@ pub fn row(cell: &Cell, fault: &FaultRecord) -> [String; 9] {
 }
 
 /// Every row of the faults table, in cell order.
-pub fn rows(results: &Results) -> Vec<[String; 9]> {
+pub(crate) fn rows(results: &Results) -> Vec<[String; 9]> {
     cells(results)
         .into_iter()
         .flat_map(|cell| cell.faults.iter().map(move |fault| row(cell, fault)))
@@ -114,7 +114,7 @@ pub fn rows(results: &Results) -> Vec<[String; 9]> {
 }
 
 /// The faults table, when any cell had faults.
-pub fn render(results: &Results, out: &mut String) {
+pub(crate) fn render(results: &Results, out: &mut String) {
     let rows = rows(results);
     if rows.is_empty() {
         return;

@@ -10,7 +10,7 @@ use crate::results::funnel::{Funnel, Places};
 use crate::results::{Cell, Results};
 
 /// The columns of the table.
-pub const COLUMNS: [&str; 12] = [
+pub(crate) const COLUMNS: [&str; 12] = [
     "Server",
     "Test",
     "Sent",
@@ -26,7 +26,7 @@ pub const COLUMNS: [&str; 12] = [
 ];
 
 /// What the table says, in words.
-pub const HEADING: &str = "Where lost requests died: each request the client sent matched by \
+pub(crate) const HEADING: &str = "Where lost requests died: each request the client sent matched by \
                            its id (X-Labour-Request) with the application's own log of the \
                            requests that reached it and those it finished; a lost request did \
                            not come back as expected (innocent ones in parentheses); unmatched: \
@@ -35,7 +35,7 @@ pub const HEADING: &str = "Where lost requests died: each request the client sen
 
 /// The cells the table shows: those with an account that lost a request
 /// or does not add up.
-pub fn cells(results: &Results) -> Vec<(&Cell, &Funnel)> {
+pub(crate) fn cells(results: &Results) -> Vec<(&Cell, &Funnel)> {
     results
         .cells
         .iter()
@@ -57,7 +57,7 @@ fn split(all: u64, innocent: u64) -> String {
 }
 
 /// One cell's row, under [`COLUMNS`].
-pub fn row(cell: &Cell, funnel: &Funnel) -> [String; 12] {
+pub(crate) fn row(cell: &Cell, funnel: &Funnel) -> [String; 12] {
     let (all, innocent) = (&funnel.all, &funnel.innocent);
     let place = |of: fn(&Places) -> u64| split(of(&funnel.lost), of(&funnel.innocent_lost));
     [
@@ -77,7 +77,7 @@ pub fn row(cell: &Cell, funnel: &Funnel) -> [String; 12] {
 }
 
 /// The table, for every cell [`cells`] picks.
-pub fn render(results: &Results, out: &mut String) {
+pub(crate) fn render(results: &Results, out: &mut String) {
     let cells = cells(results);
     if cells.is_empty() {
         return;

@@ -37,7 +37,7 @@ fn row(cell: &Cell, innocent: &LatencySummary, misbehaving: &LatencySummary) -> 
 }
 
 /// The latency table, for every cell that sent load.
-pub fn render(results: &Results, out: &mut String) {
+pub(super) fn render(results: &Results, out: &mut String) {
     let cells: Vec<&Cell> = results
         .cells
         .iter()

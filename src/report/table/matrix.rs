@@ -13,14 +13,14 @@ use crate::results::{Cell, CellStatus, EndedBy, Results, Verdict};
 
 /// A share as every report prints it: a percentage with two decimals
 /// (`12.30` for 0.123).
-pub fn percent_text(ratio: f64) -> String {
+pub(crate) fn percent_text(ratio: f64) -> String {
     format!("{:.2}", ratio * 100.0)
 }
 
 /// A cell's verdict in words when its figures are not the whole story:
 /// `Failed` past the seed's 10%, `Down at 0.04 s`, `Skipped`,
 /// `Interrupted`...; `None` for a completed cell within the 10%.
-pub fn verdict(cell: &Cell) -> Option<String> {
+pub(crate) fn verdict(cell: &Cell) -> Option<String> {
     Some(match cell.status {
         CellStatus::Error => "Error".into(),
         CellStatus::Skipped => "Skipped".into(),
@@ -47,7 +47,7 @@ pub fn verdict(cell: &Cell) -> Option<String> {
 }
 
 /// The text of one cell of the table.
-pub fn cell_text(cell: &Cell) -> String {
+pub(crate) fn cell_text(cell: &Cell) -> String {
     let figures = || {
         let mut text = format!(
             "f%: {}; RPS: {:.2}",
@@ -76,7 +76,7 @@ pub fn cell_text(cell: &Cell) -> String {
 
 /// A cell's entry in the matrix: its text, and with `--repeat` how many
 /// runs there were and how much their requests per second varied.
-pub fn matrix_text(results: &Results, cell: &Cell) -> String {
+pub(crate) fn matrix_text(results: &Results, cell: &Cell) -> String {
     let mut text = cell_text(cell);
     if let Some(mark) = stalled_mark(cell).or_else(|| stop_mark(cell)) {
         text.push(' ');
@@ -98,7 +98,7 @@ pub fn matrix_text(results: &Results, cell: &Cell) -> String {
 
 /// The table of `results`, with the line saying what ended cells early
 /// and how the run spent its time.
-pub fn render(results: &Results, out: &mut String) {
+pub(super) fn render(results: &Results, out: &mut String) {
     let tests = results.test_names();
     let mut table = Table::new();
     table.set_format(*format::consts::FORMAT_DEFAULT);
@@ -164,7 +164,7 @@ pub fn render(results: &Results, out: &mut String) {
 
 /// The mark beside a stalled cell's figures: `[stalled 5.40 s]`, its
 /// longest stall (the seed's words before it stay as they were).
-pub fn stalled_mark(cell: &Cell) -> Option<String> {
+pub(crate) fn stalled_mark(cell: &Cell) -> Option<String> {
     (cell.verdict == Some(Verdict::Stalled)).then(|| {
         let longest = cell.stalls.as_ref().map_or(0.0, |s| s.longest_secs);
         format!("[stalled {longest:.2} s]")
@@ -174,7 +174,7 @@ pub fn stalled_mark(cell: &Cell) -> Option<String> {
 /// The mark beside a graceful stop's cell: `[graceful 3/3]` or
 /// `[abrupt 1/3]`, the requests the application had in hand at SIGTERM
 /// that came back, of those it had.
-pub fn stop_mark(cell: &Cell) -> Option<String> {
+pub(crate) fn stop_mark(cell: &Cell) -> Option<String> {
     let word = match cell.verdict? {
         Verdict::Graceful => "graceful",
         Verdict::Abrupt => "abrupt",
@@ -188,22 +188,22 @@ pub fn stop_mark(cell: &Cell) -> Option<String> {
 }
 
 /// What `[graceful ...]` and `[abrupt ...]` mean.
-pub const STOP_NOTE: &str = "[graceful K/N], [abrupt K/N]: of the N requests the application \
+pub(crate) const STOP_NOTE: &str = "[graceful K/N], [abrupt K/N]: of the N requests the application \
                              had in hand at SIGTERM (its own log), K finished and came back; \
                              graceful when all did and the server then exited. Refusals after \
                              the stop are expected: the verdict is the stop's, not f%'s.";
 
 /// What `[stalled ...]` after a cell's figures means.
-pub const STALLED_NOTE: &str = "[stalled N s]: within 10%, but innocent requests waited with \
+pub(crate) const STALLED_NOTE: &str = "[stalled N s]: within 10%, but innocent requests waited with \
                                 none coming back for N s at the longest (a stall: at least the \
                                 --stall threshold); the verdict is stalled, not held.";
 
 /// What `(budget)` after a cell's figures means.
-pub const BUDGET_NOTE: &str = "(budget): the cell's time budget ended its load before all its \
+pub(crate) const BUDGET_NOTE: &str = "(budget): the cell's time budget ended its load before all its \
                                requests were sent; f% and RPS count what was sent.";
 
 /// What `(stalls)` after a cell's figures means.
-pub const STALLS_NOTE: &str = "(stalls): RPS leaves out the time in which every connection \
+pub(crate) const STALLS_NOTE: &str = "(stalls): RPS leaves out the time in which every connection \
                                waited for the kernel's SYN retry (a connect stall, see the \
                                durability table); requests_per_sec in the results counts it.";
 

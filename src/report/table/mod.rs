@@ -11,16 +11,16 @@ mod matrix;
 
 use std::fmt::Write as _;
 
-pub use matrix::{
+pub(crate) use matrix::{
     BUDGET_NOTE, STALLED_NOTE, STALLS_NOTE, STOP_NOTE, cell_text, matrix_text, percent_text,
-    stalled_mark, stop_mark, verdict,
+    stop_mark, verdict,
 };
 
 use super::Report;
 use crate::results::Results;
 
 /// Renders the seed's table and the sections under it.
-pub struct TableReport;
+pub(crate) struct TableReport;
 
 impl Report for TableReport {
     fn render(&self, results: &Results) -> anyhow::Result<Vec<u8>> {

@@ -17,7 +17,7 @@ use crate::plan::options::{
 };
 
 /// Where the file is checked in, from the repository's root.
-pub const COMPOSE_FILE: &str = "compose/docker-compose.yml";
+pub(crate) const COMPOSE_FILE: &str = "compose/docker-compose.yml";
 /// The build context, from the file's folder: the images tree.
 pub(crate) const CONTEXT: &str = "../images";
 /// The host port of the catalogue's first server; each next one takes the
@@ -308,24 +308,5 @@ mod tests {
         assert_eq!(size(2 << 30), "2g");
         assert_eq!(size(3 << 10), "3k");
         assert_eq!(size(1536), "1536");
-    }
-
-    #[test]
-    fn the_base_image_variables_are_labours_own() {
-        use clap::CommandFactory;
-        let cli = crate::cli::Cli::command();
-        let bench = cli.find_subcommand("bench").unwrap();
-        let env = |id: &str| {
-            bench
-                .get_arguments()
-                .find(|arg| arg.get_id() == id)
-                .and_then(|arg| arg.get_env())
-                .map(|env| env.to_string_lossy().into_owned())
-        };
-        assert_eq!(env("base_image").as_deref(), Some(BASE_IMAGE_VARIABLE));
-        assert_eq!(
-            env("base_image_py27").as_deref(),
-            Some(BASE_IMAGE_PY27_VARIABLE)
-        );
     }
 }

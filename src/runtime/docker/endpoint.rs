@@ -13,13 +13,13 @@ use sha2::{Digest, Sha256};
 use crate::runtime::RuntimeError;
 
 /// The engine's socket when nothing names another.
-pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
+pub(crate) const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
 /// Seconds one engine call may take.
 const CALL_TIMEOUT_SECS: u64 = 120;
 
 /// How to reach one engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     /// The address, as `DOCKER_HOST` writes it.
     pub url: String,
     /// The client certificate, its key and the CA that signs the engine's
@@ -31,7 +31,7 @@ pub struct Endpoint {
 
 /// The three files of a TLS engine, as `DOCKER_CERT_PATH` holds them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsFiles {
+pub(crate) struct TlsFiles {
     /// The CA that signs the engine's certificate.
     pub ca: PathBuf,
     /// labour's client certificate.
@@ -77,7 +77,7 @@ impl fmt::Display for Endpoint {
 }
 
 /// What the endpoint's resolution reads from the outside world.
-pub trait Surroundings {
+pub(crate) trait Surroundings {
     /// An environment variable, `None` when unset or empty.
     fn var(&self, name: &str) -> Option<String>;
     /// The docker CLI's configuration directory (`DOCKER_CONFIG`, else
@@ -91,7 +91,7 @@ pub trait Surroundings {
 }
 
 /// This process's environment.
-pub struct ProcessEnv;
+pub(crate) struct ProcessEnv;
 
 impl Surroundings for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
@@ -108,12 +108,12 @@ fn bad(endpoint: &str, reason: impl Into<String>) -> RuntimeError {
 
 impl Endpoint {
     /// The engine `context` (from `--context`) or the environment names.
-    pub fn resolve(context: Option<&str>) -> Result<Endpoint, RuntimeError> {
+    pub(crate) fn resolve(context: Option<&str>) -> Result<Endpoint, RuntimeError> {
         Self::resolve_in(context, &ProcessEnv)
     }
 
     /// [`Endpoint::resolve`] against any surroundings.
-    pub fn resolve_in(
+    pub(crate) fn resolve_in(
         context: Option<&str>,
         env: &impl Surroundings,
     ) -> Result<Endpoint, RuntimeError> {
@@ -248,7 +248,7 @@ impl Endpoint {
     }
 
     /// A client for this engine (it has not spoken to it yet).
-    pub fn client(&self) -> Result<Docker, RuntimeError> {
+    pub(crate) fn client(&self) -> Result<Docker, RuntimeError> {
         let failed = |error: bollard::errors::Error| bad(&self.url, error.to_string());
         match (scheme(&self.url)?, &self.tls) {
             (Scheme::Unix, _) if !Path::new(self.url.trim_start_matches("unix://")).exists() => {
@@ -285,7 +285,7 @@ impl Endpoint {
 
     /// The engine's host name for engines on another machine (`tcp://`,
     /// `ssh://`); `None` for a local socket.
-    pub fn remote_host(&self) -> Option<String> {
+    pub(crate) fn remote_host(&self) -> Option<String> {
         match scheme(&self.url).ok()? {
             Scheme::Unix => None,
             _ => host_of(&self.url),
@@ -294,7 +294,10 @@ impl Endpoint {
 
     /// The address the servers are published on and dialled at:
     /// `server_host` when given, else the engine's host, else loopback.
-    pub async fn server_address(&self, server_host: Option<&str>) -> Result<IpAddr, RuntimeError> {
+    pub(crate) async fn server_address(
+        &self,
+        server_host: Option<&str>,
+    ) -> Result<IpAddr, RuntimeError> {
         let (host, what) = match (server_host, self.remote_host()) {
             (Some(given), _) => (given.to_string(), "--server-host"),
             (None, Some(remote)) => (remote, "the engine's host"),
@@ -322,7 +325,7 @@ impl Endpoint {
     }
 
     /// A one-line reason for a failed first call, naming what to fix.
-    pub fn explain(&self, error: &bollard::errors::Error) -> String {
+    pub(crate) fn explain(&self, error: &bollard::errors::Error) -> String {
         let mut reason = error.to_string();
         let mut source = std::error::Error::source(error);
         while let Some(inner) = source {

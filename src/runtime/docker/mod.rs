@@ -6,7 +6,7 @@ mod act;
 mod build;
 pub(crate) mod compose;
 mod direct;
-pub mod endpoint;
+pub(crate) mod endpoint;
 mod settle;
 mod spec;
 mod sweep;
@@ -51,7 +51,7 @@ use crate::plan::{ContainerOptions, NetworkMode, RestartPolicy};
 const EVENTS_SETTLE: Duration = Duration::from_secs(3);
 
 /// Servers in Docker containers, through the Docker API.
-pub struct DockerRuntime {
+pub(crate) struct DockerRuntime {
     docker: Docker,
     run_id: String,
     options: ContainerOptions,
@@ -214,7 +214,7 @@ impl DockerRuntime {
     /// context, the local socket), check that it answers, negotiate the API
     /// version, settle the network and base images, and start following
     /// the run's events. `cancel` stops builds, readiness waits and loads.
-    pub async fn connect(
+    pub(crate) async fn connect(
         connection: &Connection,
         options: ContainerOptions,
         images: Images,
@@ -299,7 +299,7 @@ impl DockerRuntime {
 
     /// Where the engine is and what labour settled for the user, one line
     /// each, for the start of a run.
-    pub fn notes(&self) -> Vec<String> {
+    pub(crate) fn notes(&self) -> Vec<String> {
         let mut notes = vec![format!(
             "engine {} (from {}); servers at {}",
             self.endpoint, self.endpoint.source, self.server_address

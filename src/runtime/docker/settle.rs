@@ -16,7 +16,7 @@ use crate::runtime::RuntimeError;
 /// What the engine's settling chose, each with why when it was not asked
 /// for.
 #[derive(Debug, Clone)]
-pub struct Settled {
+pub(super) struct Settled {
     /// The options with the network and both base images set.
     pub options: ContainerOptions,
     /// One line per choice labour made for the user.
@@ -24,7 +24,10 @@ pub struct Settled {
 }
 
 /// Settle `options` against `docker`.
-pub async fn settle(docker: &Docker, options: ContainerOptions) -> Result<Settled, RuntimeError> {
+pub(super) async fn settle(
+    docker: &Docker,
+    options: ContainerOptions,
+) -> Result<Settled, RuntimeError> {
     let mut choices = Vec::new();
     let network = match options.network {
         NetworkMode::Auto => {

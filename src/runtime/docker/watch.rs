@@ -46,7 +46,7 @@ impl RawEvent {
     }
 
     /// As the runtime reports it.
-    pub fn to_server_event(&self, log_tail: Vec<String>) -> ServerEvent {
+    pub(super) fn to_server_event(&self, log_tail: Vec<String>) -> ServerEvent {
         ServerEvent {
             at: self.at,
             action: self.action.clone(),
@@ -71,7 +71,7 @@ pub(crate) struct Lost {
 
 impl Lost {
     /// Not lost; `halt` follows the run's cancellation.
-    pub fn new(cancel: &CancellationToken) -> Self {
+    pub(super) fn new(cancel: &CancellationToken) -> Self {
         Lost {
             reason: Mutex::new(None),
             halt: cancel.child_token(),
@@ -79,13 +79,13 @@ impl Lost {
     }
 
     /// The engine is gone: say why, and halt the run.
-    pub fn lose(&self, reason: String) {
+    pub(super) fn lose(&self, reason: String) {
         self.reason.lock().unwrap().get_or_insert(reason);
         self.halt.cancel();
     }
 
     /// Why the engine is gone, if it is.
-    pub fn reason(&self) -> Option<String> {
+    pub(super) fn reason(&self) -> Option<String> {
         self.reason.lock().unwrap().clone()
     }
 }
@@ -103,7 +103,7 @@ impl EventLog {
     /// opened, so nothing is missed), until `stop` is cancelled. When the
     /// stream ends on its own and the engine no longer answers a ping, the
     /// engine is lost: `lost` says so and its halt token stops the run.
-    pub fn follow(
+    pub(super) fn follow(
         docker: Docker,
         run_id: &str,
         since: SystemTime,
@@ -171,18 +171,18 @@ impl EventLog {
     }
 
     /// Events as they arrive from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<RawEvent> {
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<RawEvent> {
         self.sender.subscribe()
     }
 
     /// Every event of container `id` so far, in order.
-    pub fn of(&self, id: &str) -> Vec<RawEvent> {
+    pub(super) fn of(&self, id: &str) -> Vec<RawEvent> {
         let events = self.events.lock().unwrap();
         events.iter().filter(|e| e.id == id).cloned().collect()
     }
 
     /// Wait (at most `limit`) until container `id` has an `action` event.
-    pub async fn wait_for(&self, id: &str, action: &str, limit: Duration) {
+    pub(super) async fn wait_for(&self, id: &str, action: &str, limit: Duration) {
         let mut receiver = self.subscribe();
         let seen = |log: &EventLog| log.of(id).iter().any(|e| e.action == action);
         if seen(self) {
@@ -220,7 +220,12 @@ pub(super) struct Watch {
 impl Watch {
     /// Start watching container `id`: its deaths (from `log`) and its
     /// resource use. `down` is cancelled when a death is final.
-    pub fn start(docker: &Docker, log: &EventLog, id: &str, down: CancellationToken) -> Self {
+    pub(super) fn start(
+        docker: &Docker,
+        log: &EventLog,
+        id: &str,
+        down: CancellationToken,
+    ) -> Self {
         let stopping = Arc::new(AtomicBool::new(false));
         let restarting = Arc::new(AtomicBool::new(false));
         let stop = CancellationToken::new();
@@ -243,18 +248,18 @@ impl Watch {
     }
 
     /// From now on, deaths are labour's own doing.
-    pub fn stopping(&self) {
+    pub(super) fn stopping(&self) {
         self.stopping.store(true, Ordering::SeqCst);
     }
 
     /// While the returned flag is set, a death is a restart labour asked
     /// for, never final.
-    pub fn restarting(&self) -> Arc<AtomicBool> {
+    pub(super) fn restarting(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.restarting)
     }
 
     /// End the watchers and take what they found.
-    pub async fn finish(self) -> (WatchNotes, Vec<StatsSample>) {
+    pub(super) async fn finish(self) -> (WatchNotes, Vec<StatsSample>) {
         self.stopping();
         self.stop.cancel();
         let notes = self.deaths.await.unwrap_or_default();
@@ -263,7 +268,7 @@ impl Watch {
     }
 
     /// End the watchers, dropping what they found.
-    pub fn abandon(self) {
+    pub(super) fn abandon(self) {
         self.stopping();
         self.stop.cancel();
     }

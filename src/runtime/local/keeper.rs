@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 
 /// The hidden subcommand.
-pub const KEEPER_SUBCOMMAND: &str = "keep-group";
+pub(crate) const KEEPER_SUBCOMMAND: &str = "keep-group";
 
 /// The signal the kernel sends the keeper when labour dies.
 const PARENT_DIED: libc::c_int = libc::SIGUSR1;
@@ -39,7 +39,7 @@ fn handle(signal: libc::c_int, handler: extern "C" fn(libc::c_int)) {
 
 /// Run `command` as the group's server and exit as it exits. Never
 /// returns.
-pub fn keep(command: &[OsString]) -> ! {
+pub(crate) fn keep(command: &[OsString]) -> ! {
     let Some((program, args)) = command.split_first() else {
         eprintln!("labour keep-group: no command");
         std::process::exit(2);
@@ -115,7 +115,10 @@ fn exit_as(status: std::process::ExitStatus) -> ! {
 
 /// How the local runtime starts a server under a keeper: `labour
 /// keep-group -- PROGRAM ARGS...`.
-pub fn command(keeper: &std::path::Path, program: &std::path::Path) -> std::process::Command {
+pub(crate) fn command(
+    keeper: &std::path::Path,
+    program: &std::path::Path,
+) -> std::process::Command {
     let mut command = std::process::Command::new(keeper);
     command.arg(KEEPER_SUBCOMMAND).arg("--").arg(program);
     command.arg0("labour-keeper");

@@ -77,7 +77,7 @@ fn read_app_log(path: &std::path::Path) -> AppLog {
 }
 
 /// Servers as local processes.
-pub struct LocalRuntime {
+pub(crate) struct LocalRuntime {
     run_id: String,
     options: ContainerOptions,
     images: Images,
@@ -111,7 +111,7 @@ pub(super) fn file_error(server: &str, path: &Path) -> impl FnOnce(std::io::Erro
 }
 
 /// The limits the local runtime cannot enforce, in words.
-pub fn not_enforced(limits: &Limits) -> Vec<String> {
+pub(crate) fn not_enforced(limits: &Limits) -> Vec<String> {
     let mut notes = Vec::new();
     let no_cgroup = "local processes run without a cgroup (use --runtime docker)";
     if let Some(bytes) = limits.memory_bytes {
@@ -144,7 +144,7 @@ pub fn not_enforced(limits: &Limits) -> Vec<String> {
 impl LocalRuntime {
     /// A local runtime with the interpreter `LABOUR_PYTHON` names (or
     /// `python3`) and virtualenvs in the user's cache.
-    pub fn new(
+    pub(crate) fn new(
         options: ContainerOptions,
         images: Images,
         cancel: CancellationToken,

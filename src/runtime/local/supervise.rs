@@ -44,7 +44,7 @@ impl Groups {
     }
 
     /// SIGKILL every group still running; how many there were.
-    pub fn kill_all(&self) -> usize {
+    pub(super) fn kill_all(&self) -> usize {
         let groups: Vec<i32> = self.0.lock().unwrap().drain().collect();
         for &pgid in &groups {
             signal_group(pgid, libc::SIGKILL);
@@ -74,7 +74,7 @@ impl LaunchSpec {
     /// terminal's Ctrl-C does not reach it and its workers go with it; with
     /// a keeper, under the keeper, so that the whole group dies with
     /// labour.
-    pub fn spawn(&self) -> io::Result<Child> {
+    pub(super) fn spawn(&self) -> io::Result<Child> {
         let mut command = match &self.keeper {
             Some(keeper) => Command::from(super::keeper::command(keeper, &self.program)),
             None => Command::new(&self.program),
@@ -138,12 +138,12 @@ impl Seen {
     }
 
     /// The last [`LOG_TAIL_LINES`] lines the server wrote, both streams.
-    pub fn log_tail(&self) -> Vec<String> {
+    pub(super) fn log_tail(&self) -> Vec<String> {
         self.log.lock().unwrap().iter().cloned().collect()
     }
 
     /// The exit code of the first death, if the server died.
-    pub fn first_death(&self) -> Option<i64> {
+    pub(super) fn first_death(&self) -> Option<i64> {
         self.events
             .lock()
             .unwrap()
@@ -153,22 +153,22 @@ impl Seen {
     }
 
     /// Every event so far.
-    pub fn events(&self) -> Vec<ServerEvent> {
+    pub(super) fn events(&self) -> Vec<ServerEvent> {
         self.events.lock().unwrap().clone()
     }
 
     /// Times the server was restarted.
-    pub fn restarts(&self) -> u64 {
+    pub(super) fn restarts(&self) -> u64 {
         self.restarts.load(Ordering::SeqCst)
     }
 
     /// Exit code of its last exit.
-    pub fn last_exit(&self) -> Option<i64> {
+    pub(super) fn last_exit(&self) -> Option<i64> {
         *self.last_exit.lock().unwrap()
     }
 
     /// When it went down for good, if it did.
-    pub fn down_at(&self) -> Option<SystemTime> {
+    pub(super) fn down_at(&self) -> Option<SystemTime> {
         *self.down_at.lock().unwrap()
     }
 }
@@ -184,7 +184,7 @@ pub(super) struct Supervisor {
 impl Supervisor {
     /// Supervise `first`, already started from `spec`: restart it as
     /// `policy` says, cancel `down` when it is down for good.
-    pub fn start(
+    pub(super) fn start(
         first: Child,
         spec: LaunchSpec,
         policy: RestartPolicy,
@@ -209,7 +209,7 @@ impl Supervisor {
 
     /// Stop the server (SIGTERM to its group, the grace, SIGKILL) and wait
     /// until it is gone.
-    pub async fn stop(self) -> Arc<Seen> {
+    pub(super) async fn stop(self) -> Arc<Seen> {
         self.stop.cancel();
         let _ = self.task.await;
         self.seen
