@@ -123,6 +123,7 @@ mod tests {
         first.scenario.servers[0].lock_sha256 = Some("ab".repeat(32));
         second.scenario.servers[0].lock_sha256 = Some("cd".repeat(32));
         first.scenario.servers[1].lock_sha256 = Some("ef".repeat(32));
+        second.scenario.servers[1].lock_sha256 = None;
         first.environment.engine.base_image_digests =
             vec![digest(&bookworm, "sha256:0123456789abcdef")];
         second.environment.engine.base_image_digests =
