@@ -518,15 +518,15 @@ fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
     let open_loop = test.load().rate.is_some();
     for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
         let requests = counted.requests();
-        if entry.behaviour.is_innocent() {
+        if entry.is_innocent() {
             cell.innocent_requests += requests;
             cell.innocent_failed += requests - counted.expected;
         }
         cell.behaviours.push(BehaviourResult {
-            behaviour: entry.behaviour.to_string(),
-            innocent: entry.behaviour.is_innocent(),
+            behaviour: entry.label(),
+            innocent: entry.is_innocent(),
             weight: entry.weight,
-            expectation: entry.behaviour.expectation(),
+            expectation: entry.expectation(),
             requests,
             expected: counted.expected,
             outcomes: counted
@@ -537,7 +537,7 @@ fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
             unexpected: counted
                 .outcomes
                 .iter()
-                .filter(|(outcome, _)| !entry.behaviour.is_expected(outcome))
+                .filter(|(outcome, _)| !entry.is_expected(outcome))
                 .map(|(outcome, count)| (*outcome, *count))
                 .collect(),
             latency: summary(&counted.latency),
@@ -549,7 +549,7 @@ fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
     let mut innocent = (Latency::default(), Latency::default());
     let mut misbehaving = (Latency::default(), Latency::default());
     for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
-        let into = if entry.behaviour.is_innocent() {
+        let into = if entry.is_innocent() {
             &mut innocent
         } else {
             &mut misbehaving
@@ -590,7 +590,7 @@ fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
         .iter()
         .map(|sample| FailureSample {
             at_secs: secs(sample.at),
-            behaviour: test.mix[sample.mix_index].behaviour.to_string(),
+            behaviour: test.mix[sample.mix_index].label(),
             outcome: sample.outcome,
             worker_pid: sample.worker_pid,
             detail: sample.detail.clone(),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::REFUSED_PAUSE;
-use super::connection::{Connection, Exchange, Target, exchange, request_head};
+use super::connection::{Connection, Exchange, Target, exchange};
 use super::mix::Mix;
 use super::tally::{Record, SEQUENCE_START, Tally, sequence_step};
 use crate::behaviour::Outcome;
@@ -134,16 +134,9 @@ impl Prepared {
             {
                 return Err(format!("{:?} is not a request target", item.path));
             }
-            heads.push(request_head(&item.path, &mix.host, item.upload, keep_alive));
+            heads.push(item.head(&mix.host, keep_alive));
         }
-        let uploads = mix
-            .items
-            .iter()
-            .map(|item| {
-                let len = item.upload?;
-                Some(vec![b'u'; usize::try_from(len).unwrap_or(usize::MAX)])
-            })
-            .collect();
+        let uploads = mix.items.iter().map(|item| item.body()).collect();
         Ok(Prepared { heads, uploads })
     }
 }
@@ -255,6 +248,7 @@ pub async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>) {
             upload: prepared.uploads[index].as_deref(),
             keep_alive: load.keep_alive,
             body_check: item.body_check,
+            body_contains: item.body_contains(),
         };
         let begin = Instant::now();
         first_began.get_or_insert(begin);

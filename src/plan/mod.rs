@@ -7,6 +7,7 @@
 mod container;
 pub mod fault;
 mod limits;
+pub(crate) mod target;
 mod load;
 pub mod options;
 mod test;
@@ -15,4 +16,5 @@ pub use container::{ContainerOptions, NetworkMode};
 pub use fault::{FaultAction, FaultSpec, Signal};
 pub use limits::{Limits, RestartPolicy, SOMAXCONN_FILE, somaxconn};
 pub use load::{LoadSpec, cpus};
+pub use target::{TargetSource, TargetSpec, UserRequest};
 pub use test::{MixEntry, TestSpec, Thresholds};

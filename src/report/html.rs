@@ -308,7 +308,7 @@ impl Report for HtmlReport {
                     .map(|test| {
                         test.mix
                             .iter()
-                            .map(|entry| entry.behaviour.to_string())
+                            .map(|entry| entry.label())
                             .collect()
                     })
                     .collect(),

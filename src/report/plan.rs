@@ -64,6 +64,18 @@ impl Report<Plan> for PlanText {
                 bounds.join(", "),
                 server.command.join(" ")
             );
+            if let Some(target) = &server.target {
+                let _ = writeln!(
+                    out,
+                    "      your deployment: port {}, ready at {}, {}",
+                    target.port,
+                    target.ready,
+                    match &target.wrap {
+                        Some(callable) => format!("labour's middleware around {callable}"),
+                        None => "no middleware (tests that need a behaviour are skipped)".into(),
+                    }
+                );
+            }
             for setting in server.ignored_settings() {
                 let _ = writeln!(
                     out,
@@ -79,7 +91,7 @@ impl Report<Plan> for PlanText {
             let mix: Vec<String> = test
                 .mix
                 .iter()
-                .map(|entry| format!("{} x{}", entry.behaviour, entry.weight))
+                .map(|entry| format!("{} x{}", entry.label(), entry.weight))
                 .collect();
             let _ = writeln!(
                 out,

@@ -4,11 +4,13 @@
 mod file;
 mod named;
 mod resolve;
+mod target;
 
 use thiserror::Error;
 
 pub use file::{ScenarioFile, ScenarioFileError};
 pub use named::named_tests;
+pub use target::{BuildSettings, CommandSetting, RequestSettings, TargetSettings};
 pub use resolve::{
     Flags, PlanError, Source, container_options, default_jobs, plan, resolve_servers,
 };
