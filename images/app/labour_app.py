@@ -513,6 +513,30 @@ def application(environ, start_response):
     return function(environ, start_response, **parameters)
 
 
+# Where labour's middleware answers in a user's application (labour's
+# BEHAVIOUR_PREFIX, src/plan/target.rs): /_labour/<Behaviour>?<params>.
+LABOUR_PREFIX = "/_labour/"
+
+
+def wrap(user_app, prefix=LABOUR_PREFIX):
+    """labour's middleware: ``user_app`` (a WSGI callable) with labour's
+    behaviours under ``prefix``. A request for ``/_labour/SIGSEGV`` runs
+    ``application`` (this module's behaviours, in this worker) as if it had
+    asked for ``/SIGSEGV``; every other request goes to ``user_app``
+    untouched."""
+
+    def wrapped(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(prefix):
+            return user_app(environ, start_response)
+        inner = dict(environ)
+        inner["PATH_INFO"] = path[len(prefix) - 1:]
+        inner["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix.rstrip("/")
+        return application(inner, start_response)
+
+    return wrapped
+
+
 def describe(behaviours=None):
     """The behaviours (``BEHAVIOURS``, or the table given: the ASGI twin's)
     and their parameters, as plain data; a bounded parameter also has its

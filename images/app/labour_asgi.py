@@ -388,6 +388,26 @@ async def application(scope, receive, send):
     await function(scope, receive, send, **parameters)
 
 
+def wrap(user_app, prefix=labour_app.LABOUR_PREFIX):
+    """labour's middleware for an ASGI application, as labour_app.wrap is
+    for WSGI: an HTTP request under ``prefix`` runs ``application``'s
+    behaviour in this worker; everything else (lifespan included) goes to
+    ``user_app`` untouched."""
+
+    async def wrapped(scope, receive, send):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith(prefix):
+            await user_app(scope, receive, send)
+            return
+        inner = dict(scope)
+        inner["path"] = path[len(prefix) - 1:]
+        inner["root_path"] = scope.get("root_path", "") + prefix.rstrip("/")
+        inner.pop("raw_path", None)
+        await application(inner, receive, send)
+
+    return wrapped
+
+
 # As uvicorn and others look for it by default.
 app = application
 

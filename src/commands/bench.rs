@@ -48,6 +48,7 @@ pub(super) fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
     flags.repeat = args.repeat;
     flags.shard = args.shard;
     flags.thresholds = args.thresholds.clone();
+    flags.target = args.target.settings().map_err(anyhow::Error::msg)?;
     let file = match &args.scenario {
         Some(path) => Some((path.as_path(), ScenarioFile::read(path)?)),
         None => None,
@@ -92,6 +93,10 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
         cancel.clone(),
     )
     .await?;
+    if let Err(error) = runtime.check_targets(&plan.servers).await {
+        let _ = runtime.shutdown().await;
+        return Err(error.into());
+    }
     progress.say(format!("runtime: {}", runtime.selection()));
     for note in runtime.notes() {
         progress.say(note);
