@@ -101,8 +101,11 @@ impl DockerRuntime {
                 let bytes = archive
                     .into_inner()
                     .map_err(|e| failed(format!("packing {}: {e}", context.display())))?;
+                // The tag says what it was built from: two contexts never
+                // share it, the same one builds once.
+                let digest = crate::catalogue::sha256_hex(&bytes);
                 let build = Build {
-                    tag: format!("{}:built", repository(server, "")),
+                    tag: format!("{}:{}", repository(server, ""), &digest[..12]),
                     dockerfile: dockerfile.clone(),
                     context: bytes,
                     base_image: Some(base),
