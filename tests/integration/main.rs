@@ -24,5 +24,6 @@ mod reliability;
 mod scenarios;
 mod schema;
 mod shards;
+mod targets;
 mod util;
 mod verdicts;
