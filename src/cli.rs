@@ -365,7 +365,8 @@ impl TargetArgs {
             .target_request
             .iter()
             .map(|text| {
-                RequestSettings::parse_flag(text).map_err(|problem| format!("--target-request: {problem}"))
+                RequestSettings::parse_flag(text)
+                    .map_err(|problem| format!("--target-request: {problem}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(TargetSettings {

@@ -153,7 +153,10 @@ impl Server {
                 context,
                 dockerfile,
             } => (
-                format!("your image, built from {dockerfile} in {}", context.display()),
+                format!(
+                    "your image, built from {dockerfile} in {}",
+                    context.display()
+                ),
                 String::new(),
             ),
         };

@@ -7,9 +7,9 @@
 mod container;
 pub mod fault;
 mod limits;
-pub(crate) mod target;
 mod load;
 pub mod options;
+pub(crate) mod target;
 mod test;
 
 pub use container::{ContainerOptions, NetworkMode};

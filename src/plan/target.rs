@@ -222,7 +222,12 @@ mod tests {
         let target = spec(&[], Some("app:app"));
         assert_eq!(
             target
-                .wrapped_command(&["gunicorn".into(), "-c".into(), "g.py".into(), "app:app".into()])
+                .wrapped_command(&[
+                    "gunicorn".into(),
+                    "-c".into(),
+                    "g.py".into(),
+                    "app:app".into()
+                ])
                 .unwrap(),
             ["gunicorn", "-c", "g.py", "labour_target:application"]
         );
@@ -240,7 +245,10 @@ mod tests {
 
     #[test]
     fn callables_and_paths_are_checked() {
-        assert_eq!(parse_callable("pkg.app:create.app").unwrap(), "pkg.app:create.app");
+        assert_eq!(
+            parse_callable("pkg.app:create.app").unwrap(),
+            "pkg.app:create.app"
+        );
         for bad in ["app", "app:", ":app", "app:app()", "1app:app", "a b:c"] {
             assert!(parse_callable(bad).is_err(), "{bad}");
         }

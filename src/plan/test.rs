@@ -130,15 +130,18 @@ impl TestSpec {
     /// behaviour of its mix that interface's application does not have,
     /// and why (a cell of it is skipped with this reason); `None`: it runs.
     pub fn unavailable_under(&self, interface: Interface) -> Option<String> {
-        self.mix.iter().filter(|e| e.request.is_none()).find_map(|entry| {
-            entry.behaviour.unavailable_under(interface).map(|why| {
-                format!(
-                    "{} asks for {}, which only an ASGI application has: {why}",
-                    self.name,
-                    entry.behaviour.name()
-                )
+        self.mix
+            .iter()
+            .filter(|e| e.request.is_none())
+            .find_map(|entry| {
+                entry.behaviour.unavailable_under(interface).map(|why| {
+                    format!(
+                        "{} asks for {}, which only an ASGI application has: {why}",
+                        self.name,
+                        entry.behaviour.name()
+                    )
+                })
             })
-        })
     }
 
     /// The first behaviour of its mix that only labour's application has

@@ -305,12 +305,7 @@ impl Report for HtmlReport {
                     .scenario
                     .tests
                     .iter()
-                    .map(|test| {
-                        test.mix
-                            .iter()
-                            .map(|entry| entry.label())
-                            .collect()
-                    })
+                    .map(|test| test.mix.iter().map(|entry| entry.label()).collect())
                     .collect(),
                 faults: results
                     .scenario

@@ -62,7 +62,10 @@ impl Report<Plan> for PlanText {
                 server.name,
                 server.version,
                 bounds.join(", "),
-                server.command.join(" ")
+                match (&server.target, server.command.is_empty()) {
+                    (Some(_), true) => format!("{} (its own command)", server.description),
+                    _ => server.command.join(" "),
+                }
             );
             if let Some(target) = &server.target {
                 let _ = writeln!(

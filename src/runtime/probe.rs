@@ -35,8 +35,7 @@ async fn probe_once(address: SocketAddr, path: &str) -> Result<Ready, String> {
     let mut stream = TcpStream::connect(address)
         .await
         .map_err(|error| format!("connecting to {address}: {error}"))?;
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
     stream
         .write_all(request.as_bytes())
         .await
@@ -158,17 +157,23 @@ mod tests {
         let address =
             serve_once(b"HTTP/1.1 200 OK\r\nx-labour-python: 2.7.18\r\nContent-Length: 0\r\n\r\n")
                 .await;
-        let ready = probe(address, READY_PATH, Duration::from_secs(5)).await.unwrap();
+        let ready = probe(address, READY_PATH, Duration::from_secs(5))
+            .await
+            .unwrap();
         assert_eq!(ready.python.as_deref(), Some("2.7.18"));
     }
 
     #[tokio::test]
     async fn anything_else_says_what_came_back() {
         let address = serve_once(b"HTTP/1.1 503 Service Unavailable\r\n\r\n").await;
-        let error = probe(address, READY_PATH, Duration::from_secs(5)).await.unwrap_err();
+        let error = probe(address, READY_PATH, Duration::from_secs(5))
+            .await
+            .unwrap_err();
         assert!(error.contains("503"), "{error}");
         let address = serve_once(b"").await;
-        let error = probe(address, READY_PATH, Duration::from_secs(5)).await.unwrap_err();
+        let error = probe(address, READY_PATH, Duration::from_secs(5))
+            .await
+            .unwrap_err();
         assert!(error.contains("closed"), "{error}");
     }
 
@@ -177,6 +182,10 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
         drop(listener);
-        assert!(probe(address, READY_PATH, Duration::from_secs(5)).await.is_err());
+        assert!(
+            probe(address, READY_PATH, Duration::from_secs(5))
+                .await
+                .is_err()
+        );
     }
 }

@@ -10,10 +10,10 @@ use thiserror::Error;
 
 pub use file::{ScenarioFile, ScenarioFileError};
 pub use named::named_tests;
-pub use target::{BuildSettings, CommandSetting, RequestSettings, TargetSettings};
 pub use resolve::{
     Flags, PlanError, Source, container_options, default_jobs, plan, resolve_servers,
 };
+pub use target::{BuildSettings, CommandSetting, RequestSettings, TargetSettings};
 
 use crate::catalogue::{Catalogue, Server};
 use crate::plan::{ContainerOptions, TestSpec, Thresholds};

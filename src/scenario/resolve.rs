@@ -493,6 +493,9 @@ fn relative_to(mut target: super::TargetSettings, file: &Path) -> super::TargetS
     target
 }
 
+/// A target's servers (itself), tests, and the most cells at once.
+type TargetPlan = (Vec<Server>, Vec<TestSpec>, Option<u64>);
+
 /// The servers and tests of a run of the user's own deployment: the
 /// target alone, with its limits, and every test with the target's
 /// innocent requests in the place of `PlainResponse`; and the most cells
@@ -501,7 +504,7 @@ fn target_plan(
     flags: &Flags,
     source: Option<Source<'_>>,
     settings: &super::TargetSettings,
-) -> Result<(Vec<Server>, Vec<TestSpec>, Option<u64>), PlanError> {
+) -> Result<TargetPlan, PlanError> {
     let in_file = source.is_some_and(|s| s.file.target.is_some());
     let invalid = |message: String| match source {
         Some(source) if in_file => source.error("target", message),
@@ -519,7 +522,8 @@ fn target_plan(
                 .into(),
         ));
     }
-    let (mut server, requests) = super::target::resolve(settings, Path::new("")).map_err(invalid)?;
+    let (mut server, requests) =
+        super::target::resolve(settings, Path::new("")).map_err(invalid)?;
     let file_limits = source
         .map(|s| s.file.container.limits.clone())
         .unwrap_or_default();
@@ -558,7 +562,11 @@ pub fn plan(
     let (servers, tests, target_jobs) = if target.is_set() {
         target_plan(flags, source, &target)?
     } else {
-        (servers(flags, source, catalogue)?, tests(flags, source)?, None)
+        (
+            servers(flags, source, catalogue)?,
+            tests(flags, source)?,
+            None,
+        )
     };
     if flags.shard.is_some() && flags.seed.or(file.and_then(|f| f.seed)).is_none() {
         return Err(PlanError::Invalid(

@@ -313,7 +313,9 @@ fn user_request(settings: &RequestSettings, base: &Path) -> Result<(UserRequest,
             return Err(format!("headers: labour sets {name} itself"));
         }
         if value.chars().any(|c| c.is_control()) {
-            return Err(format!("headers: the value of {name} has a control character"));
+            return Err(format!(
+                "headers: the value of {name} has a control character"
+            ));
         }
     }
     let status = settings.status.unwrap_or(200);
@@ -443,7 +445,9 @@ mod tests {
         assert_eq!(request.body.as_deref(), Some(&b"{\"id\": 1}"[..]));
         assert_eq!(request.name, "POST /orders");
         assert_eq!(
-            RequestSettings::parse_flag("GET /health 204").unwrap().status,
+            RequestSettings::parse_flag("GET /health 204")
+                .unwrap()
+                .status,
             Some(204)
         );
         assert!(RequestSettings::parse_flag("/health").is_err());

@@ -20,7 +20,12 @@ fn example() -> PathBuf {
 fn bench_example(scenario: &Path, args: &[&str]) -> (Value, i32) {
     let base = base_image();
     let scenario = scenario.to_string_lossy().into_owned();
-    let mut all = vec!["--base-image", base.as_str(), "--scenario", scenario.as_str()];
+    let mut all = vec![
+        "--base-image",
+        base.as_str(),
+        "--scenario",
+        scenario.as_str(),
+    ];
     all.extend_from_slice(args);
     bench(&all, Duration::from_secs(900))
 }
@@ -38,7 +43,8 @@ fn innocent(cell: &Value) -> Vec<String> {
 
 #[test]
 fn the_example_holds_through_kills_segfaults_and_a_stopped_worker_and_one_worker_fails() {
-    let name = "the_example_holds_through_kills_segfaults_and_a_stopped_worker_and_one_worker_fails";
+    let name =
+        "the_example_holds_through_kills_segfaults_and_a_stopped_worker_and_one_worker_fails";
     if !docker_available(name) {
         return;
     }
@@ -69,7 +75,10 @@ fn the_example_holds_through_kills_segfaults_and_a_stopped_worker_and_one_worker
         .find(|b| b["behaviour"] == "SIGSEGV")
         .unwrap();
     assert!(segfaults["requests"].as_u64().unwrap() > 0);
-    assert_eq!(segfaults["requests"], segfaults["expected"], "{segfaults:#}");
+    assert_eq!(
+        segfaults["requests"], segfaults["expected"],
+        "{segfaults:#}"
+    );
     assert!(
         sigsegv["log_tail"]
             .as_array()
@@ -88,7 +97,10 @@ fn the_example_holds_through_kills_segfaults_and_a_stopped_worker_and_one_worker
         .iter()
         .find(|b| b["behaviour"] == "POST /orders")
         .unwrap();
-    assert!(post["outcomes"]["status_201"].as_u64().unwrap() > 0, "{post:#}");
+    assert!(
+        post["outcomes"]["status_201"].as_u64().unwrap() > 0,
+        "{post:#}"
+    );
     assert!(containers_of_run(run_id(&results)).is_empty());
 
     // The same shop with one worker: the stopped worker was the only one.
@@ -129,7 +141,10 @@ fn the_examples_slow_clients_and_graceful_stop_run_with_its_own_requests() {
     );
     assert_eq!(code, 0, "{results:#}");
     let slow = cell(&results, "shop", "SlowClients");
-    assert_eq!(innocent(slow), ["GET /health", "GET /orders", "POST /orders"]);
+    assert_eq!(
+        innocent(slow),
+        ["GET /health", "GET /orders", "POST /orders"]
+    );
     assert_eq!(slow["faults"][0]["action"], "slow-clients");
     let graceful = cell(&results, "shop", "GracefulStop");
     assert_eq!(graceful["faults"][0]["action"], "graceful-stop");
@@ -143,7 +158,10 @@ fn the_examples_slow_clients_and_graceful_stop_run_with_its_own_requests() {
             .any(|b| b["behaviour"] == "Sleeping?sleep_duration=1"
                 && b["requests"].as_u64().unwrap() > 0)
     );
-    assert!(graceful["faults"][0]["graceful"].is_object(), "{graceful:#}");
+    assert!(
+        graceful["faults"][0]["graceful"].is_object(),
+        "{graceful:#}"
+    );
     assert!(containers_of_run(run_id(&results)).is_empty());
 }
 

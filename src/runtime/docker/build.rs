@@ -217,8 +217,7 @@ impl DockerRuntime {
             t: Some(tag.clone()),
             rm: true,
             forcerm: true,
-            buildargs: base_image
-                .map(|base| HashMap::from([("BASE_IMAGE".to_string(), base)])),
+            buildargs: base_image.map(|base| HashMap::from([("BASE_IMAGE".to_string(), base)])),
             labels: Some(self.labels(&server.name)),
             networkmode: network,
             ..Default::default()

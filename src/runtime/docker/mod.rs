@@ -477,7 +477,10 @@ impl DockerRuntime {
         id: &str,
         address: SocketAddr,
     ) -> Result<Ready, RuntimeError> {
-        let path = server.target.as_ref().map_or(READY_PATH, |t| t.ready.as_str());
+        let path = server
+            .target
+            .as_ref()
+            .map_or(READY_PATH, |t| t.ready.as_str());
         let server = server.name.as_str();
         let readiness = Readiness {
             server,

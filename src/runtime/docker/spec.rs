@@ -15,7 +15,10 @@ pub(crate) const CONTAINER_PORT: u16 = 8000;
 /// The port a server listens on inside its own network namespace: a
 /// target's own, else [`CONTAINER_PORT`].
 pub(crate) fn container_port(server: &Server) -> u16 {
-    server.target.as_ref().map_or(CONTAINER_PORT, |target| target.port)
+    server
+        .target
+        .as_ref()
+        .map_or(CONTAINER_PORT, |target| target.port)
 }
 
 /// Where a server's container listens.

@@ -276,7 +276,10 @@ mod tests {
 
     #[test]
     fn the_derived_image_adds_labours_files_and_its_command() {
-        let command = vec!["gunicorn".to_string(), "labour_target:application".to_string()];
+        let command = vec![
+            "gunicorn".to_string(),
+            "labour_target:application".to_string(),
+        ];
         let text = derived_dockerfile("sha256:abc", Some(&command));
         assert!(text.contains("FROM sha256:abc\n"));
         assert!(text.contains("COPY labour/ /opt/labour/\n"));
