@@ -284,7 +284,120 @@ pub(crate) struct BenchArgs {
     pub knobs: KnobArgs,
 
     #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
     pub container: ContainerArgs,
+}
+
+/// Your own deployment instead of catalogue servers: your image, your
+/// command and configuration, your port and readiness URL, your innocent
+/// requests. Flags given win over the scenario's `target:` section.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Your own deployment (instead of --servers)")]
+pub(crate) struct TargetArgs {
+    /// Run this image (one the engine has: labour does not pull or
+    /// rebuild it) as labour runs its servers: its labels, limits, least
+    /// privilege, events and cleanup.
+    #[arg(long, value_name = "IMAGE", conflicts_with = "target_build")]
+    pub target_image: Option<String>,
+
+    /// Or build the image from DIR (its Dockerfile, see
+    /// --target-dockerfile); labour's base image is its BASE_IMAGE build
+    /// argument.
+    #[arg(long, value_name = "DIR")]
+    pub target_build: Option<PathBuf>,
+
+    /// The Dockerfile in --target-build's DIR [default: Dockerfile].
+    #[arg(long, value_name = "FILE", requires = "target_build")]
+    pub target_dockerfile: Option<String>,
+
+    /// The port your server listens on (in its container; on the host
+    /// with --network host, unless its command or environment takes
+    /// {port}, which labour then fills with a free port).
+    #[arg(long, value_name = "PORT")]
+    pub target_port: Option<u16>,
+
+    /// The path that answers 2xx once your server is ready [default: /].
+    #[arg(long, value_name = "PATH")]
+    pub target_ready: Option<String>,
+
+    /// Its name in reports [default: target].
+    #[arg(long, value_name = "NAME")]
+    pub target_name: Option<String>,
+
+    /// Its command, split on spaces [default: the image's own]; {host}
+    /// and {port} are the address to bind.
+    #[arg(long, value_name = "COMMAND", allow_hyphen_values = true)]
+    pub target_cmd: Option<String>,
+
+    /// An environment variable of your server, {host} and {port} filled
+    /// in (repeatable): GUNICORN_CMD_ARGS=--bind={host}:{port}.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_env)]
+    pub target_env: Vec<(String, String)>,
+
+    /// Add labour's middleware to your application, whose WSGI (or ASGI)
+    /// callable is MODULE:CALLABLE: a derived image runs your command
+    /// pointed at the wrapped callable, so requests under /_labour/ make
+    /// your own workers sleep, leak or segfault. Without it, tests that
+    /// need a behaviour are skipped; the fault tests run as they are.
+    #[arg(long, value_name = "MODULE:CALLABLE")]
+    pub target_wrap: Option<String>,
+
+    /// The interface your application speaks [default: wsgi].
+    #[arg(long, value_name = "wsgi|asgi", value_parser = parse_interface)]
+    pub target_interface: Option<crate::behaviour::Interface>,
+
+    /// An innocent request of yours, `METHOD PATH [STATUS]` (repeatable;
+    /// status 200 unless given); they replace PlainResponse in every
+    /// test's mix. Headers, bodies, weights and body checks are in the
+    /// scenario's `target.requests` [default: GET of --target-ready].
+    #[arg(long, value_name = "REQUEST")]
+    pub target_request: Vec<String>,
+}
+
+impl TargetArgs {
+    /// The settings these flags give.
+    pub(crate) fn settings(&self) -> Result<crate::scenario::TargetSettings, String> {
+        use crate::scenario::{BuildSettings, CommandSetting, RequestSettings, TargetSettings};
+        let requests = self
+            .target_request
+            .iter()
+            .map(|text| {
+                RequestSettings::parse_flag(text)
+                    .map_err(|problem| format!("--target-request: {problem}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(TargetSettings {
+            name: self.target_name.clone(),
+            image: self.target_image.clone(),
+            build: self.target_build.as_ref().map(|context| BuildSettings {
+                context: context.clone(),
+                dockerfile: self.target_dockerfile.clone(),
+            }),
+            command: self.target_cmd.clone().map(CommandSetting::Text),
+            env: (!self.target_env.is_empty()).then(|| self.target_env.iter().cloned().collect()),
+            port: self.target_port,
+            ready: self.target_ready.clone(),
+            interface: self.target_interface,
+            wrap: self.target_wrap.clone(),
+            requests: (!requests.is_empty()).then_some(requests),
+        })
+    }
+}
+
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("{text:?} is not KEY=VALUE")),
+    }
+}
+
+fn parse_interface(text: &str) -> Result<crate::behaviour::Interface, String> {
+    crate::behaviour::Interface::ALL
+        .into_iter()
+        .find(|interface| interface.name() == text)
+        .ok_or_else(|| format!("{text:?} is not wsgi or asgi"))
 }
 
 /// `labour load` flags.

@@ -557,9 +557,15 @@ def _parse_parameters(name, query, spec):
 def application(environ, start_response):
     """The WSGI entry point: dispatch to the behaviour named by the path,
     each request logged (see the module's docstring)."""
+    return _logged(_dispatch, environ, start_response)
+
+
+def _logged(app, environ, start_response):
+    """Call WSGI ``app``, the request logged as started and, once its whole
+    answer is made, as finished."""
     rid = request_id(environ.get("HTTP_X_LABOUR_REQUEST"))
     log_request("S", rid)
-    result = _dispatch(environ, start_response)
+    result = app(environ, start_response)
     if isinstance(result, list):
         log_request("F", rid)
         return result
@@ -578,6 +584,31 @@ def _dispatch(environ, start_response):
     except BadParameter as error:
         return _respond(start_response, 400, "%s\n" % error)
     return function(environ, start_response, **parameters)
+
+
+# Where labour's middleware answers in a user's application (labour's
+# BEHAVIOUR_PREFIX, src/plan/target.rs): /_labour/<Behaviour>?<params>.
+LABOUR_PREFIX = "/_labour/"
+
+
+def wrap(user_app, prefix=LABOUR_PREFIX):
+    """labour's middleware: ``user_app`` (a WSGI callable) with labour's
+    behaviours under ``prefix``. A request for ``/_labour/SIGSEGV`` runs
+    ``application`` (this module's behaviours, in this worker) as if it had
+    asked for ``/SIGSEGV``; every other request goes to ``user_app``
+    untouched, logged in the request log as labour's own are."""
+
+    def wrapped(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(prefix):
+            # Logged as labour's own requests are: the funnel counts both.
+            return _logged(user_app, environ, start_response)
+        inner = dict(environ)
+        inner["PATH_INFO"] = path[len(prefix) - 1:]
+        inner["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix.rstrip("/")
+        return application(inner, start_response)
+
+    return wrapped
 
 
 def describe(behaviours=None):

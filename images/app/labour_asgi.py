@@ -380,12 +380,18 @@ async def application(scope, receive, send):
         return
     if scope["type"] != "http":
         raise RuntimeError("labour_asgi serves HTTP only, not %r" % scope["type"])
+    await _logged(_dispatch, scope, receive, send)
+
+
+async def _logged(app, scope, receive, send):
+    """Await ASGI ``app`` for an HTTP request, logged as started and, once
+    its last body message is sent, as finished."""
     rid = None
     for key, value in scope.get("headers", ()):
         if key.lower() == b"x-labour-request":
             rid = request_id(value.decode("latin-1"))
     if rid is None:
-        await _dispatch(scope, receive, send)
+        await app(scope, receive, send)
         return
     log_request("S", rid)
 
@@ -394,7 +400,7 @@ async def application(scope, receive, send):
         if message.get("type") == "http.response.body" and not message.get("more_body", False):
             log_request("F", rid)
 
-    await _dispatch(scope, receive, logged_send)
+    await app(scope, receive, logged_send)
 
 
 async def _dispatch(scope, receive, send):
@@ -410,6 +416,30 @@ async def _dispatch(scope, receive, send):
         await _respond(send, 400, "%s\n" % error)
         return
     await function(scope, receive, send, **parameters)
+
+
+def wrap(user_app, prefix=labour_app.LABOUR_PREFIX):
+    """labour's middleware for an ASGI application, as labour_app.wrap is
+    for WSGI: an HTTP request under ``prefix`` runs ``application``'s
+    behaviour in this worker; everything else (lifespan included) goes to
+    ``user_app`` untouched."""
+
+    async def wrapped(scope, receive, send):
+        if scope["type"] != "http":
+            await user_app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if not path.startswith(prefix):
+            # Logged as labour's own requests are: the funnel counts both.
+            await _logged(user_app, scope, receive, send)
+            return
+        inner = dict(scope)
+        inner["path"] = path[len(prefix) - 1:]
+        inner["root_path"] = scope.get("root_path", "") + prefix.rstrip("/")
+        inner.pop("raw_path", None)
+        await application(inner, receive, send)
+
+    return wrapped
 
 
 # As uvicorn and others look for it by default.

@@ -41,7 +41,21 @@ pub(super) struct CellPlan<'a> {
 impl CellPlan<'_> {
     /// Why its test means nothing to its server's interface (a behaviour
     /// only the ASGI application has, on a WSGI server); `None`: it runs.
+    /// A target without labour's middleware has none of labour's
+    /// behaviours: a test that needs one is skipped too (the faults from
+    /// outside need nothing inside the application).
     pub(super) fn unavailable(&self) -> Option<String> {
+        if let Some(target) = &self.server.target
+            && target.wrap.is_none()
+            && let Some(behaviour) = self.test.needs_behaviour()
+        {
+            return Some(format!(
+                "{} asks for {}, which only labour's middleware in your application answers: \
+                 give the target's wrap (--target-wrap module:callable)",
+                self.test.name,
+                behaviour.name()
+            ));
+        }
         self.test.unavailable_under(self.server.interface)
     }
 
@@ -105,7 +119,8 @@ pub(super) async fn run<R: Runtime>(
     phases.start_secs = secs_since(started);
     let load = test.load();
     let checking = Instant::now();
-    let checks = client::preflight(test, running.address, load.timeout).await;
+    let prefix = server.behaviour_prefix();
+    let checks = client::preflight(test, running.address, load.timeout, prefix).await;
     phases.preflight_secs = secs_since(checking);
     if checks.iter().any(|check| !check.expected) {
         board.release(plan.index);
@@ -143,7 +158,7 @@ pub(super) async fn run<R: Runtime>(
         true => None,
         false => runtime.direct(&running).await,
     };
-    let mix = Mix::from_test(test, &running.address.to_string());
+    let mix = Mix::from_test(test, &running.address.to_string(), prefix);
     let shared = Arc::new(Shared::default());
     let watched = Arc::clone(&shared);
     let bar = progress.load_bar(&name, &load, Arc::clone(&shared));

@@ -58,8 +58,8 @@ pub(crate) fn cell_seed(run_seed: u64, test: &str) -> u64 {
 /// saw is there. Its load is `test.load` (or the defaults), its seed `seed`.
 pub async fn measure(address: SocketAddr, test: &TestSpec, seed: u64) -> Cell {
     let load = test.load();
-    let checks = client::preflight(test, address, load.timeout).await;
-    let mix = Mix::from_test(test, &address.to_string());
+    let checks = client::preflight(test, address, load.timeout, "").await;
+    let mix = Mix::from_test(test, &address.to_string(), "");
     let never = CancellationToken::new();
     let run = client::run(
         &mix,

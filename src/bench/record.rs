@@ -156,6 +156,18 @@ pub(super) fn measured(
     cell.startup_secs = Some(secs(running.startup));
     cell.python = running.python.clone();
     let app_log = stopped.map(|stopped| served(&mut cell, &client, stopped));
+    if let Some(target) = &server.target
+        && target.wrap.is_none()
+    {
+        // The user's own application, without labour's middleware: nothing
+        // in it logs the requests it saw.
+        cell.funnel = None;
+        cell.funnel_missing = Some(
+            "the application is your own, without labour's middleware (the target's wrap) to \
+             log the requests it saw"
+                .into(),
+        );
+    }
     let app = match &app_log {
         Ok(AppLog::Read { requests, .. }) => Some(requests),
         _ => None,
@@ -649,15 +661,15 @@ fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
     let open_loop = test.load().rate.is_some();
     for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
         let requests = counted.requests();
-        if entry.behaviour.is_innocent() {
+        if entry.is_innocent() {
             cell.innocent_requests += requests;
             cell.innocent_failed += requests - counted.expected;
         }
         cell.behaviours.push(BehaviourResult {
-            behaviour: entry.behaviour.to_string(),
-            innocent: entry.behaviour.is_innocent(),
+            behaviour: entry.label(),
+            innocent: entry.is_innocent(),
             weight: entry.weight,
-            expectation: entry.behaviour.expectation(),
+            expectation: entry.expectation(),
             requests,
             expected: counted.expected,
             outcomes: counted
@@ -668,7 +680,7 @@ fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
             unexpected: counted
                 .outcomes
                 .iter()
-                .filter(|(outcome, _)| !entry.behaviour.is_expected(outcome))
+                .filter(|(outcome, _)| !entry.is_expected(outcome))
                 .map(|(outcome, count)| (*outcome, *count))
                 .collect(),
             latency: summary(&counted.latency),
@@ -680,7 +692,7 @@ fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
     let mut innocent = (Latency::default(), Latency::default());
     let mut misbehaving = (Latency::default(), Latency::default());
     for (entry, counted) in test.mix.iter().zip(&tally.behaviours) {
-        let into = if entry.behaviour.is_innocent() {
+        let into = if entry.is_innocent() {
             &mut innocent
         } else {
             &mut misbehaving
@@ -721,7 +733,7 @@ fn fill(cell: &mut Cell, test: &TestSpec, client: &ClientRun) {
         .iter()
         .map(|sample| FailureSample {
             at_secs: secs(sample.at),
-            behaviour: test.mix[sample.mix_index].behaviour.to_string(),
+            behaviour: test.mix[sample.mix_index].label(),
             outcome: sample.outcome,
             worker_pid: sample.worker_pid,
             detail: sample.detail.clone(),

@@ -11,13 +11,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub(crate) use lock::{LOCK_FILE, PINS_FILE, lock_digest};
+pub(crate) use lock::{LOCK_FILE, PINS_FILE, lock_digest, sha256_hex};
 pub(crate) use options::OPTIONS_PLACEHOLDER;
 pub use options::{Knob, KnobSetting, KnobSource, KnobSpec};
 
 use crate::behaviour::Interface;
 use crate::images::{Images, ImagesError};
-use crate::plan::Limits;
+use crate::plan::{Limits, TargetSource, TargetSpec};
 
 /// Path of the catalogue inside the images tree.
 pub(crate) const CATALOGUE_FILE: &str = "servers.yaml";
@@ -78,6 +78,11 @@ pub struct Server {
     /// (never in the catalogue file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_sha256: Option<String>,
+    /// The user's own deployment this entry stands for (never in the
+    /// catalogue file): its image, command, port, readiness URL and
+    /// middleware; `None` for a catalogue server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetSpec>,
 }
 
 /// One way a server serves several requests at once.
@@ -138,6 +143,52 @@ impl Server {
         }
         let parts: Vec<String> = self.concurrency.iter().map(|c| c.to_string()).collect();
         parts.join(" + ")
+    }
+
+    /// The entry of the user's own deployment `target`, called `name`,
+    /// run as a catalogue server is (limits are set by the plan).
+    pub fn from_target(name: &str, target: TargetSpec) -> Self {
+        let (description, version) = match &target.source {
+            TargetSource::Image(image) => (format!("your image {image}"), image.clone()),
+            TargetSource::Build {
+                context,
+                dockerfile,
+            } => (
+                format!(
+                    "your image, built from {dockerfile} in {}",
+                    context.display()
+                ),
+                String::new(),
+            ),
+        };
+        Server {
+            name: name.to_string(),
+            description,
+            version,
+            interface: target.interface,
+            concurrency: Vec::new(),
+            command: target.command.clone(),
+            options: BTreeMap::new(),
+            unsupported: BTreeMap::new(),
+            cap_add: BTreeMap::new(),
+            local_skip: Some("a target runs in Docker only".into()),
+            python: None,
+            groups: Vec::new(),
+            settings_used: Vec::new(),
+            limits: Limits::default(),
+            lock_sha256: None,
+            target: Some(target),
+        }
+    }
+
+    /// Where its application answers labour's behaviours: under
+    /// [`crate::plan::target::BEHAVIOUR_PREFIX`] in a target with labour's
+    /// middleware, at the root in labour's own application.
+    pub fn behaviour_prefix(&self) -> &'static str {
+        match &self.target {
+            Some(target) if target.wrap.is_some() => crate::plan::target::BEHAVIOUR_PREFIX,
+            _ => "",
+        }
     }
 
     /// The start command with the bind address filled in.
@@ -350,6 +401,9 @@ impl Catalogue {
             }
             if server.lock_sha256.is_some() {
                 return Err(invalid(name, "lock_sha256 is not a catalogue field".into()));
+            }
+            if server.target.is_some() {
+                return Err(invalid(name, "target is not a catalogue field".into()));
             }
         }
         let mut servers = parsed.servers;

@@ -341,6 +341,7 @@ mod tests {
             settings_used: Vec::new(),
             limits: Default::default(),
             lock_sha256: None,
+            target: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Decoding a chunked response body (RFC 9112, section 7.1) as bytes
 //! arrive: sizes, data, the CRLF after each chunk, the last chunk and the
-//! trailer. Only counted, never kept. Every line it waits for is bounded,
+//! trailer. Only counted, never kept (but a bounded prefix, when a
+//! check of the body's text asks for it). Every line it waits for is bounded,
 //! so a server that never ends one cannot make the client buffer without
 //! end.
 
@@ -57,7 +58,18 @@ impl Decoder {
     /// Decode what `input` holds. A line that has not ended yet is left
     /// unconsumed: feed it again with more bytes after it. A line longer
     /// than [`MAX_LINE`] is invalid.
+    #[cfg(test)]
     pub(super) fn feed(&mut self, input: &[u8]) -> Result<Fed, Invalid> {
+        self.feed_into(input, None)
+    }
+
+    /// [`Decoder::feed`], appending the body's bytes to `keep` (while it
+    /// holds fewer than `limit`) when given.
+    pub(super) fn feed_into(
+        &mut self,
+        input: &[u8],
+        mut keep: Option<(&mut Vec<u8>, usize)>,
+    ) -> Result<Fed, Invalid> {
         let mut at = 0;
         let mut body = 0;
         loop {
@@ -68,6 +80,10 @@ impl Decoder {
                     let take = left.min(rest.len() as u64);
                     if take == 0 {
                         break;
+                    }
+                    if let Some((kept, limit)) = &mut keep {
+                        let room = limit.saturating_sub(kept.len()).min(take as usize);
+                        kept.extend_from_slice(&rest[..room]);
                     }
                     body += take;
                     at += take as usize;

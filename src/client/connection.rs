@@ -71,6 +71,38 @@ pub(super) struct Target<'a> {
     /// The status and body length of a correct answer, where known: a
     /// response with that status and another length is a wrong body.
     pub body_check: Option<(u16, u64)>,
+    /// Text a correct answer's body holds (in its first
+    /// [`MAX_CHECKED_BODY`] bytes): a response without it is a wrong body.
+    pub body_contains: Option<&'a [u8]>,
+}
+
+use crate::plan::target::MAX_CHECKED_BODY;
+
+/// The request head for `method path` with `headers` (and a body of
+/// `body` bytes).
+pub(super) fn custom_head(
+    method: &str,
+    path: &str,
+    host: &str,
+    headers: &[(String, String)],
+    body: Option<u64>,
+    keep_alive: bool,
+) -> Vec<u8> {
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: labour/{}\r\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if let Some(length) = body {
+        head.push_str(&format!("Content-Length: {length}\r\n"));
+    }
+    if !keep_alive {
+        head.push_str("Connection: close\r\n");
+    }
+    head.push_str("\r\n");
+    head.into_bytes()
 }
 
 /// The request head for `GET path` (or a POST of `upload` bytes).
@@ -239,16 +271,34 @@ enum BodyError {
 
 /// Count the body's bytes, reading as needed; the buffer starts with
 /// whatever followed the head.
-async fn read_body(connection: &mut Connection, framing: Framing) -> Result<u64, (u64, BodyError)> {
+async fn read_body(
+    connection: &mut Connection,
+    framing: Framing,
+    mut keep: Option<&mut Vec<u8>>,
+) -> Result<u64, (u64, BodyError)> {
     let mut received: u64 = 0;
+    // The start of the body, kept up to MAX_CHECKED_BODY when asked.
+    let keep_from = |bytes: &[u8], keep: &mut Option<&mut Vec<u8>>| {
+        if let Some(kept) = keep {
+            let room = MAX_CHECKED_BODY.saturating_sub(kept.len()).min(bytes.len());
+            kept.extend_from_slice(&bytes[..room]);
+        }
+    };
     match framing {
         Framing::Length(length) => {
             let mut have = connection.buffer.len() as u64;
+            let take = usize::try_from(length).unwrap_or(usize::MAX);
+            let first = connection.buffer.len().min(take);
+            keep_from(&connection.buffer[..first], &mut keep);
             connection.buffer.clear();
             while have < length {
                 match connection.fill().await {
                     Ok(0) => return Err((have, BodyError::Ended("end of stream".into()))),
-                    Ok(read) => have += read as u64,
+                    Ok(read) => {
+                        let wanted = usize::try_from(length - have).unwrap_or(usize::MAX);
+                        keep_from(&connection.buffer[..read.min(wanted)], &mut keep);
+                        have += read as u64;
+                    }
                     Err(error) => return Err((have, BodyError::Ended(error.to_string()))),
                 }
                 connection.buffer.clear();
@@ -257,11 +307,15 @@ async fn read_body(connection: &mut Connection, framing: Framing) -> Result<u64,
         }
         Framing::UntilClose => {
             received += connection.buffer.len() as u64;
+            keep_from(&connection.buffer, &mut keep);
             connection.buffer.clear();
             loop {
                 match connection.fill().await {
                     Ok(0) => return Ok(received),
-                    Ok(read) => received += read as u64,
+                    Ok(read) => {
+                        keep_from(&connection.buffer, &mut keep);
+                        received += read as u64;
+                    }
                     Err(error) => return Err((received, BodyError::Ended(error.to_string()))),
                 }
                 connection.buffer.clear();
@@ -271,7 +325,10 @@ async fn read_body(connection: &mut Connection, framing: Framing) -> Result<u64,
             let mut decoder = chunked::Decoder::default();
             loop {
                 let fed = decoder
-                    .feed(&connection.buffer)
+                    .feed_into(
+                        &connection.buffer,
+                        keep.as_deref_mut().map(|kept| (kept, MAX_CHECKED_BODY)),
+                    )
                     .map_err(|chunked::Invalid(why)| (received, BodyError::Invalid(why)))?;
                 received += fed.body;
                 connection.buffer.drain(..fed.consumed);
@@ -373,12 +430,24 @@ async fn talk(connection: &mut Connection, target: Target<'_>, began: Instant) -
         headers_after,
         connect: None,
     };
-    match read_body(connection, head.framing).await {
+    let mut kept = target.body_contains.map(|_| Vec::new());
+    match read_body(connection, head.framing, kept.as_mut()).await {
         Ok(received) => {
+            let missing = match (target.body_contains, &kept) {
+                (Some(text), Some(kept)) => !contains(kept, text),
+                _ => false,
+            };
             let outcome = match target.body_check {
                 Some((status, expected)) if status == head.status && expected != received => (
                     Outcome::WrongBody(head.status),
                     Some(format!("body of {received} bytes, expected {expected}")),
+                ),
+                _ if missing => (
+                    Outcome::WrongBody(head.status),
+                    Some(format!(
+                        "body of {received} bytes without {:?}",
+                        String::from_utf8_lossy(target.body_contains.unwrap_or_default())
+                    )),
                 ),
                 _ => (Outcome::Status(head.status), None),
             };
@@ -401,6 +470,11 @@ async fn talk(connection: &mut Connection, target: Target<'_>, began: Instant) -
             false,
         ),
     }
+}
+
+/// Whether `text` is somewhere in `body` (an empty text always is).
+fn contains(body: &[u8], text: &[u8]) -> bool {
+    text.is_empty() || body.windows(text.len()).any(|window| window == text)
 }
 
 /// An I/O error while connecting or talking.

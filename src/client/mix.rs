@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::behaviour::{Behaviour, Outcome};
-use crate::plan::TestSpec;
+use crate::plan::{MixEntry, TestSpec};
 use crate::policy::PolicyKind;
 
 /// How an outcome is judged.
@@ -15,6 +15,9 @@ pub(crate) enum Judge {
     Behaviour(Behaviour),
     /// Any complete 2xx answer.
     Success,
+    /// A complete answer with this status (and the body's text, where
+    /// one is asked for).
+    Status(u16),
 }
 
 impl Judge {
@@ -23,6 +26,7 @@ impl Judge {
         match self {
             Judge::Behaviour(behaviour) => behaviour.is_expected(outcome),
             Judge::Success => matches!(outcome, Outcome::Status(200..=299)),
+            Judge::Status(status) => *outcome == Outcome::Status(*status),
         }
     }
 }
@@ -44,6 +48,93 @@ pub(crate) struct MixItem {
     /// are what users of a misbehaving application's neighbours see.
     #[serde(default)]
     pub innocent: bool,
+    /// A target's own request: its method, headers, body and the text its
+    /// answer must hold; `None`: a `GET` (a `POST` of `upload` bytes).
+    #[serde(default)]
+    pub request: Option<RequestItem>,
+}
+
+/// What a user's request sends besides its path, and what its answer must
+/// hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RequestItem {
+    /// The method.
+    pub method: String,
+    /// Headers besides those labour sets.
+    pub headers: Vec<(String, String)>,
+    /// The body, if any.
+    pub body: Option<Vec<u8>>,
+    /// Text the answer's body must contain.
+    pub body_contains: Option<String>,
+}
+
+impl MixItem {
+    /// What `entry` of a test's mix sends, a behaviour's path under
+    /// `prefix`.
+    pub(crate) fn of(entry: &MixEntry, prefix: &str) -> MixItem {
+        match &entry.request {
+            Some(request) => MixItem {
+                path: request.path.clone(),
+                upload: None,
+                body_check: None,
+                weight: entry.weight,
+                judge: Judge::Status(request.status),
+                innocent: true,
+                request: Some(RequestItem {
+                    method: request.method.clone(),
+                    headers: request
+                        .headers
+                        .iter()
+                        .map(|(name, value)| (name.clone(), value.clone()))
+                        .collect(),
+                    body: request.body.clone(),
+                    body_contains: request.body_contains.clone(),
+                }),
+            },
+            None => MixItem {
+                path: format!("{prefix}{}", entry.behaviour.path_and_query()),
+                upload: entry.behaviour.upload_len(),
+                body_check: entry.behaviour.body_check(),
+                weight: entry.weight,
+                judge: Judge::Behaviour(entry.behaviour.clone()),
+                innocent: entry.behaviour.is_innocent(),
+                request: None,
+            },
+        }
+    }
+
+    /// The request line and headers, ready to write, for `host`.
+    pub(crate) fn head(&self, host: &str, keep_alive: bool) -> Vec<u8> {
+        match &self.request {
+            Some(request) => super::connection::custom_head(
+                &request.method,
+                &self.path,
+                host,
+                &request.headers,
+                request.body.as_ref().map(|body| body.len() as u64),
+                keep_alive,
+            ),
+            None => super::connection::request_head(&self.path, host, self.upload, keep_alive),
+        }
+    }
+
+    /// The body it sends after its head, if any.
+    pub(crate) fn body(&self) -> Option<Vec<u8>> {
+        match &self.request {
+            Some(request) => request.body.clone(),
+            None => self
+                .upload
+                .map(|len| vec![b'u'; usize::try_from(len).unwrap_or(usize::MAX)]),
+        }
+    }
+
+    /// The text its answer's body must contain, if any.
+    pub(crate) fn body_contains(&self) -> Option<&[u8]> {
+        self.request
+            .as_ref()
+            .and_then(|request| request.body_contains.as_deref())
+            .map(str::as_bytes)
+    }
 }
 
 /// Everything the workers need to know about what to send.
@@ -58,22 +149,17 @@ pub(crate) struct Mix {
 }
 
 impl Mix {
-    /// A bench test's behaviours, for a server reached as `host`.
-    pub(crate) fn from_test(test: &TestSpec, host: &str) -> Mix {
+    /// A bench test's behaviours, for a server reached as `host`, each
+    /// behaviour's path under `prefix` (labour's middleware in a target's
+    /// application; empty for labour's own application).
+    pub(crate) fn from_test(test: &TestSpec, host: &str, prefix: &str) -> Mix {
         Mix {
             policy: test.policy,
             host: host.to_string(),
             items: test
                 .mix
                 .iter()
-                .map(|entry| MixItem {
-                    path: entry.behaviour.path_and_query(),
-                    upload: entry.behaviour.upload_len(),
-                    body_check: entry.behaviour.body_check(),
-                    weight: entry.weight,
-                    judge: Judge::Behaviour(entry.behaviour.clone()),
-                    innocent: entry.behaviour.is_innocent(),
-                })
+                .map(|entry| MixItem::of(entry, prefix))
                 .collect(),
         }
     }
@@ -90,6 +176,7 @@ impl Mix {
                 weight: 1,
                 judge: Judge::Success,
                 innocent: true,
+                request: None,
             }],
         }
     }
@@ -111,7 +198,7 @@ mod tests {
             .into_iter()
             .find(|t| t.name == "Plain")
             .unwrap();
-        let mix = Mix::from_test(&test, "127.0.0.1:8000");
+        let mix = Mix::from_test(&test, "127.0.0.1:8000", "");
         assert_eq!(mix.weights(), [99, 1]);
         assert_eq!(mix.items[1].path, "/PlainResponse?status=404");
         assert_eq!(mix.items[1].body_check, Some((404, 6)));

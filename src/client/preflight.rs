@@ -5,7 +5,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::connection::{Exchange, Target, exchange, request_head};
+use super::connection::{Exchange, Target, exchange};
+use super::mix::MixItem;
 use crate::behaviour::Outcome;
 use crate::plan::TestSpec;
 
@@ -22,34 +23,31 @@ pub(crate) struct PreflightCheck {
     pub detail: Option<String>,
 }
 
-/// Ask each pre-flight behaviour of `test` once, on its own connection.
+/// Ask each pre-flight behaviour of `test` once, on its own connection
+/// (a target's own requests too; a behaviour's path under `prefix`).
 pub(crate) async fn preflight(
     test: &TestSpec,
     address: SocketAddr,
     timeout: Duration,
+    prefix: &str,
 ) -> Vec<PreflightCheck> {
     let mut checks: Vec<PreflightCheck> = Vec::new();
     let host = address.to_string();
     for entry in &test.mix {
-        let behaviour = &entry.behaviour;
-        let label = behaviour.to_string();
-        if !behaviour.preflight() || checks.iter().any(|c| c.behaviour == label) {
+        let label = entry.label();
+        let asked = entry.request.is_some() || entry.behaviour.preflight();
+        if !asked || checks.iter().any(|c| c.behaviour == label) {
             continue;
         }
-        let upload = behaviour
-            .upload_len()
-            .map(|len| vec![b'u'; usize::try_from(len).unwrap_or(usize::MAX)]);
-        let head = request_head(
-            &behaviour.path_and_query(),
-            &host,
-            behaviour.upload_len(),
-            false,
-        );
+        let item = MixItem::of(entry, prefix);
+        let upload = item.body();
+        let head = item.head(&host, false);
         let target = Target {
             head: &head,
             upload: upload.as_deref(),
             keep_alive: false,
-            body_check: behaviour.body_check(),
+            body_check: item.body_check,
+            body_contains: item.body_contains(),
         };
         let mut slot = None;
         let answer = tokio::time::timeout(timeout, exchange(&mut slot, address, target))
@@ -63,7 +61,7 @@ pub(crate) async fn preflight(
         checks.push(PreflightCheck {
             behaviour: label,
             outcome: answer.outcome,
-            expected: behaviour.is_expected(&answer.outcome),
+            expected: entry.is_expected(&answer.outcome),
             detail: answer.detail,
         });
     }

@@ -158,7 +158,7 @@ async fn run_cancellable(
     load: &LoadSpec,
     cancel: &CancellationToken,
 ) -> client::ClientRun {
-    let mix = Mix::from_test(test, &address.to_string());
+    let mix = Mix::from_test(test, &address.to_string(), "");
     let shared = Arc::new(Shared::default());
     client::run(
         &mix,
@@ -258,6 +258,7 @@ async fn exchange_once(address: SocketAddr, body_check: Option<(u16, u64)>) -> E
         upload: None,
         keep_alive: false,
         body_check,
+        body_contains: None,
     };
     exchange(&mut None, address, target).await
 }
@@ -405,6 +406,7 @@ async fn exchange_on(
         upload: None,
         keep_alive: true,
         body_check,
+        body_contains: None,
     };
     exchange(slot, address, target).await
 }
@@ -457,4 +459,39 @@ async fn a_kept_alive_connection_the_server_closed_while_idle_is_not_reused() {
         Outcome::Status(200)
     );
     assert_eq!(requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_users_request_is_judged_by_the_text_in_its_body_however_it_is_framed() {
+    async fn contains(answer: &'static [u8], text: &'static [u8]) -> Outcome {
+        let (address, _) = raw_server(move |_| Script::AnswerAndClose(answer)).await;
+        let headers = vec![("Accept".to_string(), "application/json".to_string())];
+        let head = super::connection::custom_head(
+            "GET",
+            "/orders",
+            &address.to_string(),
+            &headers,
+            None,
+            false,
+        );
+        assert!(String::from_utf8_lossy(&head).contains("\r\nAccept: application/json\r\n"));
+        let target = Target {
+            head: &head,
+            upload: None,
+            keep_alive: false,
+            body_check: None,
+            body_contains: Some(text),
+        };
+        exchange(&mut None, address, target).await.outcome
+    }
+    let sized: &[u8] = b"HTTP/1.1 201 Created\r\nContent-Length: 17\r\n\r\n{\"item\":\"teapot\"}";
+    assert_eq!(contains(sized, b"teapot").await, Outcome::Status(201));
+    assert_eq!(contains(sized, b"kettle").await, Outcome::WrongBody(201));
+    // The text split across two chunks is found in the decoded body.
+    let chunked: &[u8] =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ntea-\r\n5\r\n-pot!\r\n0\r\n\r\n";
+    assert_eq!(contains(chunked, b"a--p").await, Outcome::Status(200));
+    assert_eq!(contains(chunked, b"4\r\n").await, Outcome::WrongBody(200));
+    let until_close: &[u8] = b"HTTP/1.1 200 OK\r\n\r\nok teapot";
+    assert_eq!(contains(until_close, b"teapot").await, Outcome::Status(200));
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::REFUSED_PAUSE;
-use super::connection::{Connection, Exchange, Target, exchange, request_head};
+use super::connection::{Connection, Exchange, Target, exchange};
 use super::mix::Mix;
 use super::tally::{Fate, Record, SEQUENCE_START, Tally, request_id, sequence_step};
 use crate::behaviour::Outcome;
@@ -165,21 +165,9 @@ impl Prepared {
             {
                 return Err(format!("{:?} is not a request target", item.path));
             }
-            heads.push(with_id_header(request_head(
-                &item.path,
-                &mix.host,
-                item.upload,
-                keep_alive,
-            )));
+            heads.push(with_id_header(item.head(&mix.host, keep_alive)));
         }
-        let uploads = mix
-            .items
-            .iter()
-            .map(|item| {
-                let len = item.upload?;
-                Some(vec![b'u'; usize::try_from(len).unwrap_or(usize::MAX)])
-            })
-            .collect();
+        let uploads = mix.items.iter().map(|item| item.body()).collect();
         Ok(Prepared { heads, uploads })
     }
 }
@@ -298,6 +286,7 @@ pub(super) async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>
             upload: prepared.uploads[index].as_deref(),
             keep_alive: load.keep_alive,
             body_check: item.body_check,
+            body_contains: item.body_contains(),
         };
         let begin = Instant::now();
         first_began.get_or_insert(begin);
@@ -385,6 +374,8 @@ fn unfinished(tally: &Mutex<Tally>, id: u64, began: Duration, ended: Duration, i
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::client::connection::request_head;
 
     #[test]
     fn every_request_carries_its_id_in_the_head() {

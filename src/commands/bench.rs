@@ -42,7 +42,8 @@ fn check_output_path(path: &Path) -> anyhow::Result<()> {
 pub(super) fn plan(args: &BenchArgs) -> anyhow::Result<(Plan, Images)> {
     let images = Images::new(args.container.images.clone());
     let catalogue = Catalogue::load(&images)?;
-    let flags = with_build_logs(args.flags());
+    let mut flags = with_build_logs(args.flags());
+    flags.target = args.target.settings().map_err(anyhow::Error::msg)?;
     let (plan, _) = scenario::plan_file(&flags, args.scenario.as_deref(), &catalogue)?;
     for path in args
         .output
@@ -105,6 +106,12 @@ pub(super) async fn bench(args: BenchArgs) -> anyhow::Result<Finish> {
         &progress,
     )
     .await?;
+    // A target's image is the user's: checked on the engine before
+    // anything starts.
+    if let Err(error) = runtime.check_targets(&plan.servers).await {
+        let _ = runtime.shutdown().await;
+        return Err(error.into());
+    }
     progress.say(format!(
         "run {}: {} server(s) x {} test(s), seed {}",
         runtime.run_id(),

@@ -9,6 +9,7 @@ pub(crate) mod fault;
 mod limits;
 mod load;
 pub(crate) mod options;
+pub(crate) mod target;
 mod test;
 
 pub use crate::policy::PolicyKind;
@@ -18,4 +19,5 @@ pub(crate) use limits::somaxconn;
 pub use limits::{Limits, RestartPolicy};
 pub use load::LoadSpec;
 pub(crate) use load::cpus;
+pub use target::{TargetSource, TargetSpec, UserRequest};
 pub use test::{MixEntry, TestSpec, Thresholds};

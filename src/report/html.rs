@@ -311,12 +311,7 @@ impl Report for HtmlReport {
                     .scenario
                     .tests
                     .iter()
-                    .map(|test| {
-                        test.mix
-                            .iter()
-                            .map(|entry| entry.behaviour.to_string())
-                            .collect()
-                    })
+                    .map(|test| test.mix.iter().map(|entry| entry.label()).collect())
                     .collect(),
                 faults: results
                     .scenario

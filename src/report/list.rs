@@ -221,7 +221,7 @@ fn tests_text(tests: &[TestSpec]) -> String {
         let mix: Vec<String> = test
             .mix
             .iter()
-            .map(|entry| format!("{} x{}", entry.behaviour, entry.weight))
+            .map(|entry| format!("{} x{}", entry.label(), entry.weight))
             .collect();
         out.push_str(&format!(
             "{:<width$} {:<7} {}\n{:<indent$} mix: {}\n",

@@ -62,8 +62,23 @@ impl Report<Plan> for PlanText {
                 server.name,
                 server.version,
                 bounds.join(", "),
-                server.command.join(" ")
+                match (&server.target, server.command.is_empty()) {
+                    (Some(_), true) => format!("{} (its own command)", server.description),
+                    _ => server.command.join(" "),
+                }
             );
+            if let Some(target) = &server.target {
+                let _ = writeln!(
+                    out,
+                    "      your deployment: port {}, ready at {}, {}",
+                    target.port,
+                    target.ready,
+                    match &target.wrap {
+                        Some(callable) => format!("labour's middleware around {callable}"),
+                        None => "no middleware (tests that need a behaviour are skipped)".into(),
+                    }
+                );
+            }
             for setting in server.ignored_settings() {
                 let _ = writeln!(
                     out,
@@ -79,7 +94,7 @@ impl Report<Plan> for PlanText {
             let mix: Vec<String> = test
                 .mix
                 .iter()
-                .map(|entry| format!("{} x{}", entry.behaviour, entry.weight))
+                .map(|entry| format!("{} x{}", entry.label(), entry.weight))
                 .collect();
             let _ = writeln!(
                 out,

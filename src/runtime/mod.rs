@@ -221,6 +221,14 @@ pub(crate) enum RuntimeError {
         /// The full build log, when it could be written.
         log_file: Option<std::path::PathBuf>,
     },
+    /// A target's image cannot be used.
+    #[error("target image {image}: {reason}")]
+    TargetImage {
+        /// The image as given.
+        image: String,
+        /// Why not.
+        reason: String,
+    },
     /// The container could not be created or started.
     #[error("starting {server} failed: {reason}")]
     Start {

@@ -19,21 +19,27 @@ pub(super) struct Ready {
     pub python: Option<String>,
 }
 
-/// Ask `address` for `/PlainResponse` once; `Ok` when it answers 200
-/// within `timeout`, otherwise why not.
-pub(super) async fn probe(address: SocketAddr, timeout: Duration) -> Result<Ready, String> {
-    match tokio::time::timeout(timeout, probe_once(address)).await {
+/// The path labour's own application is probed at.
+pub(crate) const READY_PATH: &str = "/PlainResponse";
+
+/// Ask `address` for `path` once; `Ok` when it answers 2xx within
+/// `timeout`, otherwise why not.
+pub(super) async fn probe(
+    address: SocketAddr,
+    path: &str,
+    timeout: Duration,
+) -> Result<Ready, String> {
+    match tokio::time::timeout(timeout, probe_once(address, path)).await {
         Ok(result) => result,
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
     }
 }
 
-async fn probe_once(address: SocketAddr) -> Result<Ready, String> {
+async fn probe_once(address: SocketAddr, path: &str) -> Result<Ready, String> {
     let mut stream = TcpStream::connect(address)
         .await
         .map_err(|error| format!("connecting to {address}: {error}"))?;
-    let request =
-        format!("GET /PlainResponse HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
     stream
         .write_all(request.as_bytes())
         .await
@@ -53,7 +59,8 @@ async fn probe_once(address: SocketAddr) -> Result<Ready, String> {
     let line = String::from_utf8_lossy(&head);
     let status_line = line.lines().next().unwrap_or_default().trim();
     let status = status_line.split_whitespace().nth(1);
-    if status_line.starts_with("HTTP/1.") && status == Some("200") {
+    let success = status.is_some_and(|code| code.len() == 3 && code.starts_with('2'));
+    if status_line.starts_with("HTTP/1.") && success {
         let python = line.lines().find_map(|header| {
             let (name, value) = header.split_once(':')?;
             name.trim()
@@ -64,7 +71,7 @@ async fn probe_once(address: SocketAddr) -> Result<Ready, String> {
     } else if status_line.is_empty() {
         Err(format!("{address} closed the connection without answering"))
     } else {
-        Err(format!("{address} answered {status_line:?}"))
+        Err(format!("{address} answered {status_line:?} to GET {path}"))
     }
 }
 
@@ -77,6 +84,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) struct Readiness<'a> {
     /// The server, for errors.
     pub server: &'a str,
+    /// The path that answers 2xx once it is ready.
+    pub path: &'a str,
     /// Where it should answer.
     pub address: SocketAddr,
     /// How long it may take.
@@ -103,7 +112,7 @@ impl Readiness<'_> {
         loop {
             let last = tokio::select! {
                 _ = self.cancel.cancelled() => return Err(RuntimeError::Interrupted),
-                result = probe(self.address, PROBE_TIMEOUT) => match result {
+                result = probe(self.address, self.path, PROBE_TIMEOUT) => match result {
                     Ok(ready) => return Ok(ready),
                     Err(reason) => reason,
                 },
@@ -146,23 +155,29 @@ mod tests {
     async fn a_200_is_ready() {
         let address = serve_once(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").await;
         assert_eq!(
-            probe(address, Duration::from_secs(5)).await,
+            probe(address, READY_PATH, Duration::from_secs(5)).await,
             Ok(Ready::default())
         );
         let address =
             serve_once(b"HTTP/1.1 200 OK\r\nx-labour-python: 2.7.18\r\nContent-Length: 0\r\n\r\n")
                 .await;
-        let ready = probe(address, Duration::from_secs(5)).await.unwrap();
+        let ready = probe(address, READY_PATH, Duration::from_secs(5))
+            .await
+            .unwrap();
         assert_eq!(ready.python.as_deref(), Some("2.7.18"));
     }
 
     #[tokio::test]
     async fn anything_else_says_what_came_back() {
         let address = serve_once(b"HTTP/1.1 503 Service Unavailable\r\n\r\n").await;
-        let error = probe(address, Duration::from_secs(5)).await.unwrap_err();
+        let error = probe(address, READY_PATH, Duration::from_secs(5))
+            .await
+            .unwrap_err();
         assert!(error.contains("503"), "{error}");
         let address = serve_once(b"").await;
-        let error = probe(address, Duration::from_secs(5)).await.unwrap_err();
+        let error = probe(address, READY_PATH, Duration::from_secs(5))
+            .await
+            .unwrap_err();
         assert!(error.contains("closed"), "{error}");
     }
 
@@ -171,6 +186,10 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
         drop(listener);
-        assert!(probe(address, Duration::from_secs(5)).await.is_err());
+        assert!(
+            probe(address, READY_PATH, Duration::from_secs(5))
+                .await
+                .is_err()
+        );
     }
 }

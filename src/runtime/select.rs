@@ -97,6 +97,33 @@ impl AnyRuntime {
         }
     }
 
+    /// Check, before anything starts, what can be checked of the targets
+    /// among `servers`: they run in Docker only, and an image given by
+    /// name must be on the engine. The error names the setting.
+    pub(crate) async fn check_targets(&self, servers: &[Server]) -> Result<(), RuntimeError> {
+        for server in servers {
+            let Some(target) = &server.target else {
+                continue;
+            };
+            match &self.kind {
+                Kind::Local(_) => {
+                    return Err(RuntimeError::LocalUnavailable {
+                        reason: format!(
+                            "target {}: a target runs in Docker only, and the runtime is {}",
+                            server.name, self.selection
+                        ),
+                    });
+                }
+                Kind::Docker(runtime) => {
+                    if let crate::plan::TargetSource::Image(image) = &target.source {
+                        runtime.target_image_id(image).await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// What one running server is: a `container`, or a `process group`.
     pub(crate) fn unit(&self) -> &'static str {
         match &self.kind {

@@ -34,6 +34,8 @@ pub(crate) struct ScenarioFile {
     pub container: ContainerFile,
     /// Limits that make the run fail (exit status 1).
     pub thresholds: ThresholdOptions,
+    /// The user's own deployment, run instead of catalogue servers.
+    pub target: Option<super::target::TargetSettings>,
 }
 
 /// A server: its name, or its name with options and container limits.
@@ -401,6 +403,8 @@ struct RawScenario {
     container: ContainerFile,
     #[serde(default)]
     thresholds: ThresholdOptions,
+    #[serde(default)]
+    target: Option<super::target::TargetSettings>,
 }
 
 /// Where `needle` first stands as a YAML scalar in `text`: (line, column),
@@ -446,7 +450,7 @@ impl ScenarioFile {
                     line: 1,
                     column: 1,
                     message: "a scenario is a map with the keys seed, jobs, servers, tests, load, \
-                              container and thresholds"
+                              container, thresholds and target"
                         .into(),
                 });
             }
@@ -472,6 +476,7 @@ impl ScenarioFile {
             load: raw.load,
             container: raw.container,
             thresholds: raw.thresholds,
+            target: raw.target,
         })
     }
 

@@ -4,6 +4,7 @@
 mod file;
 mod named;
 mod resolve;
+mod target;
 
 use thiserror::Error;
 
@@ -11,6 +12,7 @@ pub use file::ScenarioFileError;
 pub use named::named_tests;
 pub use resolve::PlanError;
 pub(crate) use resolve::{Flags, container_options, plan_file, resolve_servers};
+pub(crate) use target::{BuildSettings, CommandSetting, RequestSettings, TargetSettings};
 
 use crate::catalogue::{Catalogue, Server};
 use crate::plan::{ContainerOptions, TestSpec, Thresholds};
@@ -350,6 +352,55 @@ mod tests {
                 "{fault}: located: {error}"
             );
         }
+    }
+
+    #[test]
+    fn a_target_runs_alone_with_its_own_requests_in_every_mix() {
+        let plan = plan_of(
+            "target:\n  name: shop\n  image: shop:1\n  port: 8000\n  wrap: app:app\n  \
+             requests:\n    - {path: /health}\n    - {path: /orders, weight: 3}\n\
+             tests: [Plain, KillWorker]\n",
+        )
+        .unwrap();
+        assert_eq!(plan.servers.len(), 1);
+        assert_eq!(plan.servers[0].name, "shop");
+        assert_eq!(plan.servers[0].behaviour_prefix(), "/_labour");
+        assert_eq!(plan.jobs, 1, "a fixed port: one cell at a time");
+        let mix = |test: &TestSpec| -> Vec<(String, u32)> {
+            test.mix.iter().map(|e| (e.label(), e.weight)).collect()
+        };
+        // Plain's 99 innocent and 1 404: the 404 is a behaviour, weighed
+        // by the requests' total to keep the ratio.
+        assert_eq!(
+            mix(&plan.tests[0]),
+            [
+                ("GET /health".to_string(), 99),
+                ("GET /orders".to_string(), 297),
+                ("PlainResponse?status=404".to_string(), 4)
+            ]
+        );
+        assert_eq!(
+            mix(&plan.tests[1]),
+            [
+                ("GET /health".to_string(), 1),
+                ("GET /orders".to_string(), 3)
+            ]
+        );
+        assert!(plan.tests[1].needs_behaviour().is_none());
+        assert!(plan.tests[0].needs_behaviour().is_some());
+
+        let error = plan_of("target:\n  image: shop:1\n  port: 8000\n  colour: red\n").unwrap_err();
+        assert!(
+            error.starts_with("faults.yaml:4:3: target: unknown field `colour`"),
+            "{error}"
+        );
+        let error = plan_of("servers: [uwsgi]\ntarget: {image: shop:1, port: 8000}\n").unwrap_err();
+        assert!(error.contains("a target runs alone"), "{error}");
+        let error = plan_of("target: {image: shop:1}\n").unwrap_err();
+        assert!(
+            error.starts_with("faults.yaml:1:1: target: no port"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub(crate) struct Flags {
     pub limits: LimitOptions,
     /// `--max-failure`, `--max-innocent-failure`.
     pub thresholds: ThresholdOptions,
+    /// `--target-image`, `--target-port`...
+    pub target: super::TargetSettings,
 }
 
 /// Flags and file cannot make a plan.
@@ -522,6 +524,70 @@ impl Plan {
     }
 }
 
+/// A scenario's target with its relative paths (build context, body
+/// files) made relative to the scenario's own folder.
+fn relative_to(mut target: super::TargetSettings, file: &Path) -> super::TargetSettings {
+    let folder = file.parent().unwrap_or(Path::new(""));
+    if let Some(build) = &mut target.build {
+        build.context = folder.join(&build.context);
+    }
+    for request in target.requests.iter_mut().flatten() {
+        if let Some(body) = &mut request.body_file {
+            *body = folder.join(&*body);
+        }
+    }
+    target
+}
+
+/// A target's servers (itself), tests, and the most cells at once.
+type TargetPlan = (Vec<Server>, Vec<TestSpec>, Option<u64>);
+
+/// The servers and tests of a run of the user's own deployment: the
+/// target alone, with its limits, and every test with the target's
+/// innocent requests in the place of `PlainResponse`; and the most cells
+/// at once (one when its port is fixed).
+fn target_plan(
+    flags: &Flags,
+    source: Option<Source<'_>>,
+    settings: &super::TargetSettings,
+) -> Result<TargetPlan, PlanError> {
+    let in_file = source.is_some_and(|s| s.file.target.is_some());
+    let invalid = |message: String| match source {
+        Some(source) if in_file => source.error("target", message),
+        _ => PlanError::Invalid(message),
+    };
+    if flags.servers.is_some() || source.is_some_and(|s| s.file.servers.is_some()) {
+        return Err(invalid(
+            "target: a target runs alone: drop --servers (and servers: in the scenario)".into(),
+        ));
+    }
+    if flags.knobs != KnobOptions::default() {
+        return Err(invalid(
+            "target: --workers, --threads, --worker-timeout, --max-requests and --backlog do not \
+             apply to a target: its own configuration decides"
+                .into(),
+        ));
+    }
+    let (mut server, requests) =
+        super::target::resolve(settings, Path::new("")).map_err(invalid)?;
+    let file_limits = source
+        .map(|s| s.file.container.limits.clone())
+        .unwrap_or_default();
+    server.limits = flags
+        .limits
+        .clone()
+        .or(file_limits)
+        .resolve()
+        .map_err(|problem| invalid(format!("{}: {problem}", server.name)))?;
+    let tests = tests(flags, source)?
+        .iter()
+        .map(|test| test.with_requests(&requests))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(invalid)?;
+    let fixed_port = server.target.as_ref().is_some_and(|t| !t.takes_port());
+    Ok((vec![server], tests, fixed_port.then_some(1)))
+}
+
 /// The whole plan.
 pub(crate) fn plan(
     flags: &Flags,
@@ -536,8 +602,18 @@ pub(crate) fn plan(
         ));
     }
     let file = source.map(|s| s.file);
-    let servers = servers(flags, source, catalogue)?;
-    let tests = tests(flags, source)?;
+    let target = flags.target.clone().or(source
+        .and_then(|s| s.file.target.clone().map(|t| relative_to(t, s.path)))
+        .unwrap_or_default());
+    let (servers, tests, target_jobs) = if target.is_set() {
+        target_plan(flags, source, &target)?
+    } else {
+        (
+            servers(flags, source, catalogue)?,
+            tests(flags, source)?,
+            None,
+        )
+    };
     if flags.shard.is_some() && flags.seed.or(file.and_then(|f| f.seed)).is_none() {
         return Err(PlanError::Invalid(
             "--shard needs --seed (or a seed in the scenario): every shard must send the \
@@ -545,9 +621,19 @@ pub(crate) fn plan(
                 .into(),
         ));
     }
-    let jobs = flags.jobs.or(file.and_then(|f| f.jobs));
+    let mut jobs = flags.jobs.or(file.and_then(|f| f.jobs));
     if jobs == Some(0) {
         return Err(PlanError::Invalid("jobs must be at least 1".into()));
+    }
+    if let Some(most) = target_jobs {
+        if jobs.is_some_and(|jobs| jobs > most) {
+            return Err(PlanError::Invalid(format!(
+                "jobs: the target listens on one fixed port, so its cells run one at a time; \
+                 give {{port}} in its command or environment for --jobs {}",
+                jobs.unwrap_or(most)
+            )));
+        }
+        jobs = Some(jobs.unwrap_or(most));
     }
     Ok(Plan {
         servers,

@@ -1,5 +1,5 @@
 //! The CI files users copy (.github/workflows/labour.yml,
-//! ci/gitlab-ci.yml) call labour with flags it has: every labour command in
+//! ci/gitlab-ci.yml, the example's examples/wsgi-gunicorn/labour-guard.yml) call labour with flags it has: every labour command in
 //! them is parsed by the labour built here, a bench as a dry run, a list for
 //! real, and the matrix they feed on is JSON.
 
@@ -127,6 +127,11 @@ fn the_github_workflow_calls_labour_with_flags_it_has() {
         );
     }
     assert!(check(".github/workflows/labour.yml") >= 5);
+}
+
+#[test]
+fn the_examples_guard_job_calls_labour_with_flags_it_has() {
+    assert_eq!(check("examples/wsgi-gunicorn/labour-guard.yml"), 2);
 }
 
 #[test]

@@ -26,5 +26,6 @@ mod reliability;
 mod scenarios;
 mod schema;
 mod shards;
+mod targets;
 mod util;
 mod verdicts;

@@ -13,6 +13,21 @@ use crate::plan::NetworkMode;
 use crate::plan::options::{DEFAULT_BASE_IMAGE, DEFAULT_BASE_IMAGE_PY27};
 use crate::runtime::{BaseImageDigest, PreparedImage, RuntimeError, SERVER_LABEL};
 
+/// An image to build: its tag, Dockerfile, context, and the base image
+/// passed as the `BASE_IMAGE` build argument.
+pub(super) struct Build {
+    /// The tag it gets.
+    pub tag: String,
+    /// The Dockerfile's path in the context.
+    pub dockerfile: String,
+    /// The context, a tar archive.
+    pub context: Vec<u8>,
+    /// `BASE_IMAGE`, when the Dockerfile takes it.
+    pub base_image: Option<String>,
+    /// The build's network.
+    pub network: Option<String>,
+}
+
 /// Lines of build output kept for an error.
 const BUILD_TAIL_LINES: usize = 30;
 
@@ -25,7 +40,7 @@ pub(crate) fn dockerfile(server: &str) -> String {
 /// compose` builds from too), but only `<server>/` and `app/` of it, with
 /// fixed timestamps so Docker's cache holds. The Dockerfile is
 /// [`dockerfile`]; it copies `<server>/requirements.txt` and `app/`.
-fn build_context(images: &Images, server: &str) -> Result<Vec<u8>, RuntimeError> {
+pub(super) fn build_context(images: &Images, server: &str) -> Result<Vec<u8>, RuntimeError> {
     let failed = |reason: String| RuntimeError::Build {
         server: server.to_string(),
         reason,
@@ -65,7 +80,7 @@ fn image_tag(server: &str, base: &str) -> String {
 impl DockerRuntime {
     /// The base image `server` builds on: `--base-image-py27` for a
     /// Python 2.7 server, `--base-image` for the others.
-    fn base_image(&self, server: &Server) -> &str {
+    pub(super) fn base_image(&self, server: &Server) -> &str {
         // Settled when the runtime connected: never `None` here.
         if server.is_python27() {
             self.options
@@ -113,7 +128,7 @@ impl DockerRuntime {
         image_tag(&server.name, self.base_image(server))
     }
 
-    fn build_network(&self) -> Option<String> {
+    pub(super) fn build_network(&self) -> Option<String> {
         self.options
             .build_network
             .clone()
@@ -160,10 +175,37 @@ impl DockerRuntime {
         server: &Server,
         on_step: &(dyn Fn(&str) + Sync),
     ) -> Result<PreparedImage, RuntimeError> {
+        if server.target.is_some() {
+            return self.prepare_target(server, on_step).await;
+        }
         let base_image = self.base_image(server);
         on_step(&format!("building the image (base {base_image})"));
         let context = build_context(&self.images, &server.name)?;
-        let tag = self.image_tag(server);
+        let build = Build {
+            tag: self.image_tag(server),
+            dockerfile: dockerfile(&server.name),
+            context,
+            base_image: Some(base_image.to_string()),
+            network: self.build_network(),
+        };
+        self.build_image(server, build, on_step).await
+    }
+
+    /// Build `build` for `server`, following the build output; the image
+    /// gets labour's labels and a tag of this run's own.
+    pub(super) async fn build_image(
+        &self,
+        server: &Server,
+        build: Build,
+        on_step: &(dyn Fn(&str) + Sync),
+    ) -> Result<PreparedImage, RuntimeError> {
+        let Build {
+            tag,
+            dockerfile,
+            context,
+            base_image,
+            network,
+        } = build;
         let previous = self
             .docker
             .inspect_image(&tag)
@@ -171,16 +213,13 @@ impl DockerRuntime {
             .ok()
             .and_then(|i| i.id);
         let options = BuildImageOptions {
-            dockerfile: dockerfile(&server.name),
+            dockerfile,
             t: Some(tag.clone()),
             rm: true,
             forcerm: true,
-            buildargs: Some(HashMap::from([(
-                "BASE_IMAGE".to_string(),
-                base_image.to_string(),
-            )])),
+            buildargs: base_image.map(|base| HashMap::from([("BASE_IMAGE".to_string(), base)])),
             labels: Some(self.labels(&server.name)),
-            networkmode: self.build_network(),
+            networkmode: network,
             ..Default::default()
         };
         let failed = |reason: String, log: &[String]| {
@@ -239,7 +278,11 @@ impl DockerRuntime {
         // no other run's cleanup can remove it from under this run's cells.
         // It is in a repository of its own: the engine removes an image by
         // id, with every tag, when all its tags are in one repository.
-        let run_repo = format!("labour-run/{}", server.name);
+        let repository = tag.split_once(':').map_or(tag.as_str(), |(repo, _)| repo);
+        let run_repo = format!(
+            "labour-run/{}",
+            repository.strip_prefix("labour/").unwrap_or(&server.name)
+        );
         let run_tag = self.run_id.clone();
         self.docker
             .tag_image(

@@ -10,6 +10,7 @@ pub(crate) mod endpoint;
 mod settle;
 mod spec;
 mod sweep;
+mod target;
 mod watch;
 
 use std::collections::HashMap;
@@ -32,12 +33,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use self::endpoint::Endpoint;
-use self::spec::{CONTAINER_PORT, ContainerSpec, Listen};
+use self::spec::{ContainerSpec, Listen};
 use self::watch::{EventLog, Lost, Watch};
 use super::emergency;
 use super::owner::{OWNER_LABEL, Owner};
 use super::ports::{Port, Ports};
-use super::probe::{Readiness, Ready};
+use super::probe::{READY_PATH, Readiness, Ready};
 use super::request_log::{AppLog, CONTAINER_REQUEST_LOG, REQUEST_LOG_MAX};
 use super::{
     Connection, EngineInfo, LOG_TAIL_LINES, PreparedImage, RUN_LABEL, RunningServer, Runtime,
@@ -395,16 +396,26 @@ impl DockerRuntime {
             server: server.name.clone(),
             reason,
         };
-        let held = match self.options.network {
-            NetworkMode::Host => Some(
+        // A target listens on its own port, unless its command or
+        // environment takes the one labour picks.
+        let fixed_port = server
+            .target
+            .as_ref()
+            .filter(|target| !target.takes_port())
+            .map(|target| target.port);
+        let held = match (self.options.network, fixed_port) {
+            (NetworkMode::Host, None) => Some(
                 self.ports
                     .take()
                     .map_err(|e| start_error(format!("finding a free port: {e}")))?,
             ),
+            (NetworkMode::Host, Some(_)) | (NetworkMode::Bridge | NetworkMode::Auto, _) => None,
+        };
+        let host_port = match self.options.network {
+            NetworkMode::Host => held.as_ref().map(|port| port.number).or(fixed_port),
             NetworkMode::Bridge | NetworkMode::Auto => None,
         };
-        let host_port = held.as_ref().map(|port| port.number);
-        let key = format!("{CONTAINER_PORT}/tcp");
+        let key = format!("{}/tcp", spec::container_port(server));
         let (listen, port_bindings, exposed) = match host_port {
             Some(port) => (
                 Listen::Host {
@@ -426,7 +437,7 @@ impl DockerRuntime {
         let spec = ContainerSpec::of(server, &listen);
         let body = ContainerCreateBody {
             image: Some(image.id.clone()),
-            cmd: Some(spec.command.clone()),
+            cmd: (!spec.command.is_empty()).then(|| spec.command.clone()),
             labels: Some(self.labels(&server.name)),
             exposed_ports: exposed,
             env: (!spec.env.is_empty()).then(|| {
@@ -464,7 +475,7 @@ impl DockerRuntime {
                 .map_err(|e| start_error(e.to_string()))?;
             match host_port {
                 Some(port) => Ok(Some(port)),
-                None => self.published_port(&id).await,
+                None => self.published_port(&id, spec::container_port(server)).await,
             }
         }
         .await;
@@ -481,13 +492,13 @@ impl DockerRuntime {
         }
     }
 
-    async fn published_port(&self, id: &str) -> Result<Option<u16>, RuntimeError> {
+    async fn published_port(&self, id: &str, port: u16) -> Result<Option<u16>, RuntimeError> {
         let inspect = self
             .docker
             .inspect_container(id, None::<InspectContainerOptions>)
             .await
             .map_err(engine_error(format!("inspecting container {id}")))?;
-        let key = format!("{CONTAINER_PORT}/tcp");
+        let key = format!("{port}/tcp");
         Ok(inspect
             .network_settings
             .and_then(|settings| settings.ports)
@@ -500,12 +511,18 @@ impl DockerRuntime {
     /// the container exits.
     async fn wait_ready(
         &self,
-        server: &str,
+        server: &Server,
         id: &str,
         address: SocketAddr,
     ) -> Result<Ready, RuntimeError> {
+        let path = server
+            .target
+            .as_ref()
+            .map_or(READY_PATH, |t| t.ready.as_str());
+        let server = server.name.as_str();
         let readiness = Readiness {
             server,
+            path,
             address,
             timeout: self.options.ready_timeout,
             cancel: &self.cancel,
@@ -595,7 +612,7 @@ impl Runtime for DockerRuntime {
         let started = Instant::now();
         let (id, port) = self.launch(server, image, &name, &down).await?;
         let address = SocketAddr::new(self.server_address, port);
-        let ready = match self.wait_ready(&server.name, &id, address).await {
+        let ready = match self.wait_ready(server, &id, address).await {
             Ok(ready) => ready,
             Err(error) => {
                 self.remove(&id).await?;

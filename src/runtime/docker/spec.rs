@@ -13,6 +13,15 @@ use crate::runtime::request_log::{CONTAINER_REQUEST_LOG, REQUEST_LOG_ENV};
 /// Port servers listen on inside their container with bridge networking.
 pub(crate) const CONTAINER_PORT: u16 = 8000;
 
+/// The port a server listens on inside its own network namespace: a
+/// target's own, else [`CONTAINER_PORT`].
+pub(crate) fn container_port(server: &Server) -> u16 {
+    server
+        .target
+        .as_ref()
+        .map_or(CONTAINER_PORT, |target| target.port)
+}
+
 /// Where a server's container listens.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Listen {
@@ -72,10 +81,40 @@ impl ContainerSpec {
     /// listening as `listen` says.
     pub(crate) fn of(server: &Server, listen: &Listen) -> Self {
         let limits = &server.limits;
-        let command = match listen {
-            Listen::Bridge => server.command_for("0.0.0.0", CONTAINER_PORT),
-            Listen::Host { address, port } => server.command_for(address, *port),
+        let (host, port) = match listen {
+            Listen::Bridge => ("0.0.0.0", container_port(server)),
+            Listen::Host { address, port } => (address.as_str(), *port),
         };
+        let fill = |text: &str| {
+            text.replace("{host}", host)
+                .replace("{port}", &port.to_string())
+        };
+        let mut env: BTreeMap<String, String> = memory_limit_env(limits)
+            .into_iter()
+            .chain([(
+                REQUEST_LOG_ENV.to_string(),
+                CONTAINER_REQUEST_LOG.to_string(),
+            )])
+            .collect();
+        let command = match &server.target {
+            // The user's command, pointed at the wrapped callable (it was
+            // checked to name it); empty: the image's own.
+            Some(target) => target
+                .wrapped_command(&target.command)
+                .unwrap_or_else(|_| target.command.clone())
+                .iter()
+                .map(|arg| fill(arg))
+                .collect(),
+            None => server.command_for(host, port),
+        };
+        if let Some(target) = &server.target {
+            env.extend(
+                target
+                    .env
+                    .iter()
+                    .map(|(key, value)| (key.clone(), fill(value))),
+            );
+        }
         // The container's own network namespace (bridge) has its own cap on
         // listen queues: make it the server's backlog. With host networking
         // the host's net.core.somaxconn, which capped the backlog already,
@@ -91,14 +130,8 @@ impl ContainerSpec {
             // Tells the stress app a memory limit is in force: it lifts its
             // bounds on what a request may allocate.
             // And where to log the requests that reach it, for labour to
-            // read once the server is stopped.
-            env: memory_limit_env(limits)
-                .into_iter()
-                .chain([(
-                    REQUEST_LOG_ENV.to_string(),
-                    CONTAINER_REQUEST_LOG.to_string(),
-                )])
-                .collect(),
+            // read once the server is stopped (see `request_log`).
+            env,
             // Without an init, a server running as PID 1 ignores its own
             // SIGSEGV and looks falsely robust.
             init: limits.init,

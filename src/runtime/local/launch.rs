@@ -142,6 +142,7 @@ impl LocalRuntime {
     ) -> Result<Ready, RuntimeError> {
         let readiness = Readiness {
             server,
+            path: crate::runtime::probe::READY_PATH,
             address,
             timeout: self.options.ready_timeout,
             cancel: &self.cancel,
