@@ -26,7 +26,7 @@ fn example(name: &str) -> Option<PathBuf> {
 }
 
 const EXPECTED: &str = "\
-wsgiref            SIGSEGV      failed         98.3% failed
+wsgiref            SIGSEGV      failed         98.0% failed
 wsgiref            HeavySleep   stalled         0.0% failed
 wsgiref            Plain        held            0.0% failed
 gunicorn-sync      SIGSEGV      held            0.0% failed

@@ -68,7 +68,7 @@ fn broken_scenarios_get_their_message_word_for_word() {
         ),
         (
             "not-a-map.yaml",
-            "not-a-map.yaml:1:1: a scenario is a map with the keys seed, jobs, servers, tests, load, container and thresholds",
+            "not-a-map.yaml:1:1: a scenario is a map with the keys seed, jobs, servers, tests, load, container, thresholds and target",
         ),
         (
             "swap-below-memory.yaml",
