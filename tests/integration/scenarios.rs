@@ -80,7 +80,7 @@ fn broken_scenarios_get_their_message_word_for_word() {
         ),
         (
             "unknown-key.yaml",
-            "unknown-key.yaml:2:1: unknown field `colour`, expected one of `seed`, `jobs`, `servers`, `tests`, `load`, `container`, `thresholds`",
+            "unknown-key.yaml:2:1: unknown field `colour`, expected one of `seed`, `jobs`, `servers`, `tests`, `load`, `container`, `thresholds`, `target`",
         ),
         (
             "unknown-option.yaml",
