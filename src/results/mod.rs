@@ -276,6 +276,16 @@ pub struct Repeated {
     pub recover_median_secs: Option<Spread>,
     /// Peak memory, of the runs that have a figure.
     pub memory_peak_bytes: Option<Spread>,
+    /// The longest stall, of the runs that have stalls counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longest_stall_secs: Option<Spread>,
+    /// Requests lost inside the application, of the runs with its account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_inside_application: Option<Spread>,
+    /// Requests lost before the application saw them (refused included),
+    /// of the runs with its account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_before_application: Option<Spread>,
 }
 
 /// The repeated runs of each server x test that sent load.
@@ -305,6 +315,15 @@ fn repeated(cells: &[Cell]) -> Vec<Repeated> {
                 requests_per_sec: figure(&|c| Some(c.shown_requests_per_sec()))?,
                 recover_median_secs: figure(&|c| c.durability.time_to_recover_median_secs),
                 memory_peak_bytes: figure(&|c| c.resources.peak().map(|b| b as f64)),
+                longest_stall_secs: figure(&|c| c.stalls.as_ref().map(|s| s.longest_secs)),
+                lost_inside_application: figure(&|c| {
+                    c.funnel.as_ref().map(|f| f.lost.inside_application as f64)
+                }),
+                lost_before_application: figure(&|c| {
+                    c.funnel
+                        .as_ref()
+                        .map(|f| (f.lost.refused + f.lost.before_application) as f64)
+                }),
             })
         })
         .collect()
