@@ -51,10 +51,11 @@ pub(crate) fn request_id(connection: usize, number: u64) -> u64 {
 /// an innocent one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Fate {
-    /// It came back as expected, with an answer (a status).
+    /// It came back as expected, with an answer only the application
+    /// makes (a status below 500).
     Expected,
-    /// It ended as expected with no answer: a misbehaving request whose
-    /// connection is meant to close (a crash).
+    /// It ended as expected in a way the server alone can end it: a
+    /// crashing request's 5xx or closed connection.
     ExpectedClosed,
     /// The connection was refused: it never left the client.
     Refused,
@@ -87,7 +88,9 @@ impl Fate {
     /// The fate of a request that ended in `outcome`.
     pub(crate) fn of(outcome: &Outcome, expected: bool) -> Fate {
         match outcome {
-            Outcome::Status(_) | Outcome::WrongBody(_) if expected => Fate::Expected,
+            Outcome::Status(code) | Outcome::WrongBody(code) if expected && *code < 500 => {
+                Fate::Expected
+            }
             _ if expected => Fate::ExpectedClosed,
             Outcome::Refused => Fate::Refused,
             Outcome::Reset => Fate::Reset,

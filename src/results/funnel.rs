@@ -18,11 +18,12 @@ pub struct Funnel {
     pub lost: Places,
     /// Of them, the innocent ones.
     pub innocent_lost: Places,
-    /// Requests the client saw answered as expected (a status came back)
-    /// that the application has no line of: the account does not add up
-    /// for them (a log line lost, or an answer the application did not
-    /// make). A crashing request whose connection closed, as expected,
-    /// before it reached the application is not one.
+    /// Requests the client saw answered as expected, with an answer only
+    /// the application makes (a status below 500), that the application
+    /// has no line of: the account does not add up for them (a log line
+    /// lost, or an answer the application did not make). A crashing
+    /// request answered 5xx by the server, or whose connection closed, as
+    /// expected, before it reached the application is not one.
     pub answered_unseen: u64,
     /// Request ids in the application's log that the client never sent.
     pub unknown_to_client: u64,
