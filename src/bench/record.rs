@@ -156,7 +156,14 @@ pub(super) fn measured(
     cell.startup_secs = Some(secs(running.startup));
     cell.python = running.python.clone();
     let app_log = stopped.map(|stopped| served(&mut cell, &client, stopped));
-    if let Some(target) = &server.target
+    if test.throughput {
+        cell.funnel = None;
+        cell.funnel_missing = Some(
+            "a throughput cell sends no request ids: the application's log would cost a few \
+             percent of its rate"
+                .into(),
+        );
+    } else if let Some(target) = &server.target
         && target.wrap.is_none()
     {
         // The user's own application, without labour's middleware: nothing

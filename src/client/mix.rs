@@ -146,6 +146,12 @@ pub(crate) struct Mix {
     pub items: Vec<MixItem>,
     /// The `Host` header.
     pub host: String,
+    /// Whether each request carries its id (`X-Labour-Request`) for the
+    /// application to log: not in a throughput cell, where the log costs
+    /// a few percent of the rate (BENCHMARKS.md), nor for a server labour
+    /// did not start.
+    #[serde(default)]
+    pub ids: bool,
 }
 
 impl Mix {
@@ -156,6 +162,7 @@ impl Mix {
         Mix {
             policy: test.policy,
             host: host.to_string(),
+            ids: !test.throughput,
             items: test
                 .mix
                 .iter()
@@ -169,6 +176,7 @@ impl Mix {
         Mix {
             policy: PolicyKind::Repeat,
             host: host.to_string(),
+            ids: false,
             items: vec![MixItem {
                 path: path.to_string(),
                 upload: None,

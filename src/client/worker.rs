@@ -165,7 +165,11 @@ impl Prepared {
             {
                 return Err(format!("{:?} is not a request target", item.path));
             }
-            heads.push(with_id_header(item.head(&mix.host, keep_alive)));
+            let head = item.head(&mix.host, keep_alive);
+            heads.push(match mix.ids {
+                true => with_id_header(head),
+                false => head,
+            });
         }
         let uploads = mix.items.iter().map(|item| item.body()).collect();
         Ok(Prepared { heads, uploads })
@@ -280,7 +284,9 @@ pub(super) async fn worker_loop(worker: &WorkerSpec, context: &WorkerContext<'_>
         let item = &mix.items[index];
         head.clear();
         head.extend_from_slice(&prepared.heads[index]);
-        patch_id(&mut head, id);
+        if mix.ids {
+            patch_id(&mut head, id);
+        }
         let target = Target {
             head: &head,
             upload: prepared.uploads[index].as_deref(),

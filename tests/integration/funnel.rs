@@ -76,7 +76,7 @@ fn every_request_is_accounted_for_and_every_lost_one_placed() {
     // takes the requests sleeping in its other threads down with it.
     std::fs::write(
         &scenario,
-        "tests:\n  - name: SegfaultsBesideSleeps\n    mix:\n      - {behaviour: PlainResponse, weight: 2}\n      - {behaviour: SIGSEGV, weight: 1}\n      - {behaviour: \"Sleeping?sleep_duration=0.2\", weight: 1}\n  - name: Plain\n",
+        "tests:\n  - name: SegfaultsBesideSleeps\n    mix:\n      - {behaviour: PlainResponse, weight: 2}\n      - {behaviour: SIGSEGV, weight: 1}\n      - {behaviour: \"Sleeping?sleep_duration=0.2\", weight: 1}\n  - name: Innocents\n    mix: [{behaviour: PlainResponse, weight: 1}]\n  - name: Plain\n",
     )
     .unwrap();
     let (results, _) = bench(
@@ -96,10 +96,20 @@ fn every_request_is_accounted_for_and_every_lost_one_placed() {
     for server in ["gunicorn-gthread", "gunicorn-sync"] {
         // A plain load of a known count: the plan's 200, no more, no less,
         // at every stage.
-        let plain = adds_up(cell(&results, server, "Plain"));
+        let plain = adds_up(cell(&results, server, "Innocents"));
         for stage in ["sent", "connected", "reached", "finished", "came_back"] {
             assert_eq!(plain["all"][stage], 200, "{server} {stage}: {plain:#}");
         }
+        // The throughput cell sends no ids (the log would cost it a few
+        // percent), and says so.
+        let throughput = cell(&results, server, "Plain");
+        assert!(throughput["funnel"].is_null(), "{throughput:#}");
+        assert!(
+            throughput["funnel_missing"]
+                .as_str()
+                .is_some_and(|why| why.contains("throughput")),
+            "{throughput:#}"
+        );
     }
     let threads = cell(&results, "gunicorn-gthread", "SegfaultsBesideSleeps");
     let funnel = adds_up(threads);
