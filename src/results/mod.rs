@@ -738,6 +738,21 @@ impl Cell {
             return Vec::new();
         }
         let name = format!("{} / {}", self.server, self.test);
+        // A graceful stop is judged by the stop: its refusals after SIGTERM
+        // and the server left down are what a stop is, not failures.
+        let stop = self.faults.iter().find_map(|f| f.graceful.as_ref());
+        match (self.verdict, stop) {
+            (Some(Verdict::Graceful), _) => return Vec::new(),
+            (Some(Verdict::Abrupt), Some(stop)) => {
+                return vec![format!(
+                    "{name}: a graceful stop dropped {} of the {} request(s) the application had \
+                     in hand at SIGTERM",
+                    stop.in_hand.unwrap_or(0) - stop.in_hand_came_back.unwrap_or(0),
+                    stop.in_hand.unwrap_or(0)
+                )];
+            }
+            _ => {}
+        }
         let mut failures = Vec::new();
         match self.status {
             CellStatus::ServerDown => failures.push(format!(

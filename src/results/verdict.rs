@@ -256,6 +256,20 @@ mod tests {
             cell
         };
         assert_eq!(verdict(&stop(Some(true))), Verdict::Graceful);
+        // Thresholds judge the stop, not the refusals after it.
+        let thresholds = crate::plan::Thresholds {
+            max_failure_ratio: Some(0.01),
+            max_innocent_failure_ratio: Some(0.01),
+        };
+        let mut graceful = stop(Some(true));
+        graceful.verdict = Some(verdict(&graceful));
+        assert_eq!(
+            graceful.threshold_failures(&thresholds),
+            Vec::<String>::new()
+        );
+        let mut abrupt = stop(Some(false));
+        abrupt.verdict = Some(verdict(&abrupt));
+        assert_eq!(abrupt.threshold_failures(&thresholds).len(), 1);
         assert_eq!(verdict(&stop(Some(false))), Verdict::Abrupt);
         // Nothing in hand at SIGTERM: the rule for every cell.
         assert_eq!(verdict(&stop(None)), Verdict::Down);
