@@ -79,6 +79,7 @@ mod images;
 pub mod plan;
 mod policy;
 mod progress;
+mod record;
 mod report;
 pub mod results;
 mod runtime;

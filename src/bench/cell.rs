@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+use super::Context;
 use super::fault;
-use super::record::Halted;
 use super::schedule::{Board, busy_between, host_cpu};
-use super::{Context, record};
 use crate::catalogue::Server;
 use crate::client::{self, Mix, Shared};
 use crate::plan::TestSpec;
+use crate::record::{self, Halted};
 use crate::report::table::cell_text;
 use crate::results::{Cell, Phases};
 use crate::runtime::{PreparedImage, Runtime};

@@ -12,31 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::client::slow::{self, SlowCount};
 use crate::plan::{FaultAction, FaultSpec, Signal};
+use crate::record::Fired;
 use crate::runtime::{Act, ActTarget, DirectActs, RunningServer, Runtime, RuntimeError};
-
-/// One firing of a fault, as it happened.
-#[derive(Debug, Clone)]
-pub(super) struct Fired {
-    /// The fault, as the test declares it.
-    pub spec: FaultSpec,
-    /// When it was due, after the load began.
-    pub planned: Duration,
-    /// How long after that it landed (for a restart: began).
-    pub late: Duration,
-    /// When it was carried out.
-    pub at: SystemTime,
-    /// When it was undone, or ended (a restart's return, slow connections
-    /// closed); `None` for an instant.
-    pub until: Option<SystemTime>,
-    /// What it reached.
-    pub target: Option<String>,
-    /// Why it could not be carried out (or undone).
-    pub error: Option<String>,
-    /// What slow connections met.
-    pub slow: Option<SlowCount>,
-    /// Its index among the marks the client watched (a graceful stop's).
-    pub mark: Option<usize>,
-}
 
 /// Something to do at a time after the load began.
 enum Step {

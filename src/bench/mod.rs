@@ -7,9 +7,6 @@
 
 mod cell;
 mod fault;
-mod record;
-
-pub(crate) use record::connects;
 mod schedule;
 
 use std::time::Instant;
@@ -26,6 +23,7 @@ use std::sync::Arc;
 use crate::client::{self, Launcher, Mix, Shared};
 use crate::plan::TestSpec;
 pub(crate) use crate::progress::Progress;
+use crate::record;
 use crate::report::table::cell_text;
 use crate::results::Cell;
 use crate::results::{Overlap, PrepareRecord, Results};

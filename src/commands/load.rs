@@ -13,7 +13,6 @@ use crate::client::{self, Launcher, Mix, Shared, Usage};
 use crate::plan::options::{LoadDefaults, LoadOptions};
 use crate::progress::Progress;
 use crate::report::{JsonReport, LoadText, Report};
-use crate::results::{LatencySummary, LoadResults};
 
 /// The address, `Host` header and path of an http URL.
 async fn target(url: &str) -> anyhow::Result<(SocketAddr, String, String)> {
@@ -76,41 +75,9 @@ pub(super) async fn load(args: LoadCommandArgs) -> anyhow::Result<Finish> {
     .await;
     bar.finish();
 
-    let tally = &run.tally;
-    let counted = &tally.behaviours[0];
     // The worker processes, if any, and labour's own process.
     let usage = run.usage.unwrap_or_default().plus(Usage::of_self());
-    let report = LoadResults {
-        labour_version: env!("CARGO_PKG_VERSION").to_string(),
-        url: args.url.clone(),
-        requests: tally.requests(),
-        expected: tally.expected(),
-        failed: tally.requests() - tally.expected(),
-        duration_secs: run.elapsed.as_secs_f64(),
-        requests_per_sec: tally.requests() as f64 / run.elapsed.as_secs_f64().max(1e-9),
-        outcomes: counted
-            .outcomes
-            .iter()
-            .map(|(outcome, count)| (*outcome, *count))
-            .collect(),
-        latency: LatencySummary::from_micros(&counted.latency.0),
-        headers_latency: LatencySummary::from_micros(&counted.headers.0),
-        corrected_latency: spec
-            .rate
-            .map(|_| LatencySummary::from_micros(&counted.corrected.0)),
-        late_starts: tally.late_starts,
-        connects: crate::bench::connects(tally),
-        processes: run.processes,
-        client_cpu_secs: usage.cpu_secs,
-        client_peak_rss_bytes: usage.peak_rss_bytes,
-        failure_samples: tally
-            .samples
-            .iter()
-            .map(|s| format!("{:.3} s: {}", s.at.as_secs_f64(), s.detail))
-            .collect(),
-        worker_failures: run.worker_failures.clone(),
-        load: spec,
-    };
+    let report = crate::record::load_results(&args.url, spec, &run, usage);
     let text = match args.format {
         LoadFormat::Json => JsonReport.render(&report)?,
         LoadFormat::Table => LoadText.render(&report)?,
