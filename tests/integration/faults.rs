@@ -182,4 +182,6 @@ fn a_graceful_stop_is_judged_by_the_requests_the_application_had_in_hand() {
     assert!(stop["in_hand"].as_u64().unwrap() > 0, "{stop:#}");
     assert_eq!(stop["graceful"], false, "{stop:#}");
     assert_eq!(uwsgi["verdict"], "abrupt", "{uwsgi:#}");
+    crate::funnel::adds_up(sync);
+    crate::funnel::adds_up(uwsgi);
 }

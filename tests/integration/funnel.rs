@@ -18,7 +18,7 @@ fn count(value: &Value) -> u64 {
 
 /// What must hold of every cell's funnel: the application saw no more
 /// than was sent, saw every request answered, and its log was whole.
-fn adds_up(cell: &Value) -> &Value {
+pub(crate) fn adds_up(cell: &Value) -> &Value {
     let funnel = &cell["funnel"];
     assert!(funnel.is_object(), "no funnel: {cell:#}");
     let all = &funnel["all"];

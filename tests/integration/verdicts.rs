@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::funnel::adds_up;
 use crate::util::{bench, cell, containers_of_run, docker_available, run_id};
 
 fn stalls(cell: &Value) -> &Value {
@@ -46,6 +47,10 @@ fn slow_clients_stall_gunicorn_sync_and_not_gunicorn_gevent() {
     let gevent = cell(&results, "gunicorn-gevent", "SlowClients");
     assert_eq!(gevent["verdict"], "held", "{:#}", stalls(gevent));
     assert_eq!(stalls(gevent)["count"], 0);
+    // Both accounts agree: the application saw no more than was sent and
+    // every answer the client got.
+    adds_up(sync);
+    adds_up(gevent);
 }
 
 #[test]
@@ -74,4 +79,6 @@ fn heavy_sleeps_stall_wsgiref_and_not_gunicorn_gevent() {
     assert!(stalls(wsgiref)["longest_secs"].as_f64().unwrap() >= 1.0);
     let gevent = cell(&results, "gunicorn-gevent", "HeavySleep");
     assert_eq!(gevent["verdict"], "held", "{:#}", stalls(gevent));
+    adds_up(wsgiref);
+    adds_up(gevent);
 }
