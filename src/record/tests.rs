@@ -3,6 +3,15 @@ use std::time::Duration;
 use super::*;
 use crate::runtime::ServerEvent;
 
+/// A request the application logged, by worker 9.
+fn at(started: f64, finished: Option<f64>) -> AppRequest {
+    AppRequest {
+        pid: 9,
+        started,
+        finished,
+    }
+}
+
 #[test]
 fn every_lost_request_is_placed_by_the_application_log() {
     let mut tally = Tally::new(1);

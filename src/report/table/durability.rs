@@ -4,8 +4,6 @@
 
 use std::fmt::Write as _;
 
-use prettytable::{Cell as TableCell, Row, Table, format};
-
 use crate::results::{Cell, Results, RuntimeKind};
 use crate::units::format_bytes;
 
@@ -116,22 +114,8 @@ pub(crate) fn row(cell: &Cell) -> [String; 11] {
 
 /// The durability table, for every cell that sent load.
 pub(crate) fn render(results: &Results, out: &mut String) {
-    let cells = cells(results);
-    if cells.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "\n{}:", heading(results));
-    let mut table = Table::new();
-    table.set_format(*format::consts::FORMAT_DEFAULT);
-    table.set_titles(Row::new(
-        COLUMNS.iter().map(|title| TableCell::new(title)).collect(),
-    ));
-    for cell in cells {
-        table.add_row(Row::new(
-            row(cell).iter().map(|text| TableCell::new(text)).collect(),
-        ));
-    }
-    let _ = write!(out, "{table}");
+    let rows: Vec<[String; 11]> = cells(results).into_iter().map(row).collect();
+    super::titled(out, &heading(results), &COLUMNS, &rows);
 }
 
 #[cfg(test)]

@@ -3,10 +3,6 @@
 //! it, how fast answers came back, the answer rate before and during it,
 //! and what a graceful stop or slow connections met.
 
-use std::fmt::Write as _;
-
-use prettytable::{Cell as TableCell, Row, Table, format};
-
 use crate::results::{Cell, FaultRecord, Results};
 
 /// The columns of the faults table.
@@ -115,20 +111,5 @@ pub(crate) fn rows(results: &Results) -> Vec<[String; 9]> {
 
 /// The faults table, when any cell had faults.
 pub(crate) fn render(results: &Results, out: &mut String) {
-    let rows = rows(results);
-    if rows.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "\n{HEADING}:");
-    let mut table = Table::new();
-    table.set_format(*format::consts::FORMAT_DEFAULT);
-    table.set_titles(Row::new(
-        COLUMNS.iter().map(|title| TableCell::new(title)).collect(),
-    ));
-    for row in rows {
-        table.add_row(Row::new(
-            row.iter().map(|text| TableCell::new(text)).collect(),
-        ));
-    }
-    let _ = write!(out, "{table}");
+    super::titled(out, HEADING, &COLUMNS, &rows(results));
 }

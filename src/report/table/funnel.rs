@@ -2,10 +2,6 @@
 //! requests through each stage (the client's account matched with the
 //! application's own log) and the place each lost one died.
 
-use std::fmt::Write as _;
-
-use prettytable::{Cell as TableCell, Row, Table, format};
-
 use crate::results::funnel::{Funnel, Places};
 use crate::results::{Cell, Results};
 
@@ -78,23 +74,9 @@ pub(crate) fn row(cell: &Cell, funnel: &Funnel) -> [String; 12] {
 
 /// The table, for every cell [`cells`] picks.
 pub(crate) fn render(results: &Results, out: &mut String) {
-    let cells = cells(results);
-    if cells.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "\n{HEADING}:");
-    let mut table = Table::new();
-    table.set_format(*format::consts::FORMAT_DEFAULT);
-    table.set_titles(Row::new(
-        COLUMNS.iter().map(|title| TableCell::new(title)).collect(),
-    ));
-    for (cell, funnel) in cells {
-        table.add_row(Row::new(
-            row(cell, funnel)
-                .iter()
-                .map(|text| TableCell::new(text))
-                .collect(),
-        ));
-    }
-    let _ = write!(out, "{table}");
+    let rows: Vec<[String; 12]> = cells(results)
+        .into_iter()
+        .map(|(cell, funnel)| row(cell, funnel))
+        .collect();
+    super::titled(out, HEADING, &COLUMNS, &rows);
 }

@@ -64,3 +64,27 @@ impl Report for TableReport {
         Ok(out.into_bytes())
     }
 }
+
+/// `heading:` on a line, then a table of `columns` over `rows`; nothing
+/// when there are no rows.
+fn titled<R: AsRef<[String]>>(out: &mut String, heading: &str, columns: &[&str], rows: &[R]) {
+    use prettytable::{Cell as TableCell, Row, Table, format};
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{heading}:");
+    let mut table = Table::new();
+    table.set_format(*format::consts::FORMAT_DEFAULT);
+    table.set_titles(Row::new(
+        columns.iter().map(|title| TableCell::new(title)).collect(),
+    ));
+    for row in rows {
+        table.add_row(Row::new(
+            row.as_ref()
+                .iter()
+                .map(|text| TableCell::new(text))
+                .collect(),
+        ));
+    }
+    let _ = write!(out, "{table}");
+}
