@@ -20,11 +20,6 @@ fn every_lost_request_is_placed_by_the_application_log() {
     // 1: a crash that closed, as expected, unseen; still waiting.
     tally.fates.insert(0, "ECCUR".into());
     tally.fates.insert(1, "xW".into());
-    let at = |started, finished| AppRequest {
-        pid: 9,
-        started,
-        finished,
-    };
     let requests = AppRequests::from([
         (request_id(0, 0), at(1.0, Some(1.1))),
         (request_id(0, 2), at(2.0, None)),
@@ -81,11 +76,6 @@ fn a_stop_is_graceful_when_every_request_in_hand_finished_and_came_back() {
     let term = SystemTime::UNIX_EPOCH + Duration::from_secs(100);
     let mut tally = Tally::new(1);
     tally.fates.insert(0, "EEc".into());
-    let at = |started, finished| AppRequest {
-        pid: 9,
-        started,
-        finished,
-    };
     // Request 0 finished before SIGTERM; 1 was in hand and finished
     // after it; 2 never reached the application (queued, then reset).
     let app = AppRequests::from([
