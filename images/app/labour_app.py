@@ -31,8 +31,9 @@ limit, not the app, bounds them then.
 The request log: when ``LABOUR_REQUEST_LOG`` names a file, every request
 that carries ``X-Labour-Request: <id>`` (up to 16 hex digits, labour's
 client sends one per request) appends ``S <id> <pid> <time>`` when it
-reaches the application and ``F <id> <pid> <time>`` when the application
-has produced its whole answer (wall-clock seconds). Each line is one
+reaches the application and ``F <id> <pid> <time>`` when the server is
+done with its answer (took the whole body, or closed it; wall-clock
+seconds). Each line is one
 write(2) on a descriptor opened with O_APPEND, in the kernel before the
 behaviour runs: a segfault or a SIGKILL of the worker cannot lose it.
 labour reads the file after the cell and matches it with what its client
@@ -141,13 +142,14 @@ def log_request(mark, rid):
 
 
 def _finishing(iterable, rid):
-    """A streamed body, logged as finished once the server has taken its
-    last chunk."""
+    """A streamed body, logged as finished once the server is done with it:
+    it took the last chunk, or closed the body (PEP 3333 has every server
+    call close(); some stop asking once Content-Length bytes are sent)."""
     try:
         for chunk in iterable:
             yield chunk
-        log_request("F", rid)
     finally:
+        log_request("F", rid)
         close = getattr(iterable, "close", None)
         if close is not None:
             close()

@@ -45,7 +45,8 @@ pub struct Stages {
     pub connected: u64,
     /// That the application logged as started.
     pub reached: u64,
-    /// That the application logged as finished (its whole answer made).
+    /// That the application logged as finished (the server done with its
+    /// answer: it took the whole body, or closed it).
     pub finished: u64,
     /// That came back as expected.
     pub came_back: u64,
