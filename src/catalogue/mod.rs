@@ -182,8 +182,8 @@ impl Server {
     }
 
     /// Where its application answers labour's behaviours: under
-    /// [`crate::plan::target::BEHAVIOUR_PREFIX`] in a target with labour's
-    /// middleware, at the root in labour's own application.
+    /// `/_labour` in a target with labour's middleware, at the root in
+    /// labour's own application.
     pub fn behaviour_prefix(&self) -> &'static str {
         match &self.target {
             Some(target) if target.wrap.is_some() => crate::plan::target::BEHAVIOUR_PREFIX,

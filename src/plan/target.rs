@@ -59,8 +59,8 @@ pub struct UserRequest {
     pub body: Option<Vec<u8>>,
     /// The status that counts as expected.
     pub status: u16,
-    /// Text the body must contain (in its first
-    /// [`MAX_CHECKED_BODY`] bytes) to count as expected.
+    /// Text the body must contain (in its first MiB) to count as
+    /// expected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_contains: Option<String>,
 }
