@@ -7,7 +7,7 @@
 var KINDS = {
   ok: { mark: "\u2713", words: "Held", legend: "Held: at most 10% not as expected, innocent requests kept coming back" },
   stalled: { mark: "\u223f", words: "Stalled", legend: "Stalled: within 10%, but innocent requests waited with none coming back for a stall (--stall, 1 s)" },
-  graceful: { mark: "\u23fb", words: "Graceful", legend: "Graceful: a stop finished and answered every request the application had in hand, then exited" },
+  graceful: { mark: "\u25ce", words: "Graceful", legend: "Graceful: a stop finished and answered every request the application had in hand, then exited" },
   abrupt: { mark: "\u2702", words: "Abrupt", legend: "Abrupt: a graceful stop dropped a request the application had in hand", against: true },
   failed: { mark: "\u2717", words: "Failed", legend: "Failed: more than 10% not as expected", against: true },
   server_down: { mark: "\u2193", words: "Server down", legend: "Server down: died and stayed down", against: true },
