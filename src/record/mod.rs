@@ -153,6 +153,22 @@ pub(crate) fn measured(
     cell.startup_secs = Some(secs(running.startup));
     cell.python = running.python.clone();
     let app_log = stopped.map(|stopped| served(&mut cell, &client, stopped));
+    // The server went down for good before the load's own end came (it
+    // settled, or ran out, while the engine was still telling of the
+    // death): it is down, whatever ended the load.
+    if cell.status == CellStatus::Completed && cell.durability.down_at_secs.is_none() {
+        // With no restart policy, a death before labour's stop is final,
+        // whether or not the watch heard of it before the stop.
+        let never_restarts = server.limits.restart == crate::plan::RestartPolicy::No;
+        cell.durability.down_at_secs = cell
+            .events
+            .iter()
+            .find(|e| never_restarts && e.action == EventAction::Die && e.phase != Phase::Teardown)
+            .map(|e| e.at_secs);
+    }
+    if cell.status == CellStatus::Completed && cell.durability.down_at_secs.is_some() {
+        cell.status = CellStatus::ServerDown;
+    }
     if test.throughput {
         cell.funnel = None;
         cell.funnel_missing = Some(

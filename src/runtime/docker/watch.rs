@@ -300,16 +300,30 @@ async fn watch_deaths(
             .push((event.at, log_tail(&docker, &id).await));
         // The engine decides on a restart before it reports the death, so
         // the state read now says whether this death is final.
-        let state = docker
+        let inspect = docker
             .inspect_container(&id, None::<InspectContainerOptions>)
             .await
-            .ok()
+            .ok();
+        // A container that never restarts is down at its death, whenever
+        // labour's stop comes after it: a slow engine (the log tail and the
+        // inspect above) must not turn a death into a stop.
+        let never_restarts = inspect
+            .as_ref()
+            .and_then(|inspect| inspect.host_config.as_ref()?.restart_policy.as_ref()?.name)
+            .is_none_or(|name| {
+                matches!(
+                    name,
+                    bollard::models::RestartPolicyNameEnum::NO
+                        | bollard::models::RestartPolicyNameEnum::EMPTY
+                )
+            });
+        let state = inspect
             .and_then(|inspect| inspect.state)
             .unwrap_or_default();
         let final_death = state.running != Some(true)
             && state.restarting != Some(true)
             && !restarting.load(Ordering::SeqCst);
-        if final_death && !stopping.load(Ordering::SeqCst) {
+        if final_death && (never_restarts || !stopping.load(Ordering::SeqCst)) {
             notes.down_at = Some(event.at);
             down.cancel();
         }
